@@ -1,0 +1,155 @@
+"""Engine throughput: start + 5 completions of a 5-user-task process, side by side with SpiffWorkflow's naive use.
+
+* ``spiff_memory``: SpiffWorkflow alone, in memory (no persistence): the ceiling.
+* ``spiff_naive_sqlite``: SpiffWorkflow saving its whole serialized workflow (spec included) to SQLite at every
+  step, loading and deserializing it again before the next: the way most integrations start.
+* ``facade_sqlite``: our engine facade, one session and commit per step as a web request would, with the
+  human-task table, audit events, validation, dossier code and optimistic locking included.
+
+Figures are instances per second (median of rounds); ratios are against baselines measured in the same run.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+
+from engine import demo, runtime
+from engine.api import Engine
+from engine.config import Settings
+from engine.models import User
+
+ROOT = Path(__file__).resolve().parent.parent / "tests" / "engine" / "data" / "root"
+BPMN = (ROOT / "bpmn" / "five.bpmn").read_text()
+
+
+def _spec():
+    return runtime.parse({"five.bpmn": BPMN}, "five")
+
+
+def spiff_memory(n: int) -> float:
+    spec, subs = _spec()
+    started = time.perf_counter()
+    for _ in range(n):
+        wf = BpmnWorkflow(spec, subs)
+        wf.do_engine_steps()
+        while not wf.is_completed():
+            (task,) = wf.get_tasks(state=TaskState.READY, manual=True)
+            task.data["note"] = "ok"
+            task.run()
+            wf.do_engine_steps()
+    return n / (time.perf_counter() - started)
+
+
+def spiff_naive_sqlite(n: int, directory: Path) -> float:
+    spec, subs = _spec()
+    serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
+    conn = sqlite3.connect(directory / "naive.db", isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("CREATE TABLE IF NOT EXISTS wf (id INTEGER PRIMARY KEY, state TEXT)")
+    started = time.perf_counter()
+    for _ in range(n):
+        wf = BpmnWorkflow(spec, subs)
+        wf.do_engine_steps()
+        cur = conn.execute("INSERT INTO wf (state) VALUES (?)", (serializer.serialize_json(wf),))
+        wid = cur.lastrowid
+        while True:
+            (state,) = conn.execute("SELECT state FROM wf WHERE id = ?", (wid,)).fetchone()
+            wf = serializer.deserialize_json(state)
+            if wf.is_completed():
+                break
+            (task,) = wf.get_tasks(state=TaskState.READY, manual=True)
+            task.data["note"] = "ok"
+            task.run()
+            wf.do_engine_steps()
+            conn.execute("UPDATE wf SET state = ? WHERE id = ?", (serializer.serialize_json(wf), wid))
+    conn.close()
+    return n / (time.perf_counter() - started)
+
+
+def _facade_engine(url: str) -> Engine:
+    eng = Engine(Settings(database_url=url, root=ROOT))
+    eng.upgrade_database()
+    with eng.session() as s:
+        eng.deploy(s)
+        demo.seed(s)
+        s.commit()
+    return eng
+
+
+def facade(n: int, eng: Engine) -> float:
+    with eng.session() as s:
+        citizen_id = s.scalar(select(User.id).where(User.email == demo.ACCOUNTS[0].email))
+        official_id = s.scalar(select(User.id).where(User.email == demo.ACCOUNTS[1].email))
+    started = time.perf_counter()
+    for _ in range(n):
+        with eng.session() as s:
+            citizen = s.get(User, citizen_id)
+            dossier = eng.start_dossier(s, "five", citizen)
+            s.commit()
+        with eng.session() as s:
+            citizen = s.get(User, citizen_id)
+            (task,) = eng.dossier(s, dossier.id, citizen).open_tasks
+            eng.complete(s, task.id, citizen, {"note": "ok"})
+            s.commit()
+        for _step in range(4):
+            with eng.session() as s:
+                official = s.get(User, official_id)
+                (task,) = eng.dossier(s, dossier.id, official).open_tasks
+                eng.complete(s, task.id, official, {"note": "ok"})
+                s.commit()
+    return n / (time.perf_counter() - started)
+
+
+def median_of(rounds: int, fn, *args) -> float:  # noqa: ANN001
+    fn(*args)  # warm up caches and the database
+    return statistics.median(fn(*args) for _ in range(rounds))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("-n", type=int, default=100, help="instances per round")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--out", default="benchmarks/results.json")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp)
+        eng = _facade_engine(f"sqlite:///{directory / 'facade.db'}")
+        results = {
+            "spiff_memory_inst_per_s": median_of(args.rounds, spiff_memory, args.n),
+            "spiff_naive_sqlite_inst_per_s": median_of(args.rounds, spiff_naive_sqlite, args.n, directory),
+            "facade_sqlite_inst_per_s": median_of(args.rounds, facade, args.n, eng),
+        }
+        pg = os.environ.get("MOTCUA_BENCH_POSTGRES_URL")
+        if pg:
+            results["facade_postgres_inst_per_s"] = median_of(args.rounds, facade, args.n, _facade_engine(pg))
+    results["facade_vs_naive_ratio"] = results["facade_sqlite_inst_per_s"] / results["spiff_naive_sqlite_inst_per_s"]
+    results["facade_vs_memory_ratio"] = results["facade_sqlite_inst_per_s"] / results["spiff_memory_inst_per_s"]
+    results["meta"] = {"cpu_count": os.cpu_count(), "python": platform.python_version(), "instances_per_round": args.n,
+                       "rounds": args.rounds, "machine": platform.machine(), "argv": sys.argv[1:]}
+    for key, value in results.items():
+        if key != "meta":
+            print(f"{key:34} {value:10.2f}")
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+

@@ -1,0 +1,1 @@
+"""The motcua engine: procedures, dossiers and everything SpiffWorkflow. Never imports Flask."""

@@ -1,0 +1,109 @@
+"""Accounts: argon2id password hashes, citizens registering, officials created by an administrator."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .errors import FormInvalid
+from .i18n import text
+from .models import Agency, User, UserRole
+
+HASHER = PasswordHasher()
+MIN_PASSWORD = 10
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+PROFILE_KEYS = ("phone", "id_number", "birth_date", "address")
+# verifying against this keeps the time of a login for an unknown email like that of a known one
+_DUMMY_HASH = HASHER.hash("not a real password")
+
+
+def _clean_profile(profile: dict[str, Any], errors: dict[str, Any]) -> dict[str, Any]:
+    cleaned: dict[str, Any] = {}
+    for key in PROFILE_KEYS:
+        value = profile.get(key)
+        if isinstance(value, str):
+            value = value.strip() or None
+        if value is None:
+            cleaned[key] = None
+            continue
+        if key == "id_number":
+            value = re.sub(r"[\s.\-]", "", value)
+            if not re.fullmatch(r"\d{12}", value):
+                errors[key] = text("Số định danh cá nhân gồm 12 chữ số", "A personal ID number has 12 digits")
+        elif key == "phone":
+            value = re.sub(r"[\s.\-()]", "", value)
+            if not re.fullmatch(r"\+?\d{9,15}", value):
+                errors[key] = text("Nhập số điện thoại, ví dụ 0912345678", "Enter a phone number, like 0912345678")
+        elif key == "birth_date" and isinstance(value, str):
+            try:
+                value = dt.date.fromisoformat(value)
+            except ValueError:
+                errors[key] = text("Ngày sinh phải là một ngày có thật", "Date of birth must be a real date")
+        cleaned[key] = value
+    return cleaned
+
+
+def register_citizen(session: Session, email: str, password: str, full_name: str, **profile: Any) -> User:
+    errors: dict[str, Any] = {}
+    email = (email or "").strip().lower()
+    full_name = (full_name or "").strip()
+    if not EMAIL.match(email):
+        errors["email"] = text("Nhập địa chỉ email đúng định dạng, ví dụ ten@example.com",
+                               "Enter an email address in the correct format, like name@example.com")
+    elif session.scalar(select(func.count()).select_from(User).where(User.email == email)):
+        errors["email"] = text("Email này đã được dùng để đăng ký", "This email address is already registered")
+    if len(password or "") < MIN_PASSWORD:
+        errors["password"] = text(f"Mật khẩu phải có ít nhất {MIN_PASSWORD} ký tự",
+                                  f"Password must be at least {MIN_PASSWORD} characters")
+    if not full_name:
+        errors["full_name"] = text("Nhập họ và tên", "Enter your full name")
+    cleaned = _clean_profile(profile, errors)
+    if errors:
+        raise FormInvalid(errors)
+    user = User(email=email, password_hash=HASHER.hash(password), full_name=full_name, kind="citizen", **cleaned)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def update_profile(session: Session, user: User, **profile: Any) -> None:
+    errors: dict[str, Any] = {}
+    if "full_name" in profile and not str(profile["full_name"] or "").strip():
+        errors["full_name"] = text("Nhập họ và tên", "Enter your full name")
+    cleaned = _clean_profile(profile, errors)
+    if errors:
+        raise FormInvalid(errors)
+    if "full_name" in profile:
+        user.full_name = str(profile["full_name"]).strip()
+    for key, value in cleaned.items():
+        if key in profile:
+            setattr(user, key, value)
+    session.flush()
+
+
+def create_official(session: Session, email: str, password: str, full_name: str, agency: Agency,
+                    roles: list[str], kind: str = "official") -> User:
+    user = User(email=email.lower(), password_hash=HASHER.hash(password), full_name=full_name, kind=kind,
+                agency_id=agency.id if agency else None)
+    user.role_rows = [UserRole(role=r) for r in roles]
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    user = session.scalar(select(User).where(User.email == (email or "").strip().lower()))
+    try:
+        HASHER.verify(user.password_hash if user else _DUMMY_HASH, password or "")
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None or not user.active:
+        return None
+    if HASHER.check_needs_rehash(user.password_hash):
+        user.password_hash = HASHER.hash(password)
+    return user

@@ -1,0 +1,136 @@
+"""The engine's facade: everything the web layer (or a test, or the CLI) may ask of the engine.
+
+Each method takes the caller's SQLAlchemy session and works inside the caller's transaction: it flushes but
+never commits, so that a request commits once (or rolls back) at its boundary. Methods that act on an
+object check that the actor may see or change it and raise :class:`~engine.errors.NotFound` (the object is
+not theirs to know about) or :class:`~engine.errors.Forbidden`.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from . import accounts, catalog, dossiers, tasks
+from .config import Settings
+from .db import Database
+from .errors import StaleDossier
+from .forms import FormDefinition
+from .models import User
+from .views import Completion, DossierView, ProcedureInfo, TaskView, TimelineEntry
+
+
+class Engine:
+    """One per process: holds the database, the deployed procedure versions and the runtime caches."""
+
+    def __init__(self, settings: Settings | None = None):
+        self.settings = settings or Settings.from_env()
+        self.db = Database(self.settings.database_url)
+        self.versions = catalog.VersionCache()
+
+    def session(self) -> Session:
+        return self.db.session()
+
+    # -- set-up ------------------------------------------------------------------------------------------------
+    def upgrade_database(self) -> None:
+        """Apply the Alembic migrations (creates the schema on an empty database)."""
+        self.db.upgrade()
+
+    def deploy(self, session: Session, root: Path | None = None) -> list[catalog.Deployed]:
+        """Load every procedure from ``workflows/`` + ``bpmn/`` + ``forms/`` and store new versions.
+
+        Raises :class:`~engine.errors.ProcedureError` listing every problem if any procedure is broken.
+        """
+        return catalog.deploy(session, root or self.settings.root)
+
+    # -- catalog -----------------------------------------------------------------------------------------------
+    def procedures(self, session: Session, query: str | None = None, field: str | None = None) -> list[ProcedureInfo]:
+        """Deployed procedures, optionally filtered by keyword (with or without diacritics) and field code."""
+        return catalog.search(session, self.versions, query, field)
+
+    def procedure(self, session: Session, code: str) -> ProcedureInfo:
+        return catalog.info(session, self.versions, code)
+
+    def agencies_for(self, session: Session, code: str) -> list[tuple[int, str, str]]:
+        """Agencies (id, name vi, name en) that receive dossiers of this procedure."""
+        return catalog.agencies_for(session, self.versions, code)
+
+    # -- dossiers ----------------------------------------------------------------------------------------------
+    def start_dossier(self, session: Session, code: str, applicant: User, agency_id: int | None = None) -> DossierView:
+        """Start a draft dossier on the procedure's current version; its first task is the applicant's."""
+        return dossiers.start(session, self.versions, code, applicant, agency_id)
+
+    def dossier(self, session: Session, dossier_id: int, actor: User) -> DossierView:
+        return dossiers.view(session, self.versions, dossiers.get_for(session, dossier_id, actor), actor)
+
+    def dossier_by_code(self, session: Session, code: str, actor: User) -> DossierView:
+        return dossiers.view(session, self.versions, dossiers.get_by_code_for(session, code, actor), actor)
+
+    def dossiers_of(self, session: Session, applicant: User) -> list[DossierView]:
+        """The applicant's own dossiers, newest first."""
+        return dossiers.of_applicant(session, self.versions, applicant)
+
+    def timeline(self, session: Session, dossier_id: int, actor: User) -> list[TimelineEntry]:
+        return dossiers.timeline(session, dossiers.get_for(session, dossier_id, actor))
+
+    # -- tasks -------------------------------------------------------------------------------------------------
+    def task(self, session: Session, task_id: int, actor: User) -> TaskView:
+        return tasks.view(session, self.versions, tasks.get_for(session, task_id, actor))
+
+    def form(self, session: Session, task_id: int, actor: User) -> FormDefinition:
+        """The form of a task, from the version its dossier runs on."""
+        return tasks.form_of(session, self.versions, tasks.get_for(session, task_id, actor))
+
+    def prefill(self, session: Session, task_id: int, actor: User) -> dict[str, Any]:
+        """Typed data to prefill a task's form: the saved draft, else the dossier's data and the profile."""
+        return tasks.prefill(session, self.versions, tasks.get_for(session, task_id, actor), actor)
+
+    def save_draft(self, session: Session, task_id: int, actor: User, data: Mapping[str, Any]) -> None:
+        """Keep (typed) input between the pages of a form; merged into any earlier draft."""
+        tasks.save_draft(session, tasks.get_for(session, task_id, actor, acting=True), data)
+
+    def queue(self, session: Session, official: User) -> list[TaskView]:
+        """Open, unclaimed tasks of the official's roles in their agency, oldest first."""
+        return tasks.queue(session, self.versions, official)
+
+    def my_tasks(self, session: Session, user: User) -> list[TaskView]:
+        """Open tasks claimed by an official, or an applicant's own open tasks."""
+        return tasks.mine(session, self.versions, user)
+
+    def claim(self, session: Session, task_id: int, official: User) -> TaskView:
+        """Claim a task atomically: of two officials racing, exactly one wins, the other gets AlreadyClaimed."""
+        try:
+            return tasks.claim(session, self.versions, task_id, official)
+        except StaleDataError:
+            raise StaleDossier() from None
+
+    def release(self, session: Session, task_id: int, official: User) -> None:
+        tasks.release(session, task_id, official)
+
+    def complete(self, session: Session, task_id: int, actor: User, data: Mapping[str, Any]) -> Completion:
+        """Validate ``data`` (raw form input or typed values) against the task's form and complete it.
+
+        Runs the engine steps that follow, updates the task table, status, dates and audit trail.
+        Raises FormInvalid (every error, per field, vi and en), TaskNotOpen, AlreadyClaimed, StaleDossier.
+        """
+        try:
+            return tasks.complete(session, self.versions, task_id, actor, data)
+        except StaleDataError:  # a flush found the dossier changed since this request read it
+            raise StaleDossier() from None
+
+    # -- accounts ----------------------------------------------------------------------------------------------
+    def register_citizen(self, session: Session, email: str, password: str, full_name: str, **profile: Any) -> User:
+        """Create a citizen account (argon2 hash); raises FormInvalid for a taken email or weak password."""
+        return accounts.register_citizen(session, email, password, full_name, **profile)
+
+    def authenticate(self, session: Session, email: str, password: str) -> User | None:
+        return accounts.authenticate(session, email, password)
+
+    def user(self, session: Session, user_id: int) -> User | None:
+        return session.get(User, user_id)
+
+    def update_profile(self, session: Session, user: User, **profile: Any) -> None:
+        accounts.update_profile(session, user, **profile)

@@ -1,0 +1,166 @@
+"""Deployed procedure versions: deploying them, caching their runtime parts, and the public catalog."""
+from __future__ import annotations
+
+import threading
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from . import procedures, runtime
+from .errors import NotFound, ProcedureError
+from .forms import FormDefinition, load_form
+from .i18n import text
+from .models import Agency, ProcedureVersion
+from .views import Component, DeliveryOption, Fee, ProcedureInfo
+
+
+@dataclass(frozen=True)
+class Deployed:
+    code: str
+    content_hash: str
+    new: bool
+
+
+@dataclass
+class VersionRuntime:
+    """What running dossiers of one procedure version need, built once per process."""
+
+    id: int
+    code: str
+    content_hash: str
+    manifest: dict[str, Any]
+    spec: Any
+    subprocess_specs: dict[str, Any]
+    forms: dict[str, FormDefinition]
+    info: ProcedureInfo
+
+    @property
+    def lanes(self) -> dict[str, str]:
+        return dict(self.manifest.get("lanes", {}))
+
+    def role_of(self, lane: str | None) -> str:
+        return self.lanes.get(lane or "", procedures.APPLICANT_ROLE if lane is None else lane)
+
+
+class VersionCache:
+    def __init__(self) -> None:
+        self._by_hash: dict[str, VersionRuntime] = {}
+        self._specs = runtime.SpecCache()
+        self._lock = threading.Lock()
+
+    def get(self, version: ProcedureVersion) -> VersionRuntime:
+        found = self._by_hash.get(version.content_hash)
+        if found is None:
+            spec, subs = self._specs.get(version.content_hash, version.spec)
+            found = VersionRuntime(
+                id=version.id, code=version.procedure_code, content_hash=version.content_hash,
+                manifest=version.manifest, spec=spec, subprocess_specs=subs,
+                forms=_forms(version.files, spec, subs), info=procedure_info(version.manifest),
+            )
+            with self._lock:
+                found = self._by_hash.setdefault(version.content_hash, found)
+        return found
+
+
+def _forms(files: dict[str, str], spec: Any, subs: dict[str, Any]) -> dict[str, FormDefinition]:
+    forms = {}
+    for task_spec in procedures._all_task_specs(spec, subs):
+        props = runtime.properties(task_spec)
+        key = props.get("formJsonSchemaFilename")
+        if getattr(task_spec, "manual", False) and key and key not in forms:
+            ui = props.get("formUiSchemaFilename")
+            forms[key] = load_form(key, files[f"forms/{key}"], files.get(f"forms/{ui}") if ui else None)
+    return forms
+
+
+# -- deploying -----------------------------------------------------------------------------------------------
+
+def deploy(session: Session, root: Path) -> list[Deployed]:
+    """Store a new immutable version of every procedure whose files changed; mark it current."""
+    compiled, problems = procedures.read_all(root)
+    if problems:
+        raise ProcedureError(text(
+            "Quy trình có lỗi:\n" + "\n".join(map(str, problems)),
+            "Procedures have problems:\n" + "\n".join(map(str, problems)),
+        ))
+    result = []
+    for item in compiled:
+        source = item.source
+        digest = source.content_hash
+        existing = session.scalar(select(ProcedureVersion).where(ProcedureVersion.content_hash == digest))
+        session.execute(
+            update(ProcedureVersion).where(ProcedureVersion.procedure_code == source.code).values(current=False)
+        )
+        if existing is None:
+            session.add(ProcedureVersion(
+                procedure_code=source.code, content_hash=digest, manifest=source.manifest, files=source.files,
+                spec=runtime.spec_to_dict(item.spec, item.subprocess_specs), current=True,
+            ))
+        else:
+            existing.current = True
+        result.append(Deployed(source.code, digest, existing is None))
+    session.flush()
+    return result
+
+
+def current_version(session: Session, code: str) -> ProcedureVersion:
+    version = session.scalar(
+        select(ProcedureVersion).where(ProcedureVersion.procedure_code == code, ProcedureVersion.current.is_(True))
+    )
+    if version is None:
+        raise NotFound(text("Không có thủ tục này.", "There is no such procedure."))
+    return version
+
+
+# -- the catalog ---------------------------------------------------------------------------------------------
+
+def procedure_info(m: dict[str, Any]) -> ProcedureInfo:
+    tl = m.get("time_limit", {})
+    return ProcedureInfo(
+        code=m["code"], name=m["name"], summary=m.get("summary", {}), field_code=m["field"].get("code", ""),
+        field={"vi": m["field"]["vi"], "en": m["field"]["en"]}, agency_level=m["agency_level"],
+        service_level=m["service_level"], legal_basis=tuple(m.get("legal_basis", [])),
+        time_limit=tl.get("text", {}), working_days=int(tl.get("working_days", 0)),
+        fees=tuple(Fee(f["name"], int(f.get("amount", 0)), f.get("note")) for f in m.get("fees", [])),
+        components=tuple(Component(c.get("code", ""), c["name"], bool(c.get("required")), c.get("note"))
+                         for c in m.get("components", [])),
+        delivery=tuple(DeliveryOption(d["code"], d["name"]) for d in m.get("delivery", [])),
+        keywords=tuple(m.get("keywords", [])), notes=tuple(m.get("notes", [])),
+    )
+
+
+def fold(value: str) -> str:
+    """Lower case without Vietnamese diacritics, so "dang ky khai sinh" finds "Đăng ký khai sinh"."""
+    value = value.replace("đ", "d").replace("Đ", "D")
+    decomposed = unicodedata.normalize("NFD", value)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+
+
+def _haystack(info: ProcedureInfo) -> str:
+    parts = [info.code, *info.name.values(), *info.summary.values(), *info.field.values(), *info.keywords]
+    return fold(" ".join(parts))
+
+
+def search(session: Session, cache: VersionCache, query: str | None, field: str | None) -> list[ProcedureInfo]:
+    versions = session.scalars(select(ProcedureVersion).where(ProcedureVersion.current.is_(True))).all()
+    infos = [cache.get(v).info for v in versions]
+    if field:
+        infos = [i for i in infos if i.field_code == field]
+    if query and query.strip():
+        words = fold(query).split()
+        infos = [i for i in infos if all(w in _haystack(i) for w in words)]
+    return sorted(infos, key=lambda i: fold(i.name.get("vi", "")))
+
+
+def info(session: Session, cache: VersionCache, code: str) -> ProcedureInfo:
+    return cache.get(current_version(session, code)).info
+
+
+def agencies_for(session: Session, cache: VersionCache, code: str) -> list[tuple[int, str, str]]:
+    level = info(session, cache, code).agency_level
+    rows = session.scalars(select(Agency).where(Agency.level == level).order_by(Agency.name_vi)).all()
+    return [(a.id, a.name_vi, a.name_en) for a in rows]

@@ -1,0 +1,96 @@
+"""The ``motcua`` command: validate procedures, set up the database, load procedures and demo data, serve."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from .config import DEFAULT_ROOT, Settings
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .procedures import check_bpmn_dir, manifest_bpmn_files, read_all
+
+    target = Path(args.dir).resolve() if args.dir else DEFAULT_ROOT
+    if not target.is_dir():
+        print(f"error: {target} is not a directory", file=sys.stderr)
+        return 2
+    if (target / "workflows").is_dir():
+        compiled, problems = read_all(target)
+        problems += check_bpmn_dir(target / "bpmn", skip=manifest_bpmn_files(target))
+    else:  # a directory of diagrams (e.g. a copy of bpmn/), checked with the checkout's manifests and forms
+        compiled, problems = read_all(DEFAULT_ROOT, bpmn_dir=target)
+        problems += check_bpmn_dir(target, skip=manifest_bpmn_files(DEFAULT_ROOT))
+    unique = list(dict.fromkeys(problems))
+    for problem in unique:
+        print(f"ERROR {problem}")
+    if unique:
+        print(f"{len(unique)} problem(s) found.")
+        return 1
+    print(f"OK: {len(compiled)} procedure(s) valid: {', '.join(c.source.code for c in compiled)}")
+    return 0
+
+
+def _engine():  # noqa: ANN202 - imported lazily so that `validate` needs no database
+    from .api import Engine
+
+    return Engine(Settings.from_env())
+
+
+def cmd_setup(args: argparse.Namespace) -> int:
+    """Migrate the database, deploy the procedures and (unless --no-demo) create the demo accounts."""
+    from . import demo
+    from .errors import ProcedureError
+
+    engine = _engine()
+    engine.upgrade_database()
+    with engine.session() as session:
+        try:
+            deployed = engine.deploy(session)
+        except ProcedureError as exc:
+            print(exc.message["en"], file=sys.stderr)
+            return 1
+        created = [] if args.no_demo else demo.seed(session)
+        session.commit()
+    for d in deployed:
+        print(f"procedure {d.code}: {'new version' if d.new else 'unchanged'} {d.content_hash[:12]}")
+    if not args.no_demo:
+        print(f"demo accounts (password {demo.DEMO_PASSWORD}):")
+        for acc in demo.ACCOUNTS:
+            print(f"  {acc.email:28} {acc.kind:9} {', '.join(acc.roles)}{'  (new)' if acc in created else ''}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import waitress
+
+    from web import create_app
+
+    os.environ.setdefault("MOTCUA_DEV", "1")
+    app = create_app()
+    port = int(args.port or os.environ.get("PORT", "5000"))
+    print(f"Serving motcua on http://{args.host}:{port}/  (Ctrl+C to stop)")
+    waitress.serve(app, host=args.host, port=port, threads=8)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="motcua", description="Một cửa: online public services run as BPMN.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("validate", help="check procedures (manifests, BPMN, forms, scripts); exit 1 on problems")
+    p.add_argument("dir", nargs="?", help="project root or a directory of .bpmn files (default: the checkout)")
+    p.set_defaults(func=cmd_validate)
+    p = sub.add_parser("setup", help="migrate the database, deploy procedures, create demo accounts")
+    p.add_argument("--no-demo", action="store_true", help="do not create the demo agency and accounts")
+    p.set_defaults(func=cmd_setup)
+    p = sub.add_parser("serve", help="serve the portal with waitress")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int)
+    p.set_defaults(func=cmd_serve)
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,58 @@
+"""Demo data for `make run`: an agency, a citizen, one official per role of the shipped procedures, an admin."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import accounts
+from .models import Agency, User
+
+DEMO_PASSWORD = "matkhau-demo-2026"  # demo accounts only; printed by `make run` and in the README
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    email: str
+    full_name: str
+    kind: str
+    roles: tuple[str, ...] = ()
+
+
+AGENCY = {"code": "000.31.27.H14", "name_vi": "UBND xã Mẫu Sơn", "name_en": "Mau Son Commune People's Committee",
+          "level": "commune"}
+PROVINCE = {"code": "000.00.27.H14", "name_vi": "UBND tỉnh Mẫu", "name_en": "Mau Province People's Committee",
+            "level": "province"}
+ACCOUNTS = (
+    DemoAccount("congdan@demo.motcua.vn", "Nguyễn Thị Lan", "citizen"),
+    DemoAccount("motcua@demo.motcua.vn", "Trần Văn Tiếp", "official", ("reception_officer",)),
+    DemoAccount("hotich@demo.motcua.vn", "Lê Thị Hộ", "official", ("civil_status_officer",)),
+    DemoAccount("chutich@demo.motcua.vn", "Phạm Văn Chủ", "official", ("commune_chairman",)),
+    DemoAccount("quantri@demo.motcua.vn", "Quản trị viên", "admin"),
+)
+
+
+def seed(session: Session, password: str = DEMO_PASSWORD) -> list[DemoAccount]:
+    """Create the demo agencies and accounts that are missing; safe to run again."""
+    agencies = {}
+    for values in (AGENCY, PROVINCE):
+        agency = session.scalar(select(Agency).where(Agency.code == values["code"]))
+        if agency is None:
+            agency = Agency(**values)
+            session.add(agency)
+            session.flush()
+        agencies[values["level"]] = agency
+    created = []
+    for acc in ACCOUNTS:
+        if session.scalar(select(User).where(User.email == acc.email)) is not None:
+            continue
+        if acc.kind == "citizen":
+            user = accounts.register_citizen(session, acc.email, password, acc.full_name, phone="0912345678",
+                                             id_number="001190012345", address="Thôn Đông, xã Mẫu Sơn")
+        else:
+            accounts.create_official(session, acc.email, password, acc.full_name, agencies["commune"],
+                                     list(acc.roles), kind=acc.kind)
+        created.append(acc)
+    session.flush()
+    return created

@@ -1,0 +1,61 @@
+"""Errors the engine raises to its callers; each carries a message fit for the person who caused it."""
+from __future__ import annotations
+
+from .i18n import Text, text
+
+
+class EngineError(Exception):
+    """Base class; ``message`` is bilingual."""
+
+    message: Text = text("Đã có lỗi xảy ra.", "Something went wrong.")
+
+    def __init__(self, message: Text | None = None):
+        if message is not None:
+            self.message = message
+        super().__init__(self.message.get("en", ""))
+
+
+class NotFound(EngineError):
+    message = text("Không tìm thấy.", "Not found.")
+
+
+class Forbidden(EngineError):
+    message = text("Bạn không có quyền thực hiện việc này.", "You are not allowed to do this.")
+
+
+class AlreadyClaimed(EngineError):
+    message = text("Công việc này đã được cán bộ khác nhận xử lý.", "Another official has already claimed this task.")
+
+
+class TaskNotOpen(EngineError):
+    message = text("Công việc này đã được xử lý xong.", "This task has already been completed.")
+
+
+class StaleDossier(EngineError):
+    message = text(
+        "Hồ sơ vừa được người khác cập nhật. Vui lòng tải lại trang và thử lại.",
+        "The dossier was changed by someone else meanwhile. Reload the page and try again.",
+    )
+
+
+class FormInvalid(EngineError):
+    """Submitted data does not satisfy the task's form; ``errors`` maps field name → bilingual message."""
+
+    message = text("Dữ liệu chưa hợp lệ.", "The data is not valid.")
+
+    def __init__(self, errors: dict[str, Text]):
+        self.errors = errors
+        super().__init__()
+
+
+class ScriptFailed(EngineError):
+    """A BPMN script or condition was refused or failed; names the element."""
+
+    def __init__(self, element: str, reason: str):
+        self.element = element
+        self.reason = reason
+        super().__init__(text(f"Lỗi kịch bản tại phần tử '{element}': {reason}", f"Script error in element '{element}': {reason}"))
+
+
+class ProcedureError(EngineError):
+    """A procedure's files are broken or it is not deployed."""

@@ -1,0 +1,200 @@
+"""Database tables (SQLAlchemy 2.0 typed models on one declarative base, migrated with Alembic)."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Agency(Base):
+    __tablename__ = "agency"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)  # e-ID code (Decision 20/2020/QĐ-TTg)
+    name_vi: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    level: Mapped[str] = mapped_column(String(20))  # commune | province
+
+    def __repr__(self) -> str:
+        return f"<Agency {self.code}>"
+
+
+class User(Base):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    full_name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))  # citizen | official | admin
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
+    # profile, given once and reused to prefill forms
+    phone: Mapped[str | None] = mapped_column(String(30))
+    id_number: Mapped[str | None] = mapped_column(String(20))
+    birth_date: Mapped[dt.date | None]
+    address: Mapped[str | None] = mapped_column(String(300))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    agency: Mapped[Agency | None] = relationship()
+    role_rows: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan")
+
+    @property
+    def roles(self) -> set[str]:
+        return {r.role for r in self.role_rows}
+
+    @property
+    def is_official(self) -> bool:
+        return self.kind == "official"
+
+    @property
+    def is_citizen(self) -> bool:
+        return self.kind == "citizen"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.kind == "admin"
+
+    def profile(self) -> dict[str, Any]:
+        """The profile fields forms may prefill from (``ui:prefill``)."""
+        return {
+            "full_name": self.full_name, "email": self.email, "phone": self.phone, "id_number": self.id_number,
+            "birth_date": self.birth_date.isoformat() if self.birth_date else None, "address": self.address,
+        }
+
+    # Flask-Login's user protocol, written out so that engine/ needs no Flask import.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.kind}>"
+
+
+class UserRole(Base):
+    __tablename__ = "user_role"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(60), primary_key=True)
+
+
+class ProcedureVersion(Base):
+    """An immutable deployed version of a procedure: its files, keyed by their content hash."""
+
+    __tablename__ = "procedure_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    procedure_code: Mapped[str] = mapped_column(String(80), index=True)
+    content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # large, and needed once per process (the runtime caches versions by hash): loaded only when asked for
+    manifest: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)
+    files: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)  # relative path → text: BPMN and forms
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)  # serialized specs (restored, not reparsed)
+    deployed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    current: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class DailySequence(Base):
+    """Last dossier number handed out per receiving agency and day."""
+
+    __tablename__ = "daily_sequence"
+
+    agency_code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    day: Mapped[str] = mapped_column(String(6), primary_key=True)  # yyMMdd
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Dossier(Base):
+    __tablename__ = "dossier"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str | None] = mapped_column(String(64), unique=True)
+    procedure_code: Mapped[str] = mapped_column(String(80), index=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("procedure_version.id"))
+    applicant_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    appointment_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    delivery_method: Mapped[str | None] = mapped_column(String(20))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)  # the dossier's collected form data
+    # serialized workflow state without the spec; read only when the dossier's workflow runs
+    workflow: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)
+    serializer_version: Mapped[str] = mapped_column(String(10))
+    row_version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    version: Mapped[ProcedureVersion] = relationship()
+    applicant: Mapped[User] = relationship()
+    agency: Mapped[Agency] = relationship()
+
+    __mapper_args__ = {"version_id_col": row_version}
+
+
+class HumanTask(Base):
+    """A queryable row per human task of a dossier: what inboxes and "my dossiers" read."""
+
+    __tablename__ = "human_task"
+    __table_args__ = (
+        UniqueConstraint("dossier_id", "task_guid"),
+        Index("ix_human_task_queue", "state", "agency_id", "role"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), index=True)
+    task_guid: Mapped[str] = mapped_column(String(36))
+    bpmn_id: Mapped[str] = mapped_column(String(120))
+    title_vi: Mapped[str] = mapped_column(String(300))
+    title_en: Mapped[str] = mapped_column(String(300))
+    lane: Mapped[str | None] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(60))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
+    form_key: Mapped[str | None] = mapped_column(String(300))
+    state: Mapped[str] = mapped_column(String(12), default="open")  # open | completed | cancelled
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    due_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    completed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    draft: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # input kept between the pages of a form
+
+    dossier: Mapped[Dossier] = relationship()
+    claimed_by: Mapped[User | None] = relationship(foreign_keys=[claimed_by_id])
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossier.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    actor_name: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(40))  # dossier.started, task.claimed, task.completed, status …
+    element: Mapped[str | None] = mapped_column(String(120))  # BPMN id
+    label_vi: Mapped[str] = mapped_column(Text)
+    label_en: Mapped[str] = mapped_column(Text)
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -1,0 +1,202 @@
+"""The only module that builds SpiffWorkflow objects: parser, serializer, script engine, workflows.
+
+Three choices made here:
+
+* SpiffWorkflow's task iterators stop silently at tree depth 1000 (a loop of ~300 passes stalls with no
+  error). Their iteration is not recursive, so the limit protects nothing: it is lifted at import.
+* A dossier's stored state leaves out the process spec; specs are stored once per procedure version and
+  shared by every workflow restored from that version (the workflow converter is swapped for one that
+  neither writes nor reads the spec).
+* Scripts run in :mod:`engine.sandbox`.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from lxml import etree
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.util.task import TaskIterator, TaskState
+
+from .sandbox import SandboxScriptEngine
+
+UNLIMITED_DEPTH = 1 << 62
+
+
+def _lift_depth_limit() -> None:
+    for cls in (TaskIterator, BpmnTaskIterator):
+        defaults = list(cls.__init__.__defaults__ or ())
+        # signature: (task, end_at_spec=None, max_depth=1000, ...): max_depth is the second default
+        if len(defaults) >= 2 and defaults[1] == 1000:
+            defaults[1] = UNLIMITED_DEPTH
+            cls.__init__.__defaults__ = tuple(defaults)
+
+
+_lift_depth_limit()
+
+
+class SharedSpecWorkflowConverter(BpmnWorkflowConverter):
+    """Serialize a top-level workflow without its specs; restore it onto specs the caller passes."""
+
+    def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+        dct = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct: dict[str, Any], spec: Any = None, subprocess_specs: Any = None) -> BpmnWorkflow:
+        if spec is None:
+            raise ValueError("a stored dossier workflow is restored with its version's spec")
+        from uuid import UUID
+
+        workflow = self.target_class(spec, subprocess_specs or {}, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+_config = dict(SPIFF_CONFIG)
+_config[BpmnWorkflow] = SharedSpecWorkflowConverter
+STATE_SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_config))
+SPEC_SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
+SERIALIZER_VERSION = STATE_SERIALIZER.VERSION
+SCRIPT_ENGINE = SandboxScriptEngine()
+
+
+class ParseProblem(Exception):
+    """A BPMN file does not parse; ``file`` and ``element`` say where."""
+
+    def __init__(self, file: str, element: str | None, message: str):
+        self.file, self.element, self.message = file, element, message
+        super().__init__(f"{file}{f' [{element}]' if element else ''}: {message}")
+
+
+def parse(files: Mapping[str, str], process_id: str) -> tuple[Any, dict[str, Any]]:
+    """Parse BPMN texts (name → XML) and return the spec of ``process_id`` and its subprocess specs."""
+    parser = SpiffBpmnParser()
+    for name, xml in files.items():
+        try:
+            tree = etree.fromstring(xml.encode("utf-8"), parser=etree.XMLParser(resolve_entities=False, no_network=True))
+        except etree.XMLSyntaxError as exc:
+            raise ParseProblem(name, None, f"not well-formed XML: {exc}") from None
+        try:
+            parser.add_bpmn_xml(tree, filename=name)
+        except ValidationException as exc:
+            raise ParseProblem(name, _element(exc), _clean(exc)) from None
+        except Exception as exc:  # noqa: BLE001 - the parser raises TypeError/KeyError on some broken files
+            raise ParseProblem(name, None, f"{type(exc).__name__}: {exc}") from None
+    try:
+        if process_id not in parser.get_process_ids():
+            raise ParseProblem(", ".join(files), process_id, f"no executable process with id '{process_id}'")
+        spec = parser.get_spec(process_id)
+        subs = parser.get_subprocess_specs(process_id)
+    except ParseProblem:
+        raise
+    except ValidationException as exc:
+        raise ParseProblem(getattr(exc, "file_name", "") or ", ".join(files), _element(exc), _clean(exc)) from None
+    except Exception as exc:  # noqa: BLE001
+        raise ParseProblem(", ".join(files), None, f"{type(exc).__name__}: {exc}") from None
+    return spec, subs
+
+
+def _clean(exc: Exception) -> str:
+    message = str(exc.args[0]) if exc.args else type(exc).__name__
+    line = getattr(exc, "line_number", "")
+    return f"{message} (line {line})" if line else message
+
+
+def _element(exc: Exception) -> str | None:
+    return getattr(exc, "id", None) or getattr(exc, "name", None) or None
+
+
+def spec_to_dict(spec: Any, subprocess_specs: Mapping[str, Any]) -> dict[str, Any]:
+    """A JSON-able form of a process spec and its subprocess specs, stored once per procedure version."""
+    return json.loads(json.dumps({
+        "spec": SPEC_SERIALIZER.to_dict(spec),
+        "subprocess_specs": {k: SPEC_SERIALIZER.to_dict(v) for k, v in subprocess_specs.items()},
+    }))
+
+
+class SpecCache:
+    """Restored specs by procedure-version hash; versions are immutable, so entries never go stale."""
+
+    def __init__(self) -> None:
+        self._specs: dict[str, tuple[Any, dict[str, Any]]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, content_hash: str, stored: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
+        found = self._specs.get(content_hash)
+        if found is None:
+            data = copy.deepcopy(dict(stored))
+            spec = SPEC_SERIALIZER.from_dict(data["spec"])
+            subs = {k: SPEC_SERIALIZER.from_dict(v) for k, v in data.get("subprocess_specs", {}).items()}
+            with self._lock:
+                found = self._specs.setdefault(content_hash, (spec, subs))
+        return found
+
+
+def new_workflow(spec: Any, subprocess_specs: dict[str, Any]) -> BpmnWorkflow:
+    workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=SCRIPT_ENGINE)
+    workflow.do_engine_steps()
+    return workflow
+
+
+def dump(workflow: BpmnWorkflow) -> dict[str, Any]:
+    """The workflow's state as plain JSON data (no spec)."""
+    return json.loads(STATE_SERIALIZER.serialize_json(workflow))
+
+
+def restore(state: Mapping[str, Any], spec: Any, subprocess_specs: dict[str, Any]) -> BpmnWorkflow:
+    dct = copy.deepcopy(dict(state))
+    STATE_SERIALIZER.migrate(dct)
+    workflow = STATE_SERIALIZER.from_dict(dct, spec=spec, subprocess_specs=subprocess_specs)
+    workflow.script_engine = SCRIPT_ENGINE
+    return workflow
+
+
+def ready_human_tasks(workflow: BpmnWorkflow) -> list[Any]:
+    return list(workflow.get_tasks(state=TaskState.READY, manual=True))
+
+
+def reached_since(workflow: BpmnWorkflow, before: set[Any]) -> list[Any]:
+    """Tasks reached (ready, waiting, running or finished) that were not in ``before``, oldest first."""
+    reached = [
+        t for t in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.COMPLETED)
+        if t.id not in before
+    ]
+    return sorted(reached, key=lambda t: t.last_state_change)
+
+
+def reached_ids(workflow: BpmnWorkflow) -> set[Any]:
+    return {
+        t.id for t in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.COMPLETED)
+    }
+
+
+def find_task(workflow: BpmnWorkflow, guid: str) -> Any:
+    from uuid import UUID
+
+    try:
+        return workflow.get_task_from_id(UUID(guid))
+    except Exception:  # noqa: BLE001 - unknown id
+        return None
+
+
+def is_ready(task: Any) -> bool:
+    return task is not None and task.state == TaskState.READY
+
+
+def properties(task_spec: Any) -> dict[str, str]:
+    return dict((getattr(task_spec, "extensions", None) or {}).get("properties", {}) or {})

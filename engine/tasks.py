@@ -1,0 +1,178 @@
+"""Human tasks: who may see and do them, the queues, claiming, and completing with validated form data."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from . import dossiers, runtime
+from .catalog import VersionCache
+from .errors import AlreadyClaimed, Forbidden, FormInvalid, NotFound, TaskNotOpen
+from .forms import FormDefinition
+from .i18n import text
+from .models import Dossier, HumanTask, User, utcnow
+from .procedures import APPLICANT_ROLE
+from .views import Completion, TaskView
+
+NO_TASK = text("Không tìm thấy công việc này.", "Task not found.")
+NOT_YOUR_ROLE = text("Công việc này thuộc vai trò khác, bạn không thể xử lý.",
+                     "This task belongs to another role; you cannot act on it.")
+
+
+def get_for(session: Session, task_id: int, actor: User, acting: bool = False) -> HumanTask:
+    """The task if ``actor`` may see it (and, with ``acting``, do it); NotFound or Forbidden otherwise."""
+    row = session.get(HumanTask, task_id)
+    if row is None:
+        raise NotFound(NO_TASK)
+    if row.role == APPLICANT_ROLE:
+        if row.dossier.applicant_id != actor.id:
+            raise NotFound(NO_TASK)
+        return row
+    if not (actor.is_official or actor.is_admin) or (actor.is_official and row.agency_id != actor.agency_id):
+        raise NotFound(NO_TASK)
+    if row.role not in actor.roles and (acting or not actor.is_admin):
+        raise Forbidden(NOT_YOUR_ROLE)
+    return row
+
+
+def view(session: Session, cache: VersionCache, row: HumanTask) -> TaskView:
+    dossier = row.dossier
+    return TaskView(
+        id=row.id, dossier_id=row.dossier_id, dossier_code=dossier.code, procedure_code=dossier.procedure_code,
+        procedure_name=cache.get(dossier.version).info.name, bpmn_id=row.bpmn_id,
+        title=text(row.title_vi, row.title_en), role=row.role, lane=row.lane, agency_id=row.agency_id,
+        form_key=row.form_key, state=row.state, created_at=row.created_at, due_at=row.due_at,
+        claimed_by_id=row.claimed_by_id, claimed_by_name=row.claimed_by.full_name if row.claimed_by else None,
+        applicant_name=dossier.applicant.full_name, is_applicant_task=row.role == APPLICANT_ROLE,
+    )
+
+
+def form_of(session: Session, cache: VersionCache, row: HumanTask) -> FormDefinition:
+    rt = cache.get(row.dossier.version)
+    if not row.form_key or row.form_key not in rt.forms:
+        raise NotFound(NO_TASK)
+    return rt.forms[row.form_key]
+
+
+def prefill(session: Session, cache: VersionCache, row: HumanTask, actor: User) -> dict[str, Any]:
+    form = form_of(session, cache, row)
+    data: dict[str, Any] = {}
+    if row.role == APPLICANT_ROLE:
+        profile = actor.profile()
+        data.update({name: profile[f.prefill] for name, f in form.fields.items() if f.prefill and profile.get(f.prefill)})
+    data.update({k: v for k, v in row.dossier.data.items() if k in form.fields})
+    data.update(row.draft or {})
+    return data
+
+
+def save_draft(session: Session, row: HumanTask, data: Mapping[str, Any]) -> None:
+    if row.state != "open":
+        raise TaskNotOpen()
+    row.draft = {**(row.draft or {}), **dict(data)}
+    session.flush()
+
+
+def _listing(session: Session, cache: VersionCache, query: Any) -> list[TaskView]:
+    return [view(session, cache, r) for r in session.scalars(query).all()]
+
+
+def queue(session: Session, cache: VersionCache, official: User) -> list[TaskView]:
+    if not official.is_official:
+        raise Forbidden()
+    return _listing(session, cache, select(HumanTask).where(
+        HumanTask.state == "open", HumanTask.agency_id == official.agency_id, HumanTask.role.in_(official.roles),
+        HumanTask.claimed_by_id.is_(None),
+    ).order_by(HumanTask.created_at, HumanTask.id))
+
+
+def mine(session: Session, cache: VersionCache, user: User) -> list[TaskView]:
+    if user.is_official:
+        query = select(HumanTask).where(HumanTask.state == "open", HumanTask.claimed_by_id == user.id)
+    else:
+        query = select(HumanTask).join(Dossier).where(
+            HumanTask.state == "open", HumanTask.role == APPLICANT_ROLE, Dossier.applicant_id == user.id)
+    return _listing(session, cache, query.order_by(HumanTask.created_at, HumanTask.id))
+
+
+def claim(session: Session, cache: VersionCache, task_id: int, official: User) -> TaskView:
+    row = get_for(session, task_id, official, acting=True)
+    _claim(session, row, official)
+    return view(session, cache, row)
+
+
+def _claim(session: Session, row: HumanTask, official: User) -> None:
+    if row.state != "open":
+        raise TaskNotOpen()
+    if row.claimed_by_id == official.id:
+        return
+    # one UPDATE guarded by "nobody has it": of two officials racing, the database lets exactly one through
+    won = session.execute(
+        update(HumanTask).where(HumanTask.id == row.id, HumanTask.state == "open", HumanTask.claimed_by_id.is_(None))
+        .values(claimed_by_id=official.id, claimed_at=utcnow()).execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(row)
+    if not won:
+        raise TaskNotOpen() if row.state != "open" else AlreadyClaimed()
+    dossiers.audit(session, row.dossier, official, "task.claimed",
+                   text(f"Nhận xử lý: {row.title_vi}", f"Claimed: {row.title_en}"), element=row.bpmn_id)
+
+
+def release(session: Session, task_id: int, official: User) -> None:
+    row = get_for(session, task_id, official, acting=True)
+    if row.claimed_by_id != official.id:
+        raise Forbidden()
+    row.claimed_by_id = None
+    row.claimed_at = None
+    session.flush()
+
+
+def complete(session: Session, cache: VersionCache, task_id: int, actor: User, raw: Mapping[str, Any]) -> Completion:
+    row = get_for(session, task_id, actor, acting=True)
+    if row.state != "open":
+        raise TaskNotOpen()
+    if row.role != APPLICANT_ROLE:
+        if row.claimed_by_id not in (None, actor.id):
+            raise AlreadyClaimed()
+        _claim(session, row, actor)
+    dossier = row.dossier
+    rt = cache.get(dossier.version)
+    form = form_of(session, cache, row)
+    data = form.coerce(raw)
+    errors = form.errors(data)
+    if errors:
+        raise FormInvalid(errors)
+    data = form.clean(data)
+
+    workflow = runtime.restore(dossier.workflow, rt.spec, rt.subprocess_specs)
+    task = runtime.find_task(workflow, row.task_guid)
+    if not runtime.is_ready(task):
+        raise TaskNotOpen()
+    before = runtime.reached_ids(workflow)
+    task.data.update(data)
+    task.run()
+    workflow.do_engine_steps()
+
+    was_draft = dossier.status == "draft"
+    row.state, row.completed_by_id, row.completed_at, row.draft = "completed", actor.id, utcnow(), None
+    dossiers.audit(session, dossier, actor, "task.completed",
+                   text(f"Hoàn thành: {row.title_vi}", f"Completed: {row.title_en}"), element=row.bpmn_id,
+                   detail=_decision_detail(form, data))
+    dossier.data = {**dossier.data, **data}
+    dossiers.advance(session, rt, dossier, workflow, before, actor)
+    dossiers.save(session, dossier)
+    mine_next = [t for t in mine(session, cache, actor) if t.dossier_id == dossier.id]
+    return Completion(
+        dossier=dossiers.view(session, cache, dossier, actor), next_tasks_for_actor=tuple(mine_next),
+        submitted=was_draft and dossier.status != "draft",
+    )
+
+
+def _decision_detail(form: FormDefinition, data: Mapping[str, Any]) -> dict[str, Any]:
+    """Choices and written reasons of a completed task, for the timeline (not every field)."""
+    shown = {}
+    for name, f in form.fields.items():
+        if name in data and f.widget in ("radio", "select", "textarea"):
+            shown[name] = {"label": dict(f.label), "vi": f.display(data[name], "vi"), "en": f.display(data[name], "en")}
+    return shown

@@ -1,0 +1,117 @@
+"""Plain, read-only records the engine hands to its callers (the web layer renders these)."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from .i18n import Text
+
+
+@dataclass(frozen=True)
+class Fee:
+    name: Text
+    amount: int  # VND
+    note: Text | None = None
+
+
+@dataclass(frozen=True)
+class Component:
+    code: str
+    name: Text
+    required: bool
+    note: Text | None = None
+
+
+@dataclass(frozen=True)
+class DeliveryOption:
+    code: str
+    name: Text
+
+
+@dataclass(frozen=True)
+class ProcedureInfo:
+    """A procedure as the catalog shows it."""
+
+    code: str
+    name: Text
+    summary: Text
+    field_code: str
+    field: Text
+    agency_level: str
+    service_level: str  # toan_trinh | mot_phan
+    legal_basis: tuple[str, ...]
+    time_limit: Text
+    working_days: int
+    fees: tuple[Fee, ...]
+    components: tuple[Component, ...]
+    delivery: tuple[DeliveryOption, ...]
+    keywords: tuple[str, ...]
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TaskView:
+    """A human task: one row of an inbox, or the citizen's next step."""
+
+    id: int
+    dossier_id: int
+    dossier_code: str | None
+    procedure_code: str
+    procedure_name: Text
+    bpmn_id: str
+    title: Text
+    role: str
+    lane: str | None
+    agency_id: int
+    form_key: str | None
+    state: str  # open | completed | cancelled
+    created_at: dt.datetime
+    due_at: dt.datetime | None
+    claimed_by_id: int | None
+    claimed_by_name: str | None
+    applicant_name: str
+    is_applicant_task: bool
+
+
+@dataclass(frozen=True)
+class DossierView:
+    id: int
+    code: str | None
+    procedure_code: str
+    procedure_name: Text
+    status: str
+    status_label: Text
+    status_number: int | None
+    applicant_id: int
+    applicant_name: str
+    agency_id: int
+    agency_name: Text
+    created_at: dt.datetime
+    submitted_at: dt.datetime | None
+    appointment_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    delivery_method: str | None
+    data: dict[str, Any]
+    completed: bool
+    open_tasks: tuple[TaskView, ...] = ()
+    # (label, value) pairs of the collected data, in vi and en, grouped by form title
+    answers: tuple[tuple[Text, tuple[tuple[Text, dict[str, str]], ...]], ...] = ()
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: dt.datetime
+    actor_name: str
+    action: str
+    label: Text
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Completion:
+    """What completing a task led to."""
+
+    dossier: DossierView
+    next_tasks_for_actor: tuple[TaskView, ...]
+    submitted: bool  # this completion submitted the dossier (it got its code)

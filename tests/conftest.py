@@ -1,0 +1,110 @@
+"""Shared fixtures: a real database (SQLite file, and PostgreSQL when MOTCUA_TEST_POSTGRES_URL is set)."""
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from engine import demo
+from engine.api import Engine
+from engine.config import DEFAULT_ROOT, Settings
+from engine.models import User
+
+POSTGRES_URL = os.environ.get("MOTCUA_TEST_POSTGRES_URL")
+IN_CI = bool(os.environ.get("CI"))
+
+
+def _postgres_schema_url() -> Iterator[str]:
+    """A fresh schema in the test database, dropped afterwards; its URL pins the search path to it."""
+    assert POSTGRES_URL
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    try:
+        yield f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if POSTGRES_URL:
+        return
+    reason = "MOTCUA_TEST_POSTGRES_URL is not set (required in CI)"
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if IN_CI and not POSTGRES_URL:
+        raise pytest.UsageError("CI is set but MOTCUA_TEST_POSTGRES_URL is not: the PostgreSQL tests are required in CI")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Each test using this runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'motcua.db'}"
+    else:
+        yield from _postgres_schema_url()
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """A migrated database with the shipped procedures deployed and the demo accounts created."""
+    eng = Engine(Settings(database_url=database_url, root=DEFAULT_ROOT))
+    eng.upgrade_database()
+    with eng.session() as session:
+        eng.deploy(session)
+        demo.seed(session)
+        session.commit()
+    yield eng
+    eng.db.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator:
+    with engine.session() as s:
+        yield s
+
+
+class Accounts:
+    """The demo accounts by role, loaded in a given session."""
+
+    def __init__(self, session) -> None:  # noqa: ANN001
+        self.session = session
+
+    def by_email(self, email: str) -> User:
+        from sqlalchemy import select
+
+        return self.session.scalar(select(User).where(User.email == email))
+
+    @property
+    def citizen(self) -> User:
+        return self.by_email("congdan@demo.motcua.vn")
+
+    @property
+    def reception(self) -> User:
+        return self.by_email("motcua@demo.motcua.vn")
+
+    @property
+    def officer(self) -> User:
+        return self.by_email("hotich@demo.motcua.vn")
+
+    @property
+    def chairman(self) -> User:
+        return self.by_email("chutich@demo.motcua.vn")
+
+
+@pytest.fixture
+def accounts(session) -> Accounts:  # noqa: ANN001
+    return Accounts(session)
+

@@ -1,0 +1,208 @@
+"""The engine facade on a small five-task procedure: task table, claims, validation, concurrency, versions."""
+from __future__ import annotations
+
+import re
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from engine import accounts as account_ops
+from engine import demo
+from engine.api import Engine
+from engine.config import Settings
+from engine.errors import AlreadyClaimed, Forbidden, FormInvalid, NotFound, StaleDossier, TaskNotOpen
+from engine.models import Agency, AuditEvent, Dossier, HumanTask, User
+
+DATA_ROOT = Path(__file__).parent / "data" / "root"
+CODE = re.compile(r"^000\.31\.27\.H14-\d{6}-\d{4}$")
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    copy = tmp_path / "procedures"
+    shutil.copytree(DATA_ROOT, copy)
+    return copy
+
+
+@pytest.fixture
+def eng(database_url: str, root: Path):
+    engine = Engine(Settings(database_url=database_url, root=root))
+    engine.upgrade_database()
+    with engine.session() as s:
+        engine.deploy(s)
+        demo.seed(s)
+        agency = s.scalar(select(Agency).where(Agency.code == demo.AGENCY["code"]))
+        account_ops.create_official(s, "motcua2@demo.motcua.vn", "x" * 12, "Cán bộ Hai", agency, ["reception_officer"])
+        s.commit()
+    yield engine
+    engine.db.dispose()
+
+
+def user(session, email: str) -> User:
+    return session.scalar(select(User).where(User.email == email))
+
+
+CITIZEN, RECEPTION, RECEPTION2 = "congdan@demo.motcua.vn", "motcua@demo.motcua.vn", "motcua2@demo.motcua.vn"
+
+
+def submit(eng: Engine) -> tuple[int, int]:
+    """Start and submit a dossier; return (dossier id, id of the first officer task)."""
+    with eng.session() as s:
+        citizen = user(s, CITIZEN)
+        dossier = eng.start_dossier(s, "five", citizen)
+        (task,) = eng.my_tasks(s, citizen)
+        completion = eng.complete(s, task.id, citizen, {"note": "xin chào"})
+        s.commit()
+        assert completion.submitted
+        (next_task,) = completion.dossier.open_tasks
+        return dossier.id, next_task.id
+
+
+def test_whole_process_with_task_table_and_audit(eng: Engine) -> None:
+    dossier_id, task_id = submit(eng)
+    with eng.session() as s:
+        official = user(s, RECEPTION)
+        view = eng.dossier(s, dossier_id, official)
+        assert CODE.match(view.code)
+        assert view.status == "receiving" and view.appointment_at > view.submitted_at
+        assert [t.id for t in eng.queue(s, official)] == [task_id]
+        for _ in range(4):
+            (task,) = eng.dossier(s, dossier_id, official).open_tasks
+            assert task.role == "reception_officer" and task.due_at == view.appointment_at
+            eng.claim(s, task.id, official)
+            assert eng.queue(s, official) == [] and [t.id for t in eng.my_tasks(s, official)] == [task.id]
+            eng.complete(s, task.id, official, {"note": "ok"})
+            s.commit()
+        final = eng.dossier(s, dossier_id, official)
+        assert final.status == "done" and final.completed and final.open_tasks == ()
+        actions = [e.action for e in eng.timeline(s, dossier_id, official)]
+        assert actions.count("task.completed") == 5 and actions.count("task.claimed") == 4
+        assert actions[0] == "dossier.started"
+        states = s.scalars(select(HumanTask.state).where(HumanTask.dossier_id == dossier_id)).all()
+        assert states == ["completed"] * 5
+
+
+def test_codes_follow_a_daily_sequence(eng: Engine) -> None:
+    codes = []
+    for _ in range(3):
+        dossier_id, _task = submit(eng)
+        with eng.session() as s:
+            codes.append(eng.dossier(s, dossier_id, user(s, CITIZEN)).code)
+    assert [c[-4:] for c in codes] == ["0001", "0002", "0003"]
+
+
+def test_invalid_data_lists_every_error_and_changes_nothing(eng: Engine) -> None:
+    with eng.session() as s:
+        citizen = user(s, CITIZEN)
+        eng.start_dossier(s, "five", citizen)
+        (task,) = eng.my_tasks(s, citizen)
+        with pytest.raises(FormInvalid) as info:
+            eng.complete(s, task.id, citizen, {"note": "x" * 201})
+        assert info.value.errors["note"]["vi"].endswith("không được quá 200 ký tự")
+        assert eng.task(s, task.id, citizen).state == "open"
+
+
+def test_authorization(eng: Engine) -> None:
+    dossier_id, task_id = submit(eng)
+    with eng.session() as s:
+        other = account_ops.register_citizen(s, "khac@example.com", "mat-khau-dai-du", "Người Khác")
+        with pytest.raises(NotFound):
+            eng.dossier(s, dossier_id, other)
+        with pytest.raises(NotFound):
+            eng.task(s, task_id, other)
+        with pytest.raises(NotFound):
+            eng.complete(s, task_id, other, {"note": "x"})
+        chairman = user(s, "chutich@demo.motcua.vn")  # same agency, another role
+        with pytest.raises(Forbidden):
+            eng.claim(s, task_id, chairman)
+        with pytest.raises(Forbidden):
+            eng.complete(s, task_id, chairman, {"note": "x"})
+        with pytest.raises(Forbidden):
+            eng.queue(s, other)
+
+
+def test_two_officials_racing_for_a_claim_exactly_one_wins(eng: Engine) -> None:
+    _dossier_id, task_id = submit(eng)
+    barrier = threading.Barrier(2)
+    results: dict[str, str] = {}
+
+    def race(email: str) -> None:
+        with eng.session() as s:
+            official = user(s, email)
+            s.commit()
+            barrier.wait()
+            try:
+                eng.claim(s, task_id, official)
+                s.commit()
+                results[email] = "won"
+            except AlreadyClaimed:
+                s.rollback()
+                results[email] = "lost"
+
+    threads = [threading.Thread(target=race, args=(e,)) for e in (RECEPTION, RECEPTION2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results.values()) == ["lost", "won"]
+    with eng.session() as s:
+        claims = s.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "task.claimed"))
+        assert claims == 1
+
+
+def test_a_stale_write_is_refused_not_lost(eng: Engine) -> None:
+    dossier_id, task_id = submit(eng)
+    with eng.session() as late, eng.session() as early:
+        official_late = user(late, RECEPTION)
+        eng.claim(late, task_id, official_late)
+        late.commit()
+        # this request has read the task and dossier (held here, as a request in flight holds them) …
+        held = (late.get(HumanTask, task_id), late.get(Dossier, dossier_id))
+        assert held[1].workflow  # (its workflow state too)
+        late.commit()
+        # … when another request completes the task and commits
+        eng.complete(early, task_id, user(early, RECEPTION), {"note": "first"})
+        early.commit()
+        with pytest.raises(StaleDossier) as info:
+            eng.complete(late, task_id, official_late, {"note": "second"})
+        late.rollback()
+        assert "người khác" in info.value.message["vi"] and held
+    with eng.session() as s:
+        data = eng.dossier(s, dossier_id, user(s, RECEPTION)).data
+        assert data["note"] == "first"
+
+
+def test_completing_twice_is_refused(eng: Engine) -> None:
+    dossier_id, task_id = submit(eng)
+    with eng.session() as s:
+        official = user(s, RECEPTION)
+        eng.complete(s, task_id, official, {"note": "ok"})
+        s.commit()
+        with pytest.raises(TaskNotOpen):
+            eng.complete(s, task_id, official, {"note": "again"})
+
+
+def test_running_dossiers_stay_on_their_version(eng: Engine, root: Path) -> None:
+    old_id, old_task = submit(eng)
+    bpmn = root / "bpmn" / "five.bpmn"
+    bpmn.write_text(bpmn.read_text().replace('name="Bước 2"', 'name="Bước hai (mới)"'))
+    with eng.session() as s:
+        deployed = eng.deploy(s)
+        s.commit()
+    assert [d.new for d in deployed] == [True]
+    new_id, new_task = submit(eng)
+    with eng.session() as s:
+        official = user(s, RECEPTION)
+        assert eng.task(s, old_task, official).title["vi"] == "Bước 2"
+        assert eng.task(s, new_task, official).title["vi"] == "Bước hai (mới)"
+        # the old dossier runs to its end on its own version
+        for _ in range(4):
+            (task,) = eng.dossier(s, old_id, official).open_tasks
+            eng.complete(s, task.id, official, {"note": "ok"})
+        s.commit()
+        assert eng.dossier(s, old_id, official).status == "done"
+    with eng.session() as s:
+        assert [d.new for d in eng.deploy(s)] == [False]  # unchanged files: no new version
