@@ -65,9 +65,19 @@ def advance(session: Session, rt: VersionRuntime, dossier: Dossier, workflow: An
     for guid, task in ready.items():
         if guid not in known:
             session.add(_human_task(rt, dossier, guid, task))
+    dossier.data = {**dossier.data, **_workflow_data(workflow, list(ready.values()))}
     if workflow.is_completed() and dossier.finished_at is None:
         dossier.finished_at = utcnow()
     dossier.workflow = runtime.dump(workflow)
+
+
+def _workflow_data(workflow: Any, ready: list[Any]) -> dict[str, Any]:
+    """What the diagram's scripts computed, as seen by the tasks now waiting (or by the end of the process)."""
+    merged: dict[str, Any] = {}
+    sources = ready or ([workflow.last_task] if workflow.last_task is not None else [])
+    for task in sources:
+        merged.update(task.data)
+    return {k: v for k, v in merged.items() if not k.startswith("_")}
 
 
 def _human_task(rt: VersionRuntime, dossier: Dossier, guid: str, task: Any) -> HumanTask:
