@@ -1,0 +1,156 @@
+"""The whole journey through the Flask app: a citizen submits a birth registration, officials process it."""
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+from tests.engine.test_birth_registration import declaration
+
+CODE = re.compile(r'data-testid="dossier-code">(000\.31\.27\.H14-\d{6}-\d{4})<')
+PAGES = {
+    "child": ["child_full_name", "child_sex", "child_birth_date", "child_birth_place", "child_home_town",
+              "child_ethnicity", "child_nationality"],
+    "mother": ["mother_full_name", "mother_birth_date", "mother_ethnicity", "mother_nationality", "mother_id_number",
+               "mother_residence"],
+    "father": ["father_known", "father_full_name", "father_birth_date", "father_ethnicity", "father_nationality",
+               "father_id_number", "father_residence"],
+    "requester": ["requester_full_name", "requester_relationship", "requester_id_number", "requester_phone",
+                  "requester_email"],
+    "notice": ["birth_notice_number", "birth_notice_date", "copies_requested", "delivery_method", "postal_address",
+               "declaration_confirmed"],
+}
+RECEPTION, OFFICER, CHAIRMAN = "motcua@demo.motcua.vn", "hotich@demo.motcua.vn", "chutich@demo.motcua.vn"
+
+
+def as_inputs(values: dict[str, Any]) -> dict[str, Any]:
+    """What a browser posts: dates as three boxes."""
+    out: dict[str, Any] = {}
+    for name, value in values.items():
+        if name.endswith("_date") and isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            y, m, d = value.split("-")
+            out.update({f"{name}-day": str(int(d)), f"{name}-month": str(int(m)), f"{name}-year": y})
+        elif value != "":
+            out[name] = value
+    return out
+
+
+def register(people, email: str = "an@example.com"):  # noqa: ANN001, ANN201
+    citizen = people()
+    citizen.get("/dang-ky")
+    page = citizen.post("/dang-ky", {"full_name": "Trần Thị An", "email": email, "password": "mat-khau-rat-dai",
+                                     "phone": "0987654321", "id_number": "001195000111", "address": "Xóm Tây"})
+    assert page.url == "/"
+    return citizen
+
+
+def start_birth_registration(citizen) -> int:  # noqa: ANN001
+    page = citizen.get("/thu-tuc/birth_registration")
+    assert page.has("Đăng ký khai sinh", "Bắt đầu nộp hồ sơ", "Giấy chứng sinh")
+    page = citizen.post("/thu-tuc/birth_registration/bat-dau", {"agency_id": re.search(r'name="agency_id" value="(\d+)"', page.html).group(1)})
+    assert page.url.startswith("/cong-viec/") and page.has("Thông tin người được khai sinh")
+    return int(page.url.split("/")[2])
+
+
+def submit_declaration(citizen, task_id: int, **changes: Any) -> str:  # noqa: ANN001
+    values = declaration(**changes)
+    for page_id, names in PAGES.items():
+        citizen.get(f"/cong-viec/{task_id}/trang/{page_id}")
+        page = citizen.post(f"/cong-viec/{task_id}/trang/{page_id}", as_inputs({n: values[n] for n in names}))
+    assert page.url == f"/cong-viec/{task_id}/kiem-tra", page.html[:500]
+    assert page.has("Kiểm tra thông tin trước khi gửi", "Nguyễn Minh An", "02/11/2026")
+    page = citizen.post(f"/cong-viec/{task_id}/kiem-tra")
+    assert page.has("Đã nộp hồ sơ", "Ngày hẹn trả kết quả"), page.html[:3000]
+    found = CODE.search(page.html)
+    assert found, page.html[page.html.find("<main"):][:1500]
+    return found.group(1)
+
+
+def official_completes(people, email: str, code: str, data: dict[str, Any], expect: str) -> None:  # noqa: ANN001
+    official = people()
+    page = official.login(email)
+    assert page.url == "/can-bo/" and page.has(code)
+    task_id = re.search(rf'data-task-id="(\d+)" data-dossier-code="{re.escape(code)}"', page.html).group(1)
+    page = official.post(f"/can-bo/cong-viec/{task_id}/nhan")
+    assert page.url == f"/can-bo/cong-viec/{task_id}" and page.has("Hoàn thành")
+    page = official.post(f"/can-bo/cong-viec/{task_id}", data)
+    assert page.url == "/can-bo/" and page.has(code, expect), page.html[:3000]
+
+
+def test_citizen_to_officials_to_result(people) -> None:  # noqa: ANN001
+    citizen = register(people)
+    # the catalog finds the procedure with and without diacritics
+    assert citizen.get("/?q=khai+sinh").has("Đăng ký khai sinh")
+    assert citizen.get("/?q=dang+ky+khai+sinh").has("Đăng ký khai sinh")
+    assert not citizen.get("/?q=xay+dung+nha").has("Đăng ký khai sinh")
+    task_id = start_birth_registration(citizen)
+
+    # an empty page: every error at once, in a summary linking to the fields
+    page = citizen.post(f"/cong-viec/{task_id}/trang/child", {"child_birth_place": "Trạm y tế", "child_birth_date-day": "31",
+                                                              "child_birth_date-month": "2", "child_birth_date-year": "2026"},
+                        status=400)
+    assert page.has("Có lỗi cần sửa", 'href="#child_full_name"', "Nhập họ, chữ đệm và tên của trẻ",
+                    'href="#child_birth_date-day"', "phải là một ngày có thật", "<title>Lỗi:")
+    assert page.has('value="Trạm y tế"', 'value="31"')  # what was typed is kept
+    # the profile prefills the requester's page
+    page = citizen.get(f"/cong-viec/{task_id}/trang/requester")
+    assert page.has('value="Trần Thị An"', 'value="0987654321"', 'value="001195000111"')
+
+    code = submit_declaration(citizen, task_id)
+    # a second click on "send" neither fails nor submits twice
+    page = citizen.post(f"/cong-viec/{task_id}/kiem-tra")
+    assert page.has("đã được gửi trước đó", code)
+    page = citizen.get("/ho-so")
+    assert page.has(code, "Mới đăng ký")
+
+    official_completes(people, RECEPTION, code, {"reception_decision": "supplement",
+                                                 "reception_reason": "Bổ sung bản chụp giấy chứng sinh rõ nét."},
+                       "Yêu cầu bổ sung")
+    page = citizen.get("/ho-so")
+    assert page.has("Việc bạn cần làm", "Bổ sung hồ sơ")
+    (supplement_id,) = re.findall(r'href="/cong-viec/(\d+)"', page.html)
+    page = citizen.get(f"/cong-viec/{supplement_id}")
+    assert page.has("Bổ sung bản chụp giấy chứng sinh rõ nét.")  # the request, next to the answer
+    citizen.post(f"/cong-viec/{supplement_id}", {"supplement_response": "Đã chụp lại giấy chứng sinh, gửi kèm."})
+    page = citizen.post(f"/cong-viec/{supplement_id}/kiem-tra")
+    assert page.has("Đã gửi", "Mới đăng ký")
+
+    official_completes(people, RECEPTION, code, {"reception_decision": "accept"}, "Đang xử lý")
+    official_completes(people, OFFICER, code, {"review_decision": "approve", "register_number": "118/2026"}, "Đang xử lý")
+    official_completes(people, CHAIRMAN, code, {"sign_decision": "sign"}, "Có kết quả")
+    official_completes(people, RECEPTION, code, {"result_returned": "true"}, "Đã trả kết quả")
+
+    page = citizen.get("/ho-so")
+    dossier_url = re.search(r'href="(/ho-so/\d+)"', page.html).group(1)
+    page = citizen.get(dossier_url)
+    text = html.unescape(page.html)
+    assert page.has("Đã trả kết quả", "Quá trình xử lý")
+    for step in ("Hồ sơ đã được nộp trực tuyến", "Bộ phận một cửa yêu cầu bổ sung hồ sơ",
+                 "Người yêu cầu đã bổ sung hồ sơ", "Hồ sơ đã được tiếp nhận", "Hoàn thành: Ký giấy khai sinh",
+                 "Đã trả kết quả cho người yêu cầu"):
+        assert step in text
+    page = citizen.get(f"/tra-cuu?ma={code}")
+    assert page.url == dossier_url
+
+
+def test_refused_at_reception_shows_the_reason(people) -> None:  # noqa: ANN001
+    citizen = register(people)
+    code = submit_declaration(citizen, start_birth_registration(citizen))
+    official_completes(people, RECEPTION, code, {"reception_decision": "refuse",
+                                                 "reception_reason": "Không thuộc thẩm quyền của UBND xã."},
+                       "Từ chối tiếp nhận")
+    page = citizen.get("/ho-so")
+    page = citizen.get(re.search(r'href="(/ho-so/\d+)"', page.html).group(1))
+    assert page.has("Từ chối tiếp nhận", "Không thuộc thẩm quyền của UBND xã.")
+
+
+def test_an_official_form_with_errors_is_shown_again(people) -> None:  # noqa: ANN001
+    citizen = register(people)
+    code = submit_declaration(citizen, start_birth_registration(citizen))
+    official = people()
+    page = official.login(RECEPTION)
+    task_id = re.search(rf'data-task-id="(\d+)" data-dossier-code="{re.escape(code)}"', page.html).group(1)
+    official.post(f"/can-bo/cong-viec/{task_id}/nhan")
+    page = official.post(f"/can-bo/cong-viec/{task_id}", {"reception_decision": "refuse"}, status=400)
+    assert page.has("Có lỗi cần sửa", "Ghi rõ nội dung cần bổ sung hoặc lý do từ chối", code)
+    assert 'value="refuse" checked' in page.html

@@ -1,0 +1,112 @@
+"""The Flask app: citizen portal, officers' back office. Thin views over :mod:`engine.api`.
+
+Nothing here imports SpiffWorkflow; every rule about procedures, dossiers and tasks lives in the engine.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g, request, session
+from flask_babel import Babel
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
+from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
+
+from engine.api import Engine
+from engine.config import Settings
+
+LANGUAGES = ("vi", "en")
+csrf = CSRFProtect()
+login_manager = LoginManager()
+babel = Babel()
+
+
+def _secret_key(instance: Path) -> str:
+    """MOTCUA_SECRET_KEY; in development (MOTCUA_DEV=1) a random key kept under instance/."""
+    key = os.environ.get("MOTCUA_SECRET_KEY")
+    if key:
+        return key
+    if os.environ.get("MOTCUA_DEV") != "1":
+        raise RuntimeError("Set MOTCUA_SECRET_KEY (or MOTCUA_DEV=1 for a development key kept under instance/).")
+    path = instance / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def select_locale() -> str:
+    lang = session.get("lang")
+    if lang in LANGUAGES:
+        return lang
+    return request.accept_languages.best_match(LANGUAGES, default="vi") if request else "vi"
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None, **config: Any) -> Flask:
+    app = Flask(__name__)
+    app.jinja_loader = ChoiceLoader([
+        PackageLoader("web"),
+        PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
+    ])
+    engine = engine or Engine(settings or Settings.from_env())
+    app.config.update(
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,  # forms only for now; uploads will set their own limits
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=os.environ.get("MOTCUA_SECURE_COOKIES") == "1",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        BABEL_DEFAULT_LOCALE="vi",
+        BABEL_DEFAULT_TIMEZONE="Asia/Ho_Chi_Minh",
+        BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session: a long form never expires mid-way
+    )
+    app.config.update(config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key(engine.settings.root / "instance")
+    app.extensions["motcua"] = engine
+
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None  # the login page says why on its own
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> Any:
+        try:
+            return engine.user(db(), int(user_id))
+        except ValueError:
+            return None
+
+    @app.teardown_appcontext
+    def close_session(_exc: BaseException | None) -> None:
+        s = g.pop("db", None)
+        if s is not None:
+            s.close()
+
+    from . import auth, citizen, errors, officer, public, ui
+
+    ui.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(public.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(citizen.bp)
+    app.register_blueprint(officer.bp)
+    return app
+
+
+def get_engine() -> Engine:
+    from flask import current_app
+
+    return current_app.extensions["motcua"]
+
+
+def db() -> Any:
+    """The request's database session (one per request, closed at its end; views commit)."""
+    if "db" not in g:
+        g.db = get_engine().session()
+    return g.db

@@ -1,0 +1,182 @@
+"""The citizen's side: start a procedure, fill in each page of a task, check answers, submit, follow dossiers."""
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from engine.errors import FormInvalid, NotFound, StaleDossier, TaskNotOpen
+
+from . import db, get_engine
+from .forms import error_list, page_of, read, summary
+from .ui import lang, t
+
+bp = Blueprint("citizen", __name__)
+FROM_CHECK = "kiem-tra"
+
+
+def citizen_required(view: Any) -> Any:
+    @wraps(view)
+    @login_required
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_citizen:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def _open_task(task_id: int) -> tuple[Any, Any]:
+    """The applicant's own open task and its form; a finished one sends the citizen to the dossier."""
+    engine = get_engine()
+    task = engine.task(db(), task_id, current_user)  # NotFound for anyone else's
+    if not task.is_applicant_task:
+        abort(404)
+    return task, engine.form(db(), task_id, current_user)
+
+
+@bp.post("/thu-tuc/<code>/bat-dau")
+@citizen_required
+def start(code: str):  # noqa: ANN201
+    engine = get_engine()
+    agency_id = request.form.get("agency_id", type=int)
+    dossier = engine.start_dossier(db(), code, current_user, agency_id)
+    db().commit()
+    task = next((t_ for t_ in dossier.open_tasks if t_.is_applicant_task), None)
+    if task is None:
+        return redirect(url_for("citizen.dossier", dossier_id=dossier.id))
+    return redirect(url_for("citizen.task_page", task_id=task.id))
+
+
+@bp.route("/cong-viec/<int:task_id>", methods=["GET", "POST"], defaults={"page_id": None})
+@bp.route("/cong-viec/<int:task_id>/trang/<page_id>", methods=["GET", "POST"])
+@citizen_required
+def task_page(task_id: int, page_id: str | None):  # noqa: ANN201
+    task, form = _open_task(task_id)
+    if task.state != "open":
+        flash(_("Việc này đã được hoàn thành."), "info")
+        return redirect(url_for("citizen.dossier", dossier_id=task.dossier_id))
+    found = page_of(form, page_id)
+    if found is None:
+        abort(404)
+    index, page = found
+    engine = get_engine()
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        data, errors = read(form, request.form, page.fields)
+        if not errors:
+            engine.save_draft(db(), task_id, current_user, data)
+            db().commit()
+            if request.args.get("tu") == FROM_CHECK or index + 1 == len(form.pages):
+                return redirect(url_for("citizen.check", task_id=task_id))
+            return redirect(url_for("citizen.task_page", task_id=task_id, page_id=form.pages[index + 1].id))
+        values = request.form.to_dict()
+    else:
+        values = form.to_raw(engine.prefill(db(), task_id, current_user))
+    back = (url_for("citizen.task_page", task_id=task_id, page_id=form.pages[index - 1].id) if index
+            else url_for("citizen.dossier", dossier_id=task.dossier_id))
+    if request.args.get("tu") == FROM_CHECK:
+        back = url_for("citizen.check", task_id=task_id)
+    dossier = engine.dossier(db(), task.dossier_id, current_user)
+    request_entry = None
+    if dossier.status == "waiting":  # show what the officials asked for, next to the answer
+        asked = [e for e in engine.timeline(db(), task.dossier_id, current_user) if e.action == "task.completed" and e.detail]
+        request_entry = asked[-1] if asked else None
+    return render_template(
+        "citizen/task_page.html", task=task, form=form, page=page, index=index, values=values, errors=errors,
+        request_entry=request_entry,
+        error_items=error_list(form, errors), back=back, from_check=request.args.get("tu") == FROM_CHECK,
+    ), (400 if errors else 200)
+
+
+@bp.route("/cong-viec/<int:task_id>/kiem-tra", methods=["GET", "POST"])
+@citizen_required
+def check(task_id: int):  # noqa: ANN201
+    task, form = _open_task(task_id)
+    engine = get_engine()
+    if task.state != "open":
+        if request.method == "POST":  # a second click, or another tab, got there first
+            flash(_("Hồ sơ đã được gửi trước đó; không gửi lại lần nữa."), "info")
+        else:
+            flash(_("Việc này đã được hoàn thành."), "info")
+        return redirect(url_for("citizen.dossier", dossier_id=task.dossier_id))
+    values = engine.prefill(db(), task_id, current_user)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        try:
+            completion = engine.complete(db(), task_id, current_user, values)
+            db().commit()
+        except FormInvalid as exc:
+            db().rollback()
+            errors = {k: t(v) for k, v in exc.errors.items()}
+        except TaskNotOpen:  # a second click, or another tab, got there first
+            db().rollback()
+            flash(_("Hồ sơ đã được gửi trước đó; không gửi lại lần nữa."), "info")
+            return redirect(url_for("citizen.dossier", dossier_id=task.dossier_id))
+        except StaleDossier as exc:
+            db().rollback()
+            flash(t(exc.message), "error")
+            return redirect(url_for("citizen.check", task_id=task_id))
+        else:
+            if completion.submitted:
+                return redirect(url_for("citizen.submitted", dossier_id=task.dossier_id))
+            flash(_("Đã gửi: %(title)s.", title=t(task.title)), "success")
+            return redirect(url_for("citizen.dossier", dossier_id=task.dossier_id))
+
+    def page_link(name: str) -> str:
+        page = next((p for p in form.pages if name in p.fields), form.pages[0])
+        return url_for("citizen.task_page", task_id=task_id, page_id=page.id, tu=FROM_CHECK) + f"#{name}"
+
+    dossier = engine.dossier(db(), task.dossier_id, current_user)
+    return render_template(
+        "citizen/check.html", task=task, form=form, dossier=dossier, sections=summary(form, values, lang()),
+        errors=errors, error_items=error_list(form, errors, href=page_link), from_check=FROM_CHECK,
+        first_submission=dossier.status == "draft",
+    ), (400 if errors else 200)
+
+
+@bp.get("/ho-so/<int:dossier_id>/da-nop")
+@citizen_required
+def submitted(dossier_id: int):  # noqa: ANN201
+    dossier = get_engine().dossier(db(), dossier_id, current_user)
+    if not dossier.code:
+        return redirect(url_for("citizen.dossier", dossier_id=dossier_id))
+    p = get_engine().procedure(db(), dossier.procedure_code)
+    return render_template("citizen/submitted.html", dossier=dossier, p=p)
+
+
+@bp.get("/ho-so")
+@citizen_required
+def dossiers():  # noqa: ANN201
+    engine = get_engine()
+    return render_template("citizen/dossiers.html", dossiers=engine.dossiers_of(db(), current_user),
+                           tasks=engine.my_tasks(db(), current_user))
+
+
+@bp.get("/ho-so/<int:dossier_id>")
+@citizen_required
+def dossier(dossier_id: int):  # noqa: ANN201
+    engine = get_engine()
+    view = engine.dossier(db(), dossier_id, current_user)
+    return render_template("dossier.html", dossier=view, timeline=engine.timeline(db(), dossier_id, current_user),
+                           for_official=False)
+
+
+@bp.get("/tra-cuu")
+@citizen_required
+def lookup():  # noqa: ANN201
+    code = (request.args.get("ma") or "").strip().upper()[:40]
+    error = None
+    if code:
+        try:
+            view = get_engine().dossier_by_code(db(), code, current_user)
+        except NotFound:
+            error = _("Không tìm thấy hồ sơ có mã %(code)s trong các hồ sơ của bạn.", code=code)
+        else:
+            return redirect(url_for("citizen.dossier", dossier_id=view.id))
+    elif "ma" in request.args:
+        error = _("Nhập mã hồ sơ")
+    return render_template("citizen/lookup.html", code=code, error=error), (404 if error and code else 400 if error else 200)

@@ -1,0 +1,111 @@
+"""The officials' back office: the queue of their roles, their own tasks, claiming and completing tasks."""
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from engine.errors import AlreadyClaimed, FormInvalid, StaleDossier, TaskNotOpen
+
+from . import db, get_engine
+from .forms import error_list
+from .ui import t
+
+bp = Blueprint("officer", __name__, url_prefix="/can-bo")
+
+
+def official_required(view: Any) -> Any:
+    @wraps(view)
+    @login_required
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_official:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+@bp.get("/")
+@official_required
+def queue():  # noqa: ANN201
+    engine = get_engine()
+    return render_template("officer/queue.html", queue=engine.queue(db(), current_user),
+                           mine=engine.my_tasks(db(), current_user))
+
+
+def _render_task(task_id: int, values: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
+                 status: int = 200):  # noqa: ANN202
+    engine = get_engine()
+    task = engine.task(db(), task_id, current_user)
+    if task.is_applicant_task:
+        abort(404)
+    form = engine.form(db(), task_id, current_user)
+    dossier = engine.dossier(db(), task.dossier_id, current_user)
+    if values is None:
+        values = form.to_raw(engine.prefill(db(), task_id, current_user))
+    errors = errors or {}
+    return render_template(
+        "officer/task.html", task=task, form=form, dossier=dossier, values=values, errors=errors,
+        error_items=error_list(form, errors), timeline=engine.timeline(db(), task.dossier_id, current_user),
+        mine=task.claimed_by_id == current_user.id, may_act=task.role in current_user.roles,
+    ), status
+
+
+@bp.get("/cong-viec/<int:task_id>")
+@official_required
+def task(task_id: int):  # noqa: ANN201
+    return _render_task(task_id)
+
+
+@bp.post("/cong-viec/<int:task_id>/nhan")
+@official_required
+def claim(task_id: int):  # noqa: ANN201
+    try:
+        get_engine().claim(db(), task_id, current_user)
+        db().commit()
+    except (AlreadyClaimed, TaskNotOpen, StaleDossier) as exc:
+        db().rollback()
+        flash(t(exc.message), "error")
+        return redirect(url_for("officer.queue"))
+    return redirect(url_for("officer.task", task_id=task_id))
+
+
+@bp.post("/cong-viec/<int:task_id>/tra-lai")
+@official_required
+def release(task_id: int):  # noqa: ANN201
+    get_engine().release(db(), task_id, current_user)
+    db().commit()
+    flash(_("Đã trả công việc về hàng đợi chung."), "info")
+    return redirect(url_for("officer.queue"))
+
+
+@bp.post("/cong-viec/<int:task_id>")
+@official_required
+def complete(task_id: int):  # noqa: ANN201
+    engine = get_engine()
+    try:
+        completion = engine.complete(db(), task_id, current_user, request.form)
+        db().commit()
+    except FormInvalid as exc:
+        db().rollback()
+        return _render_task(task_id, request.form.to_dict(), {k: t(v) for k, v in exc.errors.items()}, 400)
+    except (AlreadyClaimed, TaskNotOpen, StaleDossier) as exc:
+        db().rollback()
+        flash(t(exc.message), "error")
+        return redirect(url_for("officer.queue"))
+    flash(_("Đã hoàn thành “%(title)s” cho hồ sơ %(code)s. Trạng thái hồ sơ: %(status)s.",
+            title=t(engine.task(db(), task_id, current_user).title), code=completion.dossier.code or "",
+            status=t(completion.dossier.status_label)), "success")
+    return redirect(url_for("officer.queue"))
+
+
+@bp.get("/ho-so/<int:dossier_id>")
+@official_required
+def dossier(dossier_id: int):  # noqa: ANN201
+    engine = get_engine()
+    view = engine.dossier(db(), dossier_id, current_user)
+    return render_template("dossier.html", dossier=view, timeline=engine.timeline(db(), dossier_id, current_user),
+                           for_official=True)

@@ -1,0 +1,40 @@
+"""Public pages: the catalog of procedures (search by keyword and field), a procedure's page, language."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+
+from . import LANGUAGES, db, get_engine
+
+bp = Blueprint("public", __name__)
+
+
+@bp.get("/")
+def index():  # noqa: ANN201
+    q = (request.args.get("q") or "").strip()[:200]
+    field = (request.args.get("linh-vuc") or "").strip()[:80] or None
+    engine = get_engine()
+    procedures = engine.procedures(db(), q or None, field)
+    fields = {(p.field_code, p.field["vi"], p.field["en"]) for p in engine.procedures(db())}
+    return render_template("public/index.html", procedures=procedures, q=q, field=field,
+                           fields=sorted(fields, key=lambda f: f[1]))
+
+
+@bp.get("/thu-tuc/<code>")
+def procedure(code: str):  # noqa: ANN201
+    engine = get_engine()
+    info = engine.procedure(db(), code)  # NotFound → 404
+    return render_template("public/procedure.html", p=info, agencies=engine.agencies_for(db(), code))
+
+
+@bp.get("/ngon-ngu/<lang>")
+def set_language(lang: str):  # noqa: ANN201
+    if lang not in LANGUAGES:
+        abort(404)
+    session["lang"] = lang
+    target = request.args.get("next") or url_for("public.index")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/"):  # never redirect off-site
+        target = url_for("public.index")
+    return redirect(target)
