@@ -1,0 +1,84 @@
+"""A citizen submits a birth registration in a real browser, on a phone-sized screen."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+def fill_date(page, label: str, iso: str) -> None:  # noqa: ANN001
+    year, month, day = iso.split("-")
+    group = page.get_by_role("group", name=label)
+    group.get_by_label("Ngày").fill(str(int(day)))
+    group.get_by_label("Tháng").fill(str(int(month)))
+    group.get_by_label("Năm").fill(year)
+
+
+def test_citizen_submits_a_birth_registration(server: str, page, output_dir: Path) -> None:  # noqa: ANN001
+    page.goto(server + "/dang-nhap")
+    page.get_by_label("Địa chỉ email").fill("congdan@demo.motcua.vn")
+    page.get_by_label("Mật khẩu", exact=True).fill("matkhau-demo-2026")
+    page.get_by_role("button", name="Đăng nhập").click()
+    assert page.get_by_role("heading", name="Hồ sơ của tôi").is_visible()
+
+    page.goto(server + "/?q=dang+ky+khai+sinh")
+    page.get_by_role("link", name="Đăng ký khai sinh").click()
+    page.get_by_role("button", name="Bắt đầu nộp hồ sơ").click()
+
+    # page 1: send it empty first: the error summary takes the focus and names every problem
+    page.get_by_role("button", name="Tiếp tục").click()
+    summary = page.locator(".govuk-error-summary")
+    assert summary.is_visible() and page.title().startswith("Lỗi:")
+    assert summary.get_by_role("link", name="Nhập họ, chữ đệm và tên của trẻ").is_visible()
+    page.screenshot(path=str(output_dir / "1-errors.png"), full_page=True)
+    summary.get_by_role("link", name="Nhập họ, chữ đệm và tên của trẻ").click()
+    assert page.evaluate("document.activeElement.id") == "child_full_name"
+
+    page.get_by_label("Họ, chữ đệm và tên của trẻ").fill("Nguyễn Minh An")
+    page.get_by_label("Nam", exact=True).check()
+    fill_date(page, "Ngày, tháng, năm sinh", "2026-11-02")
+    page.get_by_label("Nơi sinh").fill("Trạm y tế xã Mẫu Sơn")
+    page.get_by_label("Dân tộc", exact=True).fill("Kinh")
+    page.get_by_label("Quốc tịch", exact=True).fill("Việt Nam")
+    page.get_by_role("button", name="Tiếp tục").click()
+
+    page.get_by_label("Họ, chữ đệm và tên của mẹ").fill("Nguyễn Thị Lan")
+    fill_date(page, "Ngày sinh của mẹ", "1995-04-12")
+    page.get_by_label("Dân tộc của mẹ").fill("Kinh")
+    page.get_by_label("Quốc tịch của mẹ").fill("Việt Nam")
+    page.get_by_label("Số định danh cá nhân của mẹ").fill("001190012345")
+    page.get_by_label("Nơi cư trú của mẹ").fill("Thôn Đông, xã Mẫu Sơn")
+    page.get_by_role("button", name="Tiếp tục").click()
+
+    page.get_by_label("Không (chưa xác định được cha)").check()
+    page.get_by_role("button", name="Tiếp tục").click()
+
+    # the requester's page is prefilled from the profile
+    assert page.get_by_label("Họ, chữ đệm và tên người đi đăng ký").input_value() == "Nguyễn Thị Lan"
+    page.get_by_label("Quan hệ với trẻ").select_option("mother")
+    page.get_by_role("button", name="Tiếp tục").click()
+
+    page.get_by_label("Số giấy chứng sinh").fill("CS-2026-118")
+    fill_date(page, "Ngày cấp giấy chứng sinh", "2026-11-03")
+    page.get_by_label("Số bản sao trích lục yêu cầu cấp").fill("1")
+    page.get_by_label("Nhận bản điện tử trực tuyến").check()
+    page.get_by_label(re.compile("Tôi cam đoan")).check()
+    page.get_by_role("button", name="Tiếp tục").click()
+
+    assert page.get_by_role("heading", name="Kiểm tra thông tin trước khi gửi").is_visible()
+    assert page.get_by_text("02/11/2026").is_visible()
+    page.get_by_role("button", name="Gửi hồ sơ").click()
+
+    panel = page.locator(".govuk-panel")
+    assert panel.get_by_role("heading", name="Đã nộp hồ sơ").is_visible()
+    code = page.get_by_test_id("dossier-code").inner_text()
+    assert re.fullmatch(r"000\.31\.27\.H14-\d{6}-\d{4}", code)
+    assert page.get_by_test_id("appointment").inner_text()
+    page.screenshot(path=str(output_dir / "2-submitted.png"), full_page=True)
+    assert (output_dir / "2-submitted.png").stat().st_size > 10_000
+
+    page.get_by_role("link", name="Xem hồ sơ và tiến độ giải quyết").click()
+    assert page.get_by_text("Hồ sơ đã được nộp trực tuyến").is_visible()

@@ -1,0 +1,127 @@
+"""Refusals through the web: authorization on every object, CSRF, races between officials, bad input."""
+from __future__ import annotations
+
+import re
+
+from tests.web.test_journey import RECEPTION, register, start_birth_registration, submit_declaration
+
+
+def dossier_and_task(people):  # noqa: ANN001, ANN201
+    """A submitted dossier: (owner, dossier url, code, id of the reception task)."""
+    owner = register(people)
+    code = submit_declaration(owner, start_birth_registration(owner))
+    page = owner.get("/ho-so")
+    dossier_url = re.search(r'href="(/ho-so/\d+)"', page.html).group(1)
+    official = people()
+    page = official.login(RECEPTION)
+    task_id = re.search(rf'data-task-id="(\d+)" data-dossier-code="{re.escape(code)}"', page.html).group(1)
+    return owner, dossier_url, code, task_id
+
+
+def test_a_citizen_never_reaches_another_citizens_dossier_or_an_officials_page(people) -> None:  # noqa: ANN001
+    owner, dossier_url, code, task_id = dossier_and_task(people)
+    other = register(people, "khac@example.com")
+    page = other.get(dossier_url, status=404)
+    assert code not in page.html and "Nguyễn Minh An" not in page.html
+    assert code not in other.get("/ho-so").html
+    other.get(f"/tra-cuu?ma={code}", status=404)
+    other.get(f"/can-bo/cong-viec/{task_id}", status=403)
+    other.get("/can-bo/", status=403)
+    other.get(f"/can-bo/ho-so/{dossier_url.rsplit('/', 1)[1]}", status=403)
+    # the owner's own draft task pages are theirs alone
+    task = start_birth_registration(owner)
+    page = other.get(f"/cong-viec/{task}", status=404)
+    other.get("/")
+    other.post(f"/cong-viec/{task}/kiem-tra", status=404)
+
+
+def test_an_official_cannot_act_on_another_roles_task(people) -> None:  # noqa: ANN001
+    _owner, _url, _code, task_id = dossier_and_task(people)
+    chairman = people()
+    chairman.login("chutich@demo.motcua.vn")
+    page = chairman.get(f"/can-bo/cong-viec/{task_id}", status=403)
+    assert "vai trò khác" in page.html
+    chairman.get("/can-bo/")
+    chairman.post(f"/can-bo/cong-viec/{task_id}", {"reception_decision": "accept"}, status=403)
+    chairman.post(f"/can-bo/cong-viec/{task_id}/nhan", status=403)
+    # officials do not file dossiers, and do not see the citizen pages
+    chairman.get("/ho-so", status=403)
+
+
+def test_anonymous_visitors_are_sent_to_log_in(people, app) -> None:  # noqa: ANN001
+    visitor = people()
+    for url in ("/ho-so", "/can-bo/", "/cong-viec/1", "/tra-cuu"):
+        response = visitor.client.get(url)
+        assert response.status_code == 302 and "/dang-nhap" in response.headers["Location"]
+    page = visitor.get("/thu-tuc/birth_registration")
+    assert page.has("Đăng nhập để nộp hồ sơ")
+
+
+def test_forms_without_a_csrf_token_are_refused(people) -> None:  # noqa: ANN001
+    citizen = register(people)
+    page = citizen.post("/thu-tuc/birth_registration/bat-dau", {}, status=400, csrf=False)
+    assert page.has("Biểu mẫu đã hết hạn")
+    assert citizen.get("/ho-so").has("Bạn chưa có hồ sơ nào")
+    visitor = people()
+    visitor.post("/dang-nhap", {"email": "congdan@demo.motcua.vn", "password": "matkhau-demo-2026"}, status=400,
+                 csrf=False)
+
+
+def test_two_officials_claiming_the_same_task_exactly_one_gets_it(people, engine) -> None:  # noqa: ANN001
+    from engine import accounts
+    from engine.models import Agency
+    from sqlalchemy import select
+
+    with engine.session() as s:
+        agency = s.scalar(select(Agency).where(Agency.level == "commune"))
+        accounts.create_official(s, "motcua2@demo.motcua.vn", "mat-khau-can-bo-2", "Cán bộ Hai", agency,
+                                 ["reception_officer"])
+        s.commit()
+    _owner, _url, code, task_id = dossier_and_task(people)
+    first, second = people(), people()
+    first.login(RECEPTION)
+    second.login("motcua2@demo.motcua.vn", "mat-khau-can-bo-2")  # both see the task in the queue …
+    assert first.page.has(code) and second.page.has(code)
+    page = first.post(f"/can-bo/cong-viec/{task_id}/nhan")
+    assert page.url == f"/can-bo/cong-viec/{task_id}"
+    page = second.post(f"/can-bo/cong-viec/{task_id}/nhan")  # … the second is told, not failed
+    assert page.url == "/can-bo/" and page.has("đã được cán bộ khác nhận xử lý")
+    second.get(f"/can-bo/cong-viec/{task_id}")
+    assert second.page.has("Đang được Trần Văn Tiếp xử lý")
+    page = second.post(f"/can-bo/cong-viec/{task_id}", {"reception_decision": "accept"})
+    assert page.has("đã được cán bộ khác nhận xử lý")
+    assert first.get(f"/can-bo/cong-viec/{task_id}").has("Hoàn thành")
+
+
+def test_bad_input_gets_a_clear_page(people) -> None:  # noqa: ANN001
+    citizen = register(people)
+    page = citizen.get("/tra-cuu?ma=KHONG-CO-MA", status=404)
+    assert page.has("Không tìm thấy hồ sơ có mã KHONG-CO-MA")
+    citizen.get("/tra-cuu?ma=", status=400)
+    citizen.get("/thu-tuc/khong-co", status=404)
+    citizen.get("/ho-so/999999", status=404)
+    citizen.get("/cong-viec/999999", status=404)
+    task = start_birth_registration(citizen)
+    citizen.get(f"/cong-viec/{task}/trang/khong-co", status=404)
+    page = citizen.post(f"/cong-viec/{task}/trang/notice", {"copies_requested": "x" * 50_000, "delivery_method": "pigeon"},
+                        status=400)
+    assert page.has("Số bản sao trích lục yêu cầu cấp phải là một số nguyên", "Chọn cách nhận kết quả")
+    response = citizen.client.post(f"/cong-viec/{task}/trang/notice", data={"x": "y" * (3 * 1024 * 1024)})
+    assert response.status_code == 413
+    # registering twice with one email, or with a short password
+    visitor = people()
+    visitor.get("/dang-ky")
+    page = visitor.post("/dang-ky", {"full_name": "A", "email": "an@example.com", "password": "ngan"}, status=400)
+    assert page.has("Email này đã được dùng để đăng ký", "Mật khẩu phải có ít nhất 10 ký tự")
+    page = visitor.post("/dang-nhap", {"email": "an@example.com", "password": "sai-mat-khau-roi"}, status=400)
+    assert page.has("Email hoặc mật khẩu không đúng")
+
+
+def test_security_headers(people) -> None:  # noqa: ANN001
+    response = people().client.get("/")
+    csp = response.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp and "'unsafe-inline'" not in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Cache-Control"] == "no-store"
+    nonce = re.search(r"'nonce-([^']+)'", csp).group(1)
+    assert f'nonce="{nonce}"' in response.get_data(as_text=True)
