@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +16,21 @@ from engine.demo import DEMO_PASSWORD
 from web import create_app
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture(scope="session", autouse=True)
+def english_catalog() -> None:
+    """`make install` compiles the English catalog; compile it here too when pytest runs on its own."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    po = Path(__file__).resolve().parents[2] / "web" / "translations" / "en" / "LC_MESSAGES" / "messages.po"
+    mo = po.with_suffix(".mo")
+    if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+        with po.open("rb") as src:
+            catalog = read_po(src, locale="en")
+        with mo.open("wb") as out:
+            write_mo(out, catalog, use_fuzzy=True)
 
 
 @pytest.fixture

@@ -1,0 +1,32 @@
+"""Vietnamese first, English on request: the interface, the procedures' texts and the form messages."""
+from __future__ import annotations
+
+from tests.web.test_journey import register, start_birth_registration
+
+
+def test_vietnamese_by_default_english_on_request(people) -> None:  # noqa: ANN001
+    visitor = people()
+    page = visitor.get("/")
+    assert page.has('<html lang="vi"', "Thủ tục hành chính", "Đăng ký khai sinh")
+    page = visitor.get("/ngon-ngu/en?next=/thu-tuc/birth_registration")
+    assert page.url == "/thu-tuc/birth_registration"
+    assert page.has('<html lang="en"', "Birth registration", "Birth notice", "Sign in")
+    assert "Đăng ký khai sinh" not in page.html
+    page = visitor.get("/ngon-ngu/vi?next=https://evil.example/")  # never sends anyone off-site
+    assert page.url == "/" and page.has('<html lang="vi"')
+    visitor.get("/ngon-ngu/fr", status=404)
+
+
+def test_a_browser_asking_for_english_gets_it(people) -> None:  # noqa: ANN001
+    visitor = people()
+    response = visitor.client.get("/", headers={"Accept-Language": "en-GB,en;q=0.9"})
+    assert '<html lang="en"' in response.get_data(as_text=True)
+
+
+def test_form_errors_follow_the_language(people) -> None:  # noqa: ANN001
+    citizen = register(people)
+    task = start_birth_registration(citizen)
+    citizen.get("/ngon-ngu/en?next=/ho-so")
+    citizen.get(f"/cong-viec/{task}")
+    page = citizen.post(f"/cong-viec/{task}", {}, status=400)
+    assert page.has("There is a problem", "Enter the child&#39;s full name", "The child")
