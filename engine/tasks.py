@@ -156,9 +156,10 @@ def complete(session: Session, cache: VersionCache, task_id: int, actor: User, r
 
     was_draft = dossier.status == "draft"
     row.state, row.completed_by_id, row.completed_at, row.draft = "completed", actor.id, utcnow(), None
+    # the timeline shows decisions and written reasons; the declaration itself is on the dossier page
     dossiers.audit(session, dossier, actor, "task.completed",
                    text(f"Hoàn thành: {row.title_vi}", f"Completed: {row.title_en}"), element=row.bpmn_id,
-                   detail=_decision_detail(form, data))
+                   detail={} if was_draft else _decision_detail(form, data))
     dossier.data = {**dossier.data, **data}
     dossiers.advance(session, rt, dossier, workflow, before, actor)
     dossiers.save(session, dossier)
