@@ -17,7 +17,9 @@ PROFILE = ("phone", "id_number", "address")
 
 
 def _home_for(user) -> str:  # noqa: ANN001
-    return url_for("officer.queue") if user.is_official else url_for("citizen.dossiers")
+    if user.is_official:
+        return url_for("officer.queue")
+    return url_for("citizen.dossiers") if user.is_citizen else url_for("public.index")
 
 
 def _safe_next(target: str | None) -> str | None:

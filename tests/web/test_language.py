@@ -30,3 +30,9 @@ def test_form_errors_follow_the_language(people) -> None:  # noqa: ANN001
     citizen.get(f"/cong-viec/{task}")
     page = citizen.post(f"/cong-viec/{task}", {}, status=400)
     assert page.has("There is a problem", "Enter the child&#39;s full name", "The child")
+
+
+def test_each_kind_of_account_lands_on_its_own_page(people) -> None:  # noqa: ANN001
+    assert people().login("congdan@demo.motcua.vn").url == "/ho-so"
+    assert people().login("hotich@demo.motcua.vn").url == "/can-bo/"
+    assert people().login("quantri@demo.motcua.vn").url == "/"
