@@ -76,6 +76,17 @@ class Engine:
     def timeline(self, session: Session, dossier_id: int, actor: User) -> list[TimelineEntry]:
         return dossiers.timeline(session, dossiers.get_for(session, dossier_id, actor))
 
+    def withdraw(self, session: Session, dossier_id: int, applicant: User, reason: str) -> None:
+        """The applicant withdraws a dossier before a decision (status cancelled), giving a reason."""
+        try:
+            dossiers.withdraw(session, self.versions, dossiers.get_for(session, dossier_id, applicant), applicant, reason)
+        except StaleDataError:
+            raise StaleDossier() from None
+
+    def fire_due_timers(self, session: Session, limit: int = 200) -> int:
+        """Fire the BPMN timers due by the engine's clock (the worker calls this); returns dossiers run."""
+        return dossiers.fire_due_timers(session, self.versions, limit)
+
     # -- tasks -------------------------------------------------------------------------------------------------
     def task(self, session: Session, task_id: int, actor: User) -> TaskView:
         return tasks.view(session, self.versions, tasks.get_for(session, task_id, actor))

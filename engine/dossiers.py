@@ -56,6 +56,8 @@ def advance(session: Session, rt: VersionRuntime, dossier: Dossier, workflow: An
         status = props.get("dossierStatus")
         if status and status != dossier.status:
             set_status(session, rt, dossier, status, actor, task.task_spec.bpmn_id)
+    _legal_clock(session, rt, dossier, workflow, actor)
+    dossier.next_timer_at = None if workflow.is_completed() else runtime.next_timer(workflow)
     ready = {str(t.id): t for t in runtime.ready_human_tasks(workflow)}
     open_rows = session.scalars(select(HumanTask).where(HumanTask.dossier_id == dossier.id, HumanTask.state == "open")).all()
     for row in open_rows:
@@ -103,6 +105,8 @@ def set_status(session: Session, rt: VersionRuntime, dossier: Dossier, status: s
           detail={"from": previous, "to": status})
     if previous == "draft" and dossier.code is None:
         submit(session, rt, dossier)
+    elif status == "new" and dossier.submitted_at is not None:
+        accept(session, rt, dossier, actor, element)
 
 
 def submit(session: Session, rt: VersionRuntime, dossier: Dossier) -> None:
@@ -110,10 +114,109 @@ def submit(session: Session, rt: VersionRuntime, dossier: Dossier) -> None:
     now = utcnow()
     dossier.submitted_at = now
     dossier.code = next_code(session, dossier.agency, now)
+    dossier.appointment_at = _appointment_from(rt, dossier, now)
+    dossier.delivery_method = dossier.data.get("delivery_method") or dossier.delivery_method
+
+
+def work_calendar(agency: Agency) -> calendar.WorkCalendar:
+    """The national calendar with the agency's own days off and make-up working days."""
+    return calendar.WorkCalendar(days_off=[d.day for d in agency.days if not d.working],
+                                 working_days=[d.day for d in agency.days if d.working])
+
+
+def _appointment_from(rt: VersionRuntime, dossier: Dossier, received: dt.datetime) -> dt.datetime:
     limit = rt.manifest.get("time_limit", {})
     cutoff = dt.time.fromisoformat(limit["same_day_cutoff"]) if limit.get("same_day_cutoff") else None
-    dossier.appointment_at = calendar.appointment(now, int(limit.get("working_days", 0)), cutoff)
-    dossier.delivery_method = dossier.data.get("delivery_method") or dossier.delivery_method
+    return work_calendar(dossier.agency).appointment(received, int(limit.get("working_days", 0)), cutoff)
+
+
+def accept(session: Session, rt: VersionRuntime, dossier: Dossier, actor: User | None, element: str | None) -> None:
+    """Accepted at reception (a complete, valid dossier): the legal time limit counts from now."""
+    before = dossier.appointment_at
+    dossier.appointment_at = _appointment_from(rt, dossier, utcnow())
+    if dossier.appointment_at != before:
+        audit(session, dossier, actor, "deadline.set",
+              text("Ngày hẹn trả kết quả tính từ khi tiếp nhận hồ sơ hợp lệ", "The due date counts from acceptance"),
+              element=element, detail={"appointment": dossier.appointment_at.isoformat()})
+
+
+def _legal_clock(session: Session, rt: VersionRuntime, dossier: Dossier, workflow: Any, actor: User | None) -> None:
+    """Stop the legal clock while a ``deadlineClock=pause`` task is open; move the due date when it restarts."""
+    pausing = [t for t in runtime.open_tasks(workflow) if runtime.properties(t.task_spec).get("deadlineClock") == "pause"]
+    now = utcnow()
+    if pausing and dossier.clock_paused_at is None:
+        dossier.clock_paused_at = now
+        audit(session, dossier, actor, "deadline.paused",
+              text("Tạm dừng tính thời hạn giải quyết", "The legal time limit is paused"),
+              element=pausing[0].task_spec.bpmn_id)
+    elif not pausing and dossier.clock_paused_at is not None:
+        cal = work_calendar(dossier.agency)
+        days = cal.working_days_between(calendar.to_local(dossier.clock_paused_at).date(), calendar.to_local(now).date())
+        dossier.clock_paused_at = None
+        if dossier.appointment_at is not None and days:
+            dossier.appointment_at = cal.move(dossier.appointment_at, days)
+        audit(session, dossier, actor, "deadline.resumed",
+              text(f"Tiếp tục tính thời hạn; ngày hẹn lùi {days} ngày làm việc",
+                   f"The time limit runs again; the due date moves by {days} working days"),
+              detail={"days": days, "appointment": dossier.appointment_at.isoformat() if dossier.appointment_at else None})
+
+
+def extend(session: Session, dossier: Dossier, actor: User | None, days: int, reason: str, element: str) -> None:
+    """An extension with an apology (Mẫu 04): the due date moves by ``days`` working days, with the reason."""
+    if days <= 0 or dossier.appointment_at is None:
+        return
+    dossier.appointment_at = work_calendar(dossier.agency).move(dossier.appointment_at, days)
+    dossier.extended_days += days
+    audit(session, dossier, actor, "deadline.extended",
+          text(f"Gia hạn {days} ngày làm việc, hẹn lại ngày trả kết quả. Lý do: {reason}",
+               f"Extended by {days} working days with a new due date. Reason: {reason}"),
+          element=element, detail={"days": days, "reason": reason, "appointment": dossier.appointment_at.isoformat()})
+
+
+WITHDRAWABLE = ("receiving", "new", "processing", "waiting", "paying")
+
+
+def withdraw(session: Session, cache: VersionCache, dossier: Dossier, actor: User, reason: str) -> None:
+    """The applicant withdraws a dossier before a decision: the process stops, open tasks are cancelled."""
+    from .errors import FormInvalid
+
+    if dossier.applicant_id != actor.id:
+        raise NotFound(NO_DOSSIER)
+    if dossier.status not in WITHDRAWABLE:
+        raise Forbidden(text("Hồ sơ này không còn rút được.", "This dossier can no longer be withdrawn."))
+    reason = (reason or "").strip()
+    if not 5 <= len(reason) <= 2000:
+        raise FormInvalid({"reason": text("Nhập lý do rút hồ sơ (5 đến 2000 ký tự)",
+                                          "Enter why you withdraw the dossier (5 to 2000 characters)")})
+    rt = cache.get(dossier.version)
+    workflow = runtime.restore(dossier.workflow, rt.spec, rt.subprocess_specs)
+    workflow.cancel()
+    for row in session.scalars(select(HumanTask).where(HumanTask.dossier_id == dossier.id, HumanTask.state == "open")):
+        row.state = "cancelled"
+    audit(session, dossier, actor, "dossier.withdrawn",
+          text(f"Người nộp rút hồ sơ. Lý do: {reason}", f"The applicant withdrew the dossier. Reason: {reason}"),
+          detail={"reason": reason})
+    set_status(session, rt, dossier, "cancelled", actor)
+    dossier.finished_at, dossier.next_timer_at, dossier.clock_paused_at = utcnow(), None, None
+    dossier.workflow = runtime.dump(workflow)
+    save(session, dossier)
+
+
+def fire_due_timers(session: Session, cache: VersionCache, limit: int = 200) -> int:
+    """Run the dossiers whose earliest BPMN timer is due by the engine's clock; returns how many ran."""
+    now = utcnow()
+    due = session.scalars(
+        select(Dossier).where(Dossier.next_timer_at.is_not(None), Dossier.next_timer_at <= now,
+                              Dossier.finished_at.is_(None)).order_by(Dossier.next_timer_at).limit(limit)
+    ).all()
+    for dossier in due:
+        rt = cache.get(dossier.version)
+        workflow = runtime.restore(dossier.workflow, rt.spec, rt.subprocess_specs)
+        before = runtime.reached_ids(workflow)
+        runtime.refresh_timers(workflow)
+        advance(session, rt, dossier, workflow, before, None)
+        save(session, dossier)
+    return len(due)
 
 
 def next_code(session: Session, agency: Agency, now_utc: dt.datetime) -> str:
@@ -188,6 +291,10 @@ def view(session: Session, cache: VersionCache, dossier: Dossier, actor: User | 
         submitted_at=dossier.submitted_at, appointment_at=dossier.appointment_at, finished_at=dossier.finished_at,
         delivery_method=dossier.delivery_method, data=dict(dossier.data), completed=dossier.finished_at is not None,
         open_tasks=tuple(task_view(session, cache, r) for r in rows if r.state == "open"),
+        classification=calendar.classify(dossier.finished_at, dossier.appointment_at, utcnow())
+        if dossier.status not in ("draft", "denied", "cancelled") else None,
+        clock_paused=dossier.clock_paused_at is not None, extended_days=dossier.extended_days or 0,
+        withdrawable=dossier.status in WITHDRAWABLE,
         answers=_answers(rt, dossier, [r for r in rows if r.state == "completed"]),
     )
 

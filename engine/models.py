@@ -9,7 +9,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    from . import clock
+
+    return clock.now()
 
 
 class Base(DeclarativeBase):
@@ -25,8 +27,21 @@ class Agency(Base):
     name_en: Mapped[str] = mapped_column(String(200))
     level: Mapped[str] = mapped_column(String(20))  # commune | province
 
+    days: Mapped[list[AgencyDay]] = relationship(cascade="all, delete-orphan")
+
     def __repr__(self) -> str:
         return f"<Agency {self.code}>"
+
+
+class AgencyDay(Base):
+    """An agency's exception to the national calendar: an extra day off, or a make-up working day."""
+
+    __tablename__ = "agency_day"
+
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(primary_key=True)
+    working: Mapped[bool] = mapped_column(Boolean)  # True: a make-up working day; False: a day off
+    note: Mapped[str | None] = mapped_column(String(200))
 
 
 class User(Base):
@@ -140,6 +155,11 @@ class Dossier(Base):
     appointment_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     delivery_method: Mapped[str | None] = mapped_column(String(20))
+    # the legal clock: stopped since this time while a deadlineClock=pause task is open
+    clock_paused_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    extended_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # the earliest due BPMN timer of this dossier: what the timer run looks for
+    next_timer_at: Mapped[dt.datetime | None] = mapped_column(DateTime, index=True)
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)  # the dossier's collected form data
     # serialized workflow state without the spec; read only when the dossier's workflow runs
     workflow: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)

@@ -27,6 +27,7 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskIterator, TaskState
 
+from . import clock
 from .sandbox import SandboxScriptEngine
 
 UNLIMITED_DEPTH = 1 << 62
@@ -42,6 +43,26 @@ def _lift_depth_limit() -> None:
 
 
 _lift_depth_limit()
+
+
+def _timers_use_engine_clock() -> None:
+    """SpiffWorkflow's timers read ``datetime.now``; make them read :func:`engine.clock.now` instead, so that
+    a scenario's or a test's clock (and the timer run's notion of "now") decides when a timer is due."""
+    import datetime as _dt
+
+    from SpiffWorkflow.bpmn.specs.event_definitions import timer as timer_module
+
+    class ClockDatetime(_dt.datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> Any:  # type: ignore[override]
+            current = clock.now().replace(tzinfo=_dt.timezone.utc)
+            return current.astimezone(tz) if tz is not None else current.replace(tzinfo=None)
+
+    timer_module.datetime = ClockDatetime
+
+
+_timers_use_engine_clock()
+TIMER_EVENTS = {"TimeDateEventDefinition", "DurationTimerEventDefinition", "CycleTimerEventDefinition"}
 
 
 class SharedSpecWorkflowConverter(BpmnWorkflowConverter):
@@ -170,6 +191,11 @@ def ready_human_tasks(workflow: BpmnWorkflow) -> list[Any]:
     return list(workflow.get_tasks(state=TaskState.READY, manual=True))
 
 
+def open_tasks(workflow: BpmnWorkflow) -> list[Any]:
+    """Tasks the flow stands at: ready or waiting (user tasks, waiting events)."""
+    return list(workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED))
+
+
 def reached_since(workflow: BpmnWorkflow, before: set[Any]) -> list[Any]:
     """Tasks reached (ready, waiting, running or finished) that were not in ``before``, oldest first."""
     reached = [
@@ -200,3 +226,27 @@ def is_ready(task: Any) -> bool:
 
 def properties(task_spec: Any) -> dict[str, str]:
     return dict((getattr(task_spec, "extensions", None) or {}).get("properties", {}) or {})
+
+
+def refresh_timers(workflow: BpmnWorkflow) -> None:
+    """Fire the timers that are due by the engine's clock, and run the steps that follow."""
+    workflow.refresh_timers()
+    workflow.do_engine_steps()
+
+
+def next_timer(workflow: BpmnWorkflow) -> Any:
+    """The earliest time (naive UTC) at which one of the workflow's waiting timers falls due, or None."""
+    import datetime as _dt
+
+    due = []
+    for event in workflow.waiting_events():
+        if event.event_type not in TIMER_EVENTS or not event.value:
+            continue
+        try:
+            moment = _dt.datetime.fromisoformat(str(event.value))
+        except ValueError:
+            continue
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+        due.append(moment)
+    return min(due) if due else None

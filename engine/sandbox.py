@@ -73,8 +73,43 @@ SAFE_BUILTINS: dict[str, Any] = {
         "ValueError", "TypeError", "KeyError", "IndexError", "ZeroDivisionError", "Exception",
     )
 }
+def _today() -> str:
+    """Today's date in Vietnam, ISO (the engine's clock)."""
+    from . import calendar, clock
+
+    return calendar.to_local(clock.now()).date().isoformat()
+
+
+def _days_between(start: Any, end: Any) -> int:
+    """Calendar days from date ``start`` to date ``end`` (ISO strings or dates)."""
+    import datetime as dt
+
+    def as_date(value: Any) -> dt.date:
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        return dt.date.fromisoformat(str(value)[:10])
+
+    return (as_date(end) - as_date(start)).days
+
+
+def _add_working_days(count: Any) -> str:
+    """The close of office ``count`` working days from now (holidays skipped), as an ISO UTC datetime."""
+    import datetime as dt
+
+    from . import calendar, clock
+
+    n = int(count)
+    if not 0 <= n <= 365:
+        raise ScriptRefused("add_working_days takes 0 to 365 days")
+    due = calendar.working_days_later(clock.now(), n)
+    return due.replace(tzinfo=dt.timezone.utc).isoformat()
+
+
 SAFE_BUILTINS.update({"True": True, "False": False, "None": None, "range": _range, "pow": _pow,
-                      "__import__": _import})
+                      "__import__": _import, "today": _today, "days_between": _days_between,
+                      "add_working_days": _add_working_days})
 
 GUARDS: dict[str, Any] = {
     "_getattr_": safer_getattr,

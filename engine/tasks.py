@@ -161,6 +161,12 @@ def complete(session: Session, cache: VersionCache, task_id: int, actor: User, r
                    text(f"Hoàn thành: {row.title_vi}", f"Completed: {row.title_en}"), element=row.bpmn_id,
                    detail={} if was_draft else _decision_detail(form, data))
     dossier.data = {**dossier.data, **data}
+    props = runtime.properties(task.task_spec)
+    if props.get("extendDeadlineBy"):
+        days = data.get(props["extendDeadlineBy"])
+        reason = str(data.get(props.get("extendDeadlineReason", ""), "") or "")
+        if isinstance(days, int) and not isinstance(days, bool):
+            dossiers.extend(session, dossier, actor, days, reason, row.bpmn_id)
     dossiers.advance(session, rt, dossier, workflow, before, actor)
     dossiers.save(session, dossier)
     mine_next = [t for t in mine(session, cache, actor) if t.dossier_id == dossier.id]

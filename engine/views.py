@@ -95,6 +95,11 @@ class DossierView:
     data: dict[str, Any]
     completed: bool
     open_tasks: tuple[TaskView, ...] = ()
+    # early | on_time | late once finished; within_time | late while open; None before submission
+    classification: str | None = None
+    clock_paused: bool = False
+    extended_days: int = 0
+    withdrawable: bool = False
     # (label, value) pairs of the collected data, in vi and en, grouped by form title
     answers: tuple[tuple[Text, tuple[tuple[Text, dict[str, str]], ...]], ...] = ()
 
