@@ -32,6 +32,44 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_procedures_test(args: argparse.Namespace) -> int:
+    """Run the procedures' scenario files headlessly; with --coverage, list what of each diagram they missed."""
+    from . import scenarios
+    from .errors import ProcedureError
+
+    root = Path(args.root).resolve() if args.root else DEFAULT_ROOT
+    known = scenarios.procedures_with_manifests(root)
+    codes = [args.procedure] if args.procedure else known
+    if args.procedure and args.procedure not in known:
+        print(f"error: no procedure '{args.procedure}' (known: {', '.join(known)})", file=sys.stderr)
+        return 2
+    try:
+        results = scenarios.run(root, codes, args.database_url)
+    except ProcedureError as exc:
+        print(exc.message["en"], file=sys.stderr)
+        return 1
+    failed = gaps = 0
+    for code, items in results.items():
+        if not items:
+            print(f"FAIL {code}: no scenarios in workflows/{code}/scenarios/")
+            failed += 1
+        for r in items:
+            print(f"{'PASS' if r.passed else 'FAIL'} {code}/{r.name}: {r.title}" + ("" if r.passed else f"\n     {r.message}"))
+            failed += not r.passed
+        if args.coverage:
+            cov = scenarios.coverage(root, code, items)
+            for node in cov.unreached_nodes:
+                print(f"  UNREACHED {code}: element {node}")
+            for flow in cov.untaken_flows:
+                print(f"  UNTAKEN   {code}: flow {flow}")
+            gaps += len(cov.unreached_nodes) + len(cov.untaken_flows)
+            if not cov.unreached_nodes and not cov.untaken_flows and items:
+                print(f"  coverage {code}: every element and branch reached")
+    total = sum(len(v) for v in results.values())
+    print(f"{total - failed if failed <= total else 0} of {total} scenario(s) passed" + (f"; {gaps} gap(s) in coverage" if args.coverage else ""))
+    return 1 if failed or gaps else 0
+
+
 def _engine():  # noqa: ANN202 - imported lazily so that `validate` needs no database
     from .api import Engine
 
@@ -81,6 +119,14 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("validate", help="check procedures (manifests, BPMN, forms, scripts); exit 1 on problems")
     p.add_argument("dir", nargs="?", help="project root or a directory of .bpmn files (default: the checkout)")
     p.set_defaults(func=cmd_validate)
+    p = sub.add_parser("procedures", help="designer tools for procedures")
+    psub = p.add_subparsers(dest="procedures_command", required=True)
+    t = psub.add_parser("test", help="run the scenario files of every procedure (or one) against a fresh database")
+    t.add_argument("procedure", nargs="?", help="a procedure code (default: all)")
+    t.add_argument("--coverage", action="store_true", help="also list diagram elements and branches no scenario reached")
+    t.add_argument("--database-url", help="run against this database instead of a temporary SQLite file")
+    t.add_argument("--root", help=argparse.SUPPRESS)
+    t.set_defaults(func=cmd_procedures_test)
     p = sub.add_parser("setup", help="migrate the database, deploy procedures, create demo accounts")
     p.add_argument("--no-demo", action="store_true", help="do not create the demo agency and accounts")
     p.set_defaults(func=cmd_setup)

@@ -66,6 +66,15 @@ DECISIONS = {
 }
 
 
+@pytest.fixture(autouse=True)
+def fixed_clock() -> Any:
+    """The dates in the declaration are relative to this day (late registration counts from the birth)."""
+    from engine import clock
+
+    with clock.use(clock.ManualClock(dt.datetime(2026, 11, 23, 2, 0))):  # Monday 09:00 in Vietnam
+        yield
+
+
 def user(session, email: str) -> User:  # noqa: ANN001
     return session.scalar(select(User).where(User.email == email))
 
