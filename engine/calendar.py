@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 from collections.abc import Iterable
 
 import holidays
@@ -32,6 +33,20 @@ def _holidays(year: int) -> holidays.HolidayBase:
     return holidays.country_holidays("VN", years=year)
 
 
+@functools.lru_cache(maxsize=64)
+def _make_up_days(year: int) -> frozenset[dt.date]:
+    """Weekend days worked nationally to make up a bridge day off: ``holidays`` names the day off
+    "Day off (substituted from MM/DD/YYYY)", the date in brackets being the Saturday or Sunday worked instead."""
+    found = set()
+    for y in (year - 1, year, year + 1):
+        for name in _holidays(y).values():
+            match = re.search(r"substituted from (\d{2})/(\d{2})/(\d{4})", name)
+            if match:
+                month, day, yr = (int(g) for g in match.groups())
+                found.add(dt.date(yr, month, day))
+    return frozenset(d for d in found if d.year == year)
+
+
 class WorkCalendar:
     """The working days of one agency: the national calendar plus its own days off and make-up days."""
 
@@ -44,6 +59,8 @@ class WorkCalendar:
             return True
         if day in self.days_off:
             return False
+        if day in _make_up_days(day.year):
+            return True
         return day.weekday() < 5 and day not in _holidays(day.year)
 
     def next_working_day(self, day: dt.date) -> dt.date:
