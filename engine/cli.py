@@ -70,6 +70,51 @@ def cmd_procedures_test(args: argparse.Namespace) -> int:
     return 1 if failed or gaps else 0
 
 
+def _worker_thread(args: argparse.Namespace) -> None:
+    import time
+
+    engine = _engine()
+    while True:
+        try:
+            with engine.session() as session:
+                engine.fire_due_timers(session)
+                session.commit()
+        except Exception as exc:  # noqa: BLE001 - keep serving; the next run retries
+            print(f"timer run failed: {exc}", file=sys.stderr)
+        time.sleep(args.interval)
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Fire due BPMN timers (verification deadlines, silence-as-consent, …) every ``--interval`` seconds."""
+    import signal
+    import time
+
+    engine = _engine()
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    print(f"motcua worker: firing due timers every {args.interval} s (Ctrl+C to stop)", flush=True)
+    while not stopping:
+        with engine.session() as session:
+            fired = engine.fire_due_timers(session)
+            session.commit()
+        if fired:
+            print(f"fired the due timers of {fired} dossier(s)", flush=True)
+        if args.once:
+            break
+        for _ in range(int(args.interval * 10)):
+            if stopping:
+                break
+            time.sleep(0.1)
+    engine.db.dispose()
+    return 0
+
+
 def _engine():  # noqa: ANN202 - imported lazily so that `validate` needs no database
     from .api import Engine
 
@@ -108,6 +153,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     os.environ.setdefault("MOTCUA_DEV", "1")
     app = create_app()
     port = int(args.port or os.environ.get("PORT", "5000"))
+    if not args.no_worker:  # for a single-process set-up; production runs `motcua worker` on its own
+        import threading
+
+        worker_args = argparse.Namespace(interval=30.0, once=False)
+        threading.Thread(target=_worker_thread, args=(worker_args,), daemon=True, name="timers").start()
     print(f"Serving motcua on http://{args.host}:{port}/  (Ctrl+C to stop)")
     waitress.serve(app, host=args.host, port=port, threads=8)
     return 0
@@ -127,12 +177,17 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--database-url", help="run against this database instead of a temporary SQLite file")
     t.add_argument("--root", help=argparse.SUPPRESS)
     t.set_defaults(func=cmd_procedures_test)
+    p = sub.add_parser("worker", help="fire due BPMN timers periodically")
+    p.add_argument("--interval", type=float, default=30.0, help="seconds between runs (default 30)")
+    p.add_argument("--once", action="store_true", help="run once and exit")
+    p.set_defaults(func=cmd_worker)
     p = sub.add_parser("setup", help="migrate the database, deploy procedures, create demo accounts")
     p.add_argument("--no-demo", action="store_true", help="do not create the demo agency and accounts")
     p.set_defaults(func=cmd_setup)
     p = sub.add_parser("serve", help="serve the portal with waitress")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int)
+    p.add_argument("--no-worker", action="store_true", help="do not fire BPMN timers in this process")
     p.set_defaults(func=cmd_serve)
     args = parser.parse_args(argv)
     return int(args.func(args))

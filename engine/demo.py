@@ -18,6 +18,7 @@ class DemoAccount:
     full_name: str
     kind: str
     roles: tuple[str, ...] = ()
+    level: str = "commune"  # the agency an official works for
 
 
 AGENCY = {"code": "000.31.27.H14", "name_vi": "UBND xã Mẫu Sơn", "name_en": "Mau Son Commune People's Committee",
@@ -29,6 +30,11 @@ ACCOUNTS = (
     DemoAccount("motcua@demo.motcua.vn", "Trần Văn Tiếp", "official", ("reception_officer",)),
     DemoAccount("hotich@demo.motcua.vn", "Lê Thị Hộ", "official", ("civil_status_officer",)),
     DemoAccount("chutich@demo.motcua.vn", "Phạm Văn Chủ", "official", ("commune_chairman",)),
+    DemoAccount("xaydung@demo.motcua.vn", "Hoàng Văn Dựng", "official", ("construction_officer",)),
+    DemoAccount("motcua.tinh@demo.motcua.vn", "Vũ Thị Tiếp", "official", ("reception_officer",), "province"),
+    DemoAccount("congthuong@demo.motcua.vn", "Đặng Văn Thương", "official", ("trade_officer",), "province"),
+    DemoAccount("vanbang@demo.motcua.vn", "Bùi Thị Bằng", "official", ("register_officer",), "province"),
+    DemoAccount("giamdoc@demo.motcua.vn", "Đỗ Văn Giám", "official", ("department_leader",), "province"),
     DemoAccount("quantri@demo.motcua.vn", "Quản trị viên", "admin"),
 )
 
@@ -51,7 +57,7 @@ def seed(session: Session, password: str = DEMO_PASSWORD) -> list[DemoAccount]:
             user = accounts.register_citizen(session, acc.email, password, acc.full_name, phone="0912345678",
                                              id_number="001190012345", address="Thôn Đông, xã Mẫu Sơn")
         else:
-            accounts.create_official(session, acc.email, password, acc.full_name, agencies["commune"],
+            accounts.create_official(session, acc.email, password, acc.full_name, agencies[acc.level],
                                      list(acc.roles), kind=acc.kind)
         created.append(acc)
     session.flush()

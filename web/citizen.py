@@ -165,6 +165,34 @@ def dossier(dossier_id: int):  # noqa: ANN201
                            for_official=False)
 
 
+@bp.route("/ho-so/<int:dossier_id>/rut", methods=["GET", "POST"])
+@citizen_required
+def withdraw(dossier_id: int):  # noqa: ANN201
+    engine = get_engine()
+    view = engine.dossier(db(), dossier_id, current_user)
+    error = None
+    reason = ""
+    if not view.withdrawable:
+        flash(_("Hồ sơ này không còn rút được."), "error")
+        return redirect(url_for("citizen.dossier", dossier_id=dossier_id))
+    if request.method == "POST":
+        reason = (request.form.get("reason") or "").strip()
+        try:
+            engine.withdraw(db(), dossier_id, current_user, reason)
+            db().commit()
+        except FormInvalid as exc:
+            db().rollback()
+            error = t(exc.errors["reason"])
+        except StaleDossier as exc:
+            db().rollback()
+            flash(t(exc.message), "error")
+            return redirect(url_for("citizen.dossier", dossier_id=dossier_id))
+        else:
+            flash(_("Đã rút hồ sơ %(code)s.", code=view.code or ""), "success")
+            return redirect(url_for("citizen.dossier", dossier_id=dossier_id))
+    return render_template("citizen/withdraw.html", dossier=view, error=error, reason=reason), (400 if error else 200)
+
+
 @bp.get("/tra-cuu")
 @citizen_required
 def lookup():  # noqa: ANN201

@@ -20,6 +20,12 @@ STATUS_TAG = {
 }
 
 
+CLASSIFICATION = {
+    "early": {"vi": "Trước hạn", "en": "Early"}, "on_time": {"vi": "Đúng hạn", "en": "On time"},
+    "late": {"vi": "Quá hạn", "en": "Late"}, "within_time": {"vi": "Trong hạn", "en": "Within time"},
+}
+
+
 def lang() -> str:
     return str(get_locale() or "vi")
 
@@ -64,5 +70,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["t"] = t
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["local_date"] = lambda v: local_time(v, with_time=False)
-    app.jinja_env.globals.update(lang=lang, csp_nonce=csp_nonce, STATUS_TAG=STATUS_TAG)
+    app.jinja_env.globals.update(lang=lang, csp_nonce=csp_nonce, STATUS_TAG=STATUS_TAG, CLASSIFICATION=CLASSIFICATION)
     app.after_request(security_headers)

@@ -154,3 +154,22 @@ def test_an_official_form_with_errors_is_shown_again(people) -> None:  # noqa: A
     page = official.post(f"/can-bo/cong-viec/{task_id}", {"reception_decision": "refuse"}, status=400)
     assert page.has("Có lỗi cần sửa", "Ghi rõ nội dung cần bổ sung hoặc lý do từ chối", code)
     assert 'value="refuse" checked' in page.html
+
+
+def test_the_citizen_withdraws_before_a_decision(people) -> None:  # noqa: ANN001
+    citizen = register(people)
+    code = submit_declaration(citizen, start_birth_registration(citizen))
+    page = citizen.get("/ho-so")
+    dossier_url = re.search(r'href="(/ho-so/\d+)"', page.html).group(1)
+    page = citizen.get(dossier_url)
+    assert page.has("Rút hồ sơ")
+    citizen.get(dossier_url + "/rut")
+    page = citizen.post(dossier_url + "/rut", {"reason": "x"}, status=400)
+    assert page.has("Nhập lý do rút hồ sơ")
+    page = citizen.post(dossier_url + "/rut", {"reason": "Gia đình sẽ nộp ở nơi cư trú của cha."})
+    assert page.url == dossier_url and page.has("Đã rút hồ sơ", "Gia đình sẽ nộp ở nơi cư trú của cha.")
+    assert f'href="{dossier_url}/rut"' not in page.html
+    citizen.get(dossier_url + "/rut")  # no longer possible: told so on the dossier page
+    assert citizen.page.has("không còn rút được")
+    official = people()
+    assert code not in official.login(RECEPTION).html  # the reception task is gone from the queue
