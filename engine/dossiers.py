@@ -209,12 +209,17 @@ def fire_due_timers(session: Session, cache: VersionCache, limit: int = 200) -> 
         select(Dossier).where(Dossier.next_timer_at.is_not(None), Dossier.next_timer_at <= now,
                               Dossier.finished_at.is_(None)).order_by(Dossier.next_timer_at).limit(limit)
     ).all()
+    from . import clock
+
     for dossier in due:
         rt = cache.get(dossier.version)
         workflow = runtime.restore(dossier.workflow, rt.spec, rt.subprocess_specs)
         before = runtime.reached_ids(workflow)
-        runtime.refresh_timers(workflow)
-        advance(session, rt, dossier, workflow, before, None)
+        # what a timer starts happens when it fell due, however late this run comes (a pause ends then)
+        fired_at = min(dossier.next_timer_at + dt.timedelta(seconds=1), now)
+        with clock.use(lambda at=fired_at: at):
+            runtime.refresh_timers(workflow)
+            advance(session, rt, dossier, workflow, before, None)
         save(session, dossier)
     return len(due)
 
