@@ -67,6 +67,9 @@ def advance(session: Session, rt: VersionRuntime, dossier: Dossier, workflow: An
     for guid, task in ready.items():
         if guid not in known:
             session.add(_human_task(rt, dossier, guid, task))
+    for row in open_rows:  # the due date of officials' tasks follows the dossier's (pauses, extensions)
+        if row.task_guid in ready and row.role != APPLICANT_ROLE and row.due_at != dossier.appointment_at:
+            row.due_at = dossier.appointment_at
     dossier.data = {**dossier.data, **_workflow_data(workflow, list(ready.values()))}
     if workflow.is_completed() and dossier.finished_at is None:
         dossier.finished_at = utcnow()

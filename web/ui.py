@@ -10,6 +10,7 @@ from flask import Flask, Response, g, request
 from flask_babel import get_locale
 
 from engine.i18n import tr
+from engine.models import utcnow
 
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 STATUS_TAG = {
@@ -70,5 +71,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["t"] = t
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["local_date"] = lambda v: local_time(v, with_time=False)
-    app.jinja_env.globals.update(lang=lang, csp_nonce=csp_nonce, STATUS_TAG=STATUS_TAG, CLASSIFICATION=CLASSIFICATION)
+    app.jinja_env.globals.update(now_utc=utcnow, lang=lang, csp_nonce=csp_nonce, STATUS_TAG=STATUS_TAG, CLASSIFICATION=CLASSIFICATION)
     app.after_request(security_headers)
