@@ -1,0 +1,104 @@
+"""Every shipped procedure, end to end in the portal: a citizen files it and the demo officials take it to the
+result, with the data of the procedure's own happy-path scenario (the designer's test, replayed over HTTP)."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+from typing import Any
+
+import pytest
+
+from engine import demo, scenarios
+from engine.config import DEFAULT_ROOT
+from tests.web.test_journey import register
+
+TERMINAL = {"done": "Đã trả kết quả", "releasing": "Có kết quả"}
+
+
+def happy_path(code: str) -> tuple[str, dict[str, Any]] | None:
+    """The first scenario that ends with the result returned, needs no clock and has no refused step."""
+    for path in scenarios.scenario_files(DEFAULT_ROOT, code):
+        scenario = tomllib.loads(path.read_text(encoding="utf-8"))
+        shared = path.parent / "_fixtures.toml"
+        if shared.exists():
+            scenario["fixtures"] = {**tomllib.loads(shared.read_text(encoding="utf-8")).get("fixtures", {}),
+                                    **scenario.get("fixtures", {})}
+        steps = scenario.get("step", [])
+        if not steps or any(k in s for s in steps for k in ("wait_until", "withdraw")):
+            continue
+        if steps[-1].get("status") == "done":
+            return path.stem, scenario
+    return None
+
+
+def as_form(data: dict[str, Any]) -> dict[str, str]:
+    out = {}
+    for key, value in data.items():
+        if isinstance(value, bool):
+            if value:
+                out[key] = "true"
+        elif isinstance(value, (dt.date, dt.datetime)):
+            out[key] = value.isoformat()
+        elif value not in (None, ""):
+            out[key] = str(value)
+    return out
+
+
+def official_for(role: str, level: str) -> str:
+    for acc in demo.ACCOUNTS:
+        if role in acc.roles and acc.level == level:
+            return acc.email
+    raise AssertionError(f"no demo official for role {role} at {level} level")
+
+
+@pytest.mark.parametrize("code", scenarios.procedures_with_manifests(DEFAULT_ROOT))
+def test_each_procedure_end_to_end_in_the_portal(code: str, people, engine) -> None:  # noqa: ANN001
+    found = happy_path(code)
+    assert found, f"{code} has no scenario that ends with the result returned without a clock"
+    _name, scenario = found
+    with engine.session() as s:
+        level = engine.procedure(s, code).agency_level
+    citizen = register(people, f"{code}@example.com")
+    page = citizen.get(f"/thu-tuc/{code}")
+    agency = re.search(r'name="agency_id" value="(\d+)"', page.html)
+    citizen.post(f"/thu-tuc/{code}/bat-dau", {"agency_id": agency.group(1)} if agency else {})
+    dossier_url = None
+    code_seen = None
+    for number, step in enumerate(scenario["step"], start=1):
+        if "errors" in step:  # refused input is the engine tests' business; here only the journey
+            continue
+        data = {}
+        if "data_from" in step:
+            data.update(scenario["fixtures"][step["data_from"]])
+        data.update(step.get("data", {}))
+        form = as_form(data)
+        role = step.get("as", "applicant")
+        if role == "applicant":
+            page = citizen.get("/ho-so")
+            link = re.search(r'href="/cong-viec/(\d+)"', page.html)
+            assert link, f"step {number}: the citizen has no task to do"
+            url = f"/cong-viec/{link.group(1)}"
+            page = citizen.get(url)
+            for _ in range(12):  # each page of the form reads its own fields from the whole data
+                page = citizen.post(page.url.split("#")[0].split("?")[0], form)
+                if page.url.endswith("/kiem-tra"):
+                    break
+            assert page.url.endswith("/kiem-tra"), f"step {number}: stuck on {page.url}"
+            page = citizen.post(page.url)
+            found_code = re.search(r'data-testid="dossier-code">([^<]+)<', page.html)
+            if found_code:
+                code_seen = found_code.group(1)
+            if dossier_url is None:
+                dossier_url = re.search(r'href="(/ho-so/\d+)"', page.html).group(1)
+        else:
+            assert code_seen, "an official's step before the dossier was submitted"
+            official = people()
+            page = official.login(official_for(role, level))
+            task = re.search(rf'data-task-id="(\d+)" data-dossier-code="{re.escape(code_seen)}"', page.html)
+            assert task, f"step {number}: {role} does not see the dossier in the queue"
+            official.post(f"/can-bo/cong-viec/{task.group(1)}/nhan")
+            page = official.post(f"/can-bo/cong-viec/{task.group(1)}", form)
+            assert page.url == "/can-bo/", f"step {number} ({step.get('task')}): {page.html[:2000]}"
+    page = citizen.get(dossier_url)
+    assert page.has(TERMINAL["done"]), page.html[:3000]
