@@ -20,7 +20,7 @@ from .db import Database
 from .errors import StaleDossier
 from .forms import FormDefinition
 from .models import User
-from .views import Completion, DossierView, ProcedureInfo, TaskView, TimelineEntry
+from .views import Completion, DiagramView, DossierView, ProcedureInfo, TaskView, TimelineEntry
 
 
 class Engine:
@@ -75,6 +75,10 @@ class Engine:
 
     def timeline(self, session: Session, dossier_id: int, actor: User) -> list[TimelineEntry]:
         return dossiers.timeline(session, dossiers.get_for(session, dossier_id, actor))
+
+    def diagram(self, session: Session, dossier_id: int, actor: User) -> DiagramView:
+        """The dossier's diagram and where it stands in it (for the live tracking view)."""
+        return dossiers.diagram(session, self.versions, dossiers.get_for(session, dossier_id, actor))
 
     def withdraw(self, session: Session, dossier_id: int, applicant: User, reason: str) -> None:
         """The applicant withdraws a dossier before a decision (status cancelled), giving a reason."""

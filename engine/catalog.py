@@ -37,6 +37,7 @@ class VersionRuntime:
     subprocess_specs: dict[str, Any]
     forms: dict[str, FormDefinition]
     info: ProcedureInfo
+    bpmn_xml: str = ""  # the diagram, for drawing it (with its DI) on the dossier page
 
     @property
     def lanes(self) -> dict[str, str]:
@@ -60,6 +61,7 @@ class VersionCache:
                 id=version.id, code=version.procedure_code, content_hash=version.content_hash,
                 manifest=version.manifest, spec=spec, subprocess_specs=subs,
                 forms=_forms(version.files, spec, subs), info=procedure_info(version.manifest),
+                bpmn_xml=version.files.get(f"bpmn/{version.manifest['bpmn']['file']}", ""),
             )
             with self._lock:
                 found = self._by_hash.setdefault(version.content_hash, found)

@@ -323,6 +323,19 @@ def _answers(rt: VersionRuntime, dossier: Dossier, completed: list[HumanTask]) -
     return tuple(reversed(groups))
 
 
+def diagram(session: Session, cache: VersionCache, dossier: Dossier) -> Any:
+    from .views import DiagramView
+
+    rt = cache.get(dossier.version)
+    workflow = runtime.restore(dossier.workflow, rt.spec, rt.subprocess_specs)
+    done, current = runtime.walked(workflow)
+    titles = tuple(text(r.title_vi, r.title_en) for r in session.scalars(
+        select(HumanTask).where(HumanTask.dossier_id == dossier.id, HumanTask.state == "open")))
+    if dossier.status in ("cancelled",):
+        current = ()
+    return DiagramView(xml=rt.bpmn_xml, current=tuple(current), done=tuple(done), current_titles=titles)
+
+
 def of_applicant(session: Session, cache: VersionCache, applicant: User) -> list[DossierView]:
     rows = session.scalars(
         select(Dossier).where(Dossier.applicant_id == applicant.id).order_by(Dossier.created_at.desc(), Dossier.id.desc())

@@ -250,3 +250,17 @@ def next_timer(workflow: BpmnWorkflow) -> Any:
             moment = moment.astimezone(_dt.timezone.utc).replace(tzinfo=None)
         due.append(moment)
     return min(due) if due else None
+
+
+def walked(workflow: BpmnWorkflow) -> tuple[list[str], list[str]]:
+    """BPMN ids of the elements passed, and of those the flow stands at now (for drawing the diagram)."""
+    done, current = [], []
+    for task in workflow.get_tasks(state=TaskState.COMPLETED | TaskState.READY | TaskState.WAITING | TaskState.STARTED):
+        bpmn_id = getattr(task.task_spec, "bpmn_id", None)
+        if not bpmn_id:
+            continue
+        if task.state == TaskState.COMPLETED:
+            done.append(bpmn_id)
+        elif type(task.task_spec).__name__ != "BoundaryEvent":
+            current.append(bpmn_id)
+    return sorted(set(done) - set(current)), sorted(set(current))

@@ -120,3 +120,13 @@ class Completion:
     dossier: DossierView
     next_tasks_for_actor: tuple[TaskView, ...]
     submitted: bool  # this completion submitted the dossier (it got its code)
+
+
+@dataclass(frozen=True)
+class DiagramView:
+    """A dossier's diagram (BPMN XML of the version it runs on) and where the dossier stands in it."""
+
+    xml: str
+    current: tuple[str, ...]  # elements the flow stands at (open tasks, waiting events)
+    done: tuple[str, ...]  # elements passed
+    current_titles: tuple[Text, ...] = ()

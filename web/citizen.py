@@ -138,6 +138,18 @@ def check(task_id: int):  # noqa: ANN201
     ), (400 if errors else 200)
 
 
+@bp.get("/ho-so/<int:dossier_id>/so-do.bpmn")
+@citizen_required
+def diagram(dossier_id: int):  # noqa: ANN201
+    return diagram_response(get_engine().diagram(db(), dossier_id, current_user))
+
+
+def diagram_response(view: Any):  # noqa: ANN201
+    from flask import Response
+
+    return Response(view.xml, mimetype="application/xml", headers={"Cache-Control": "private, max-age=300"})
+
+
 @bp.get("/ho-so/<int:dossier_id>/da-nop")
 @citizen_required
 def submitted(dossier_id: int):  # noqa: ANN201
@@ -162,7 +174,8 @@ def dossier(dossier_id: int):  # noqa: ANN201
     engine = get_engine()
     view = engine.dossier(db(), dossier_id, current_user)
     return render_template("dossier.html", dossier=view, timeline=engine.timeline(db(), dossier_id, current_user),
-                           for_official=False)
+                           for_official=False, diagram=engine.diagram(db(), dossier_id, current_user),
+                           diagram_url=url_for("citizen.diagram", dossier_id=dossier_id))
 
 
 @bp.route("/ho-so/<int:dossier_id>/rut", methods=["GET", "POST"])

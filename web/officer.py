@@ -108,4 +108,13 @@ def dossier(dossier_id: int):  # noqa: ANN201
     engine = get_engine()
     view = engine.dossier(db(), dossier_id, current_user)
     return render_template("dossier.html", dossier=view, timeline=engine.timeline(db(), dossier_id, current_user),
-                           for_official=True)
+                           for_official=True, diagram=engine.diagram(db(), dossier_id, current_user),
+                           diagram_url=url_for("officer.diagram", dossier_id=dossier_id))
+
+
+@bp.get("/ho-so/<int:dossier_id>/so-do.bpmn")
+@official_required
+def diagram(dossier_id: int):  # noqa: ANN201
+    from .citizen import diagram_response
+
+    return diagram_response(get_engine().diagram(db(), dossier_id, current_user))

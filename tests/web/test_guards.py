@@ -23,6 +23,11 @@ def test_a_citizen_never_reaches_another_citizens_dossier_or_an_officials_page(p
     other = register(people, "khac@example.com")
     page = other.get(dossier_url, status=404)
     assert code not in page.html and "Nguyễn Minh An" not in page.html
+    other.get(dossier_url + "/so-do.bpmn", status=404)
+    diagram = owner.get(dossier_url + "/so-do.bpmn")
+    assert diagram.html.startswith("<?xml") and 'id="birth_registration"' in diagram.html
+    page = owner.get(dossier_url)
+    assert 'data-current="reception_check"' in page.html and "declaration" in page.html
     assert code not in other.get("/ho-so").html
     other.get(f"/tra-cuu?ma={code}", status=404)
     other.get(f"/can-bo/cong-viec/{task_id}", status=403)
