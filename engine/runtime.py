@@ -197,18 +197,20 @@ def open_tasks(workflow: BpmnWorkflow) -> list[Any]:
 
 
 def reached_since(workflow: BpmnWorkflow, before: set[Any]) -> list[Any]:
-    """Tasks reached (ready, waiting, running or finished) that were not in ``before``, oldest first."""
+    """Tasks reached (ready, running or finished) that were not in ``before``, oldest first.
+
+    Waiting events (a timer, a boundary event on an open task) count only once they have fired, so that a
+    status or timeline text on them applies when the event happens, not while it waits.
+    """
     reached = [
-        t for t in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.COMPLETED)
+        t for t in workflow.get_tasks(state=TaskState.READY | TaskState.STARTED | TaskState.COMPLETED)
         if t.id not in before
     ]
     return sorted(reached, key=lambda t: t.last_state_change)
 
 
 def reached_ids(workflow: BpmnWorkflow) -> set[Any]:
-    return {
-        t.id for t in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.COMPLETED)
-    }
+    return {t.id for t in workflow.get_tasks(state=TaskState.READY | TaskState.STARTED | TaskState.COMPLETED)}
 
 
 def find_task(workflow: BpmnWorkflow, guid: str) -> Any:
