@@ -333,7 +333,26 @@ def diagram(session: Session, cache: VersionCache, dossier: Dossier) -> Any:
         select(HumanTask).where(HumanTask.dossier_id == dossier.id, HumanTask.state == "open")))
     if dossier.status in ("cancelled",):
         current = ()
-    return DiagramView(xml=rt.bpmn_xml, current=tuple(current), done=tuple(done), current_titles=titles)
+    return DiagramView(xml=_readable_lanes(rt.bpmn_xml), current=tuple(current), done=tuple(done), current_titles=titles)
+
+
+def _readable_lanes(xml: str) -> str:
+    """The diagram as people read it: each lane labelled with its documentation (e.g. "Bộ phận một cửa")
+    instead of its name, which is a key of the manifest's [lanes]."""
+    from lxml import etree
+
+    if not xml:
+        return xml
+    try:
+        tree = etree.fromstring(xml.encode("utf-8"), parser=etree.XMLParser(resolve_entities=False, no_network=True))
+    except etree.XMLSyntaxError:
+        return xml
+    ns = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+    for lane in tree.iter(f"{ns}lane"):
+        doc = lane.find(f"{ns}documentation")
+        if doc is not None and (doc.text or "").strip():
+            lane.set("name", doc.text.strip())
+    return etree.tostring(tree, xml_declaration=True, encoding="UTF-8").decode("utf-8")
 
 
 def of_applicant(session: Session, cache: VersionCache, applicant: User) -> list[DossierView]:
