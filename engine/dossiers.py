@@ -46,7 +46,7 @@ def start(session: Session, cache: VersionCache, code: str, applicant: User, age
 
 
 def advance(session: Session, rt: VersionRuntime, dossier: Dossier, workflow: Any, before: set[Any],
-            actor: User | None) -> None:
+            actor: User | None, reason: str | None = None) -> None:
     """After an engine run: statuses and timeline entries the diagram declares, the human-task rows, state."""
     for task in runtime.reached_since(workflow, before):
         props = runtime.properties(task.task_spec)
@@ -55,7 +55,7 @@ def advance(session: Session, rt: VersionRuntime, dossier: Dossier, workflow: An
                   element=task.task_spec.bpmn_id)
         status = props.get("dossierStatus")
         if status and status != dossier.status:
-            set_status(session, rt, dossier, status, actor, task.task_spec.bpmn_id)
+            set_status(session, rt, dossier, status, actor, task.task_spec.bpmn_id, reason)
     _legal_clock(session, rt, dossier, workflow, actor)
     dossier.next_timer_at = None if workflow.is_completed() else runtime.next_timer(workflow)
     ready = {str(t.id): t for t in runtime.ready_human_tasks(workflow)}
@@ -99,13 +99,13 @@ def _human_task(rt: VersionRuntime, dossier: Dossier, guid: str, task: Any) -> H
 
 
 def set_status(session: Session, rt: VersionRuntime, dossier: Dossier, status: str, actor: User | None,
-               element: str | None = None) -> None:
+               element: str | None = None, reason: str | None = None) -> None:
     previous = dossier.status
     dossier.status = status
     label = STATUSES[status].label
     audit(session, dossier, actor, "status.changed",
           text(f"Trạng thái: {label['vi']}", f"Status: {label['en']}"), element=element,
-          detail={"from": previous, "to": status})
+          detail={"from": previous, "to": status, **({"reason": reason} if reason else {})})
     if previous == "draft" and dossier.code is None:
         submit(session, rt, dossier)
     elif status == "new" and dossier.submitted_at is not None:
@@ -199,7 +199,7 @@ def withdraw(session: Session, cache: VersionCache, dossier: Dossier, actor: Use
     audit(session, dossier, actor, "dossier.withdrawn",
           text(f"Người nộp rút hồ sơ. Lý do: {reason}", f"The applicant withdrew the dossier. Reason: {reason}"),
           detail={"reason": reason})
-    set_status(session, rt, dossier, "cancelled", actor)
+    set_status(session, rt, dossier, "cancelled", actor, reason=reason)
     dossier.finished_at, dossier.next_timer_at, dossier.clock_paused_at = utcnow(), None, None
     dossier.workflow = runtime.dump(workflow)
     save(session, dossier)

@@ -167,7 +167,9 @@ def complete(session: Session, cache: VersionCache, task_id: int, actor: User, r
         reason = str(data.get(props.get("extendDeadlineReason", ""), "") or "")
         if isinstance(days, int) and not isinstance(days, bool):
             dossiers.extend(session, dossier, actor, days, reason, row.bpmn_id)
-    dossiers.advance(session, rt, dossier, workflow, before, actor)
+    # the written reason of this step (a refusal, a supplement request …) goes with the status it leads to
+    reason = next((str(data[n]) for n, f in form.fields.items() if f.widget == "textarea" and data.get(n)), None)
+    dossiers.advance(session, rt, dossier, workflow, before, actor, reason if not was_draft else None)
     dossiers.save(session, dossier)
     mine_next = [t for t in mine(session, cache, actor) if t.dossier_id == dossier.id]
     return Completion(

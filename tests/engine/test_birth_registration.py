@@ -256,3 +256,14 @@ def test_the_facade_agrees_with_an_in_memory_run(engine: Engine) -> None:
     in_memory = workflow.last_task.data
     for key, value in persisted.items():
         assert in_memory[key] == value, key
+
+
+def test_every_status_change_is_audited_with_actor_and_reason(engine: Engine) -> None:
+    j = Journey(engine)
+    j.step("declaration", declaration())
+    j.decide("reception_check", "supplement")
+    changes = [e for e in j.timeline() if e.action == "status.changed"]
+    assert [(c.detail["from"], c.detail["to"]) for c in changes] == [("draft", "receiving"), ("receiving", "waiting")]
+    assert changes[0].actor_name == "Nguyễn Thị Lan" and "reason" not in changes[0].detail
+    assert changes[1].actor_name == "Trần Văn Tiếp"
+    assert changes[1].detail["reason"] == DECISIONS["reception_check"]["supplement"]["reception_reason"]
