@@ -115,6 +115,35 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_agency_day(args: argparse.Namespace) -> int:
+    """An agency's own day off, or a make-up working day (deadlines of its dossiers count with it)."""
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from .models import Agency, AgencyDay
+
+    engine = _engine()
+    with engine.session() as session:
+        agency = session.scalar(select(Agency).where(Agency.code == args.agency))
+        if agency is None:
+            print(f"error: no agency with code {args.agency}", file=sys.stderr)
+            return 2
+        if args.date:
+            try:
+                day = dt.date.fromisoformat(args.date)
+            except ValueError:
+                print(f"error: {args.date} is not a date (YYYY-MM-DD)", file=sys.stderr)
+                return 2
+            row = session.get(AgencyDay, (agency.id, day)) or AgencyDay(agency_id=agency.id, day=day)
+            row.working, row.note = args.working, args.note
+            session.add(row)
+            session.commit()
+        for row in sorted(agency.days, key=lambda r: r.day):
+            print(f"{row.day.isoformat()}  {'working day' if row.working else 'day off':11}  {row.note or ''}")
+    return 0
+
+
 def _engine():  # noqa: ANN202 - imported lazily so that `validate` needs no database
     from .api import Engine
 
@@ -177,6 +206,12 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--database-url", help="run against this database instead of a temporary SQLite file")
     t.add_argument("--root", help=argparse.SUPPRESS)
     t.set_defaults(func=cmd_procedures_test)
+    p = sub.add_parser("agency-day", help="list or set an agency's own days off and make-up working days")
+    p.add_argument("agency", help="the agency's code, e.g. 000.31.27.H14")
+    p.add_argument("date", nargs="?", help="YYYY-MM-DD to set (omit to list)")
+    p.add_argument("--working", action="store_true", help="a make-up working day (default: a day off)")
+    p.add_argument("--note", help="why, e.g. the Saturday worked for a bridge day")
+    p.set_defaults(func=cmd_agency_day)
     p = sub.add_parser("worker", help="fire due BPMN timers periodically")
     p.add_argument("--interval", type=float, default=30.0, help="seconds between runs (default 30)")
     p.add_argument("--once", action="store_true", help="run once and exit")

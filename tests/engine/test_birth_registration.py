@@ -267,3 +267,18 @@ def test_every_status_change_is_audited_with_actor_and_reason(engine: Engine) ->
     assert changes[0].actor_name == "Nguyễn Thị Lan" and "reason" not in changes[0].detail
     assert changes[1].actor_name == "Trần Văn Tiếp"
     assert changes[1].detail["reason"] == DECISIONS["reception_check"]["supplement"]["reception_reason"]
+
+
+def test_the_agencys_own_day_off_moves_the_due_date(engine: Engine) -> None:
+    from engine import clock
+    from engine.models import Agency, AgencyDay
+
+    with engine.session() as s:
+        agency = s.scalar(select(Agency).where(Agency.level == "commune"))
+        s.add(AgencyDay(agency_id=agency.id, day=dt.date(2026, 12, 1), working=False, note="Đại hội"))
+        s.commit()
+    # Monday 30 November at 16:00: after 15:00, so due the next working day, and Tuesday 1 is the agency's day off
+    with clock.use(clock.ManualClock(dt.datetime(2026, 11, 30, 9, 0))):
+        j = Journey(engine)
+        view = j.step("declaration", declaration()).dossier
+    assert view.appointment_at == dt.datetime(2026, 12, 2, 10, 0)  # Wednesday 2 December, 17:00 in Vietnam
