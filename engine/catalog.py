@@ -50,11 +50,20 @@ class VersionRuntime:
 class VersionCache:
     def __init__(self) -> None:
         self._by_hash: dict[str, VersionRuntime] = {}
+        self._by_id: dict[int, VersionRuntime] = {}
         self._specs = runtime.SpecCache()
         self._lock = threading.Lock()
 
+    def of(self, session: Session, version_id: int) -> VersionRuntime:
+        """The runtime of a version by its id, without reading the version's row once it is known (versions
+        are immutable, so an id always means the same files)."""
+        found = self._by_id.get(version_id)
+        if found is None:
+            found = self.get(session.get(ProcedureVersion, version_id))
+        return found
+
     def get(self, version: ProcedureVersion) -> VersionRuntime:
-        found = self._by_hash.get(version.content_hash)
+        found = self._by_id.get(version.id) or self._by_hash.get(version.content_hash)
         if found is None:
             spec, subs = self._specs.get(version.content_hash, version.spec)
             found = VersionRuntime(
@@ -65,6 +74,7 @@ class VersionCache:
             )
             with self._lock:
                 found = self._by_hash.setdefault(version.content_hash, found)
+        self._by_id.setdefault(version.id, found)
         return found
 
 

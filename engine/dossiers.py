@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import calendar, runtime
@@ -34,7 +34,7 @@ def start(session: Session, cache: VersionCache, code: str, applicant: User, age
     workflow = runtime.new_workflow(rt.spec, rt.subprocess_specs)
     dossier = Dossier(
         procedure_code=code, version_id=version.id, applicant_id=applicant.id, agency_id=agency.id, status="draft",
-        data={}, workflow={}, serializer_version=runtime.SERIALIZER_VERSION,
+        data={}, workflow="", serializer_version=runtime.SERIALIZER_VERSION,
     )
     session.add(dossier)
     session.flush()
@@ -191,7 +191,7 @@ def withdraw(session: Session, cache: VersionCache, dossier: Dossier, actor: Use
     if not 5 <= len(reason) <= 2000:
         raise FormInvalid({"reason": text("Nhập lý do rút hồ sơ (5 đến 2000 ký tự)",
                                           "Enter why you withdraw the dossier (5 to 2000 characters)")})
-    rt = cache.get(dossier.version)
+    rt = cache.of(session, dossier.version_id)
     workflow = runtime.restore(dossier.workflow, rt.spec, rt.subprocess_specs)
     workflow.cancel()
     for row in session.scalars(select(HumanTask).where(HumanTask.dossier_id == dossier.id, HumanTask.state == "open")):
@@ -215,7 +215,7 @@ def fire_due_timers(session: Session, cache: VersionCache, limit: int = 200) -> 
     from . import clock
 
     for dossier in due:
-        rt = cache.get(dossier.version)
+        rt = cache.of(session, dossier.version_id)
         workflow = runtime.restore(dossier.workflow, rt.spec, rt.subprocess_specs)
         before = runtime.reached_ids(workflow)
         # what a timer starts happens when it fell due, however late this run comes (a pause ends then)
@@ -268,7 +268,7 @@ def may_see(dossier: Dossier, actor: User) -> bool:
 
 
 def get_for(session: Session, dossier_id: int, actor: User) -> Dossier:
-    dossier = session.get(Dossier, dossier_id)
+    dossier = session.get(Dossier, dossier_id, options=[joinedload(Dossier.applicant), joinedload(Dossier.agency)])
     if dossier is None or not may_see(dossier, actor):
         raise NotFound(NO_DOSSIER)
     return dossier
@@ -286,10 +286,11 @@ def get_by_code_for(session: Session, code: str, actor: User) -> Dossier:
 def view(session: Session, cache: VersionCache, dossier: Dossier, actor: User | None) -> DossierView:
     from .tasks import view as task_view  # tasks imports this module
 
-    rt = cache.get(dossier.version)
+    rt = cache.of(session, dossier.version_id)
     status = STATUSES[dossier.status]
     rows = session.scalars(
         select(HumanTask).where(HumanTask.dossier_id == dossier.id).order_by(HumanTask.id)
+        .options(joinedload(HumanTask.claimed_by))
     ).all()
     return DossierView(
         id=dossier.id, code=dossier.code, procedure_code=dossier.procedure_code, procedure_name=rt.info.name,
@@ -326,7 +327,7 @@ def _answers(rt: VersionRuntime, dossier: Dossier, completed: list[HumanTask]) -
 def diagram(session: Session, cache: VersionCache, dossier: Dossier) -> Any:
     from .views import DiagramView
 
-    rt = cache.get(dossier.version)
+    rt = cache.of(session, dossier.version_id)
     workflow = runtime.restore(dossier.workflow, rt.spec, rt.subprocess_specs)
     done, current = runtime.walked(workflow)
     titles = tuple(text(r.title_vi, r.title_en) for r in session.scalars(

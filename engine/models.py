@@ -161,8 +161,9 @@ class Dossier(Base):
     # the earliest due BPMN timer of this dossier: what the timer run looks for
     next_timer_at: Mapped[dt.datetime | None] = mapped_column(DateTime, index=True)
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)  # the dossier's collected form data
-    # serialized workflow state without the spec; read only when the dossier's workflow runs
-    workflow: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)
+    # serialized workflow state (JSON text, without the spec); read only when the dossier's workflow runs.
+    # Text, not JSON: the engine serializes it once and parses it once, with no conversion in between.
+    workflow: Mapped[str] = mapped_column(Text, deferred=True)
     serializer_version: Mapped[str] = mapped_column(String(10))
     row_version: Mapped[int] = mapped_column(Integer, nullable=False)
 

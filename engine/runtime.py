@@ -174,13 +174,14 @@ def new_workflow(spec: Any, subprocess_specs: dict[str, Any]) -> BpmnWorkflow:
     return workflow
 
 
-def dump(workflow: BpmnWorkflow) -> dict[str, Any]:
-    """The workflow's state as plain JSON data (no spec)."""
-    return json.loads(STATE_SERIALIZER.serialize_json(workflow))
+def dump(workflow: BpmnWorkflow) -> str:
+    """The workflow's state as JSON text (no spec)."""
+    return STATE_SERIALIZER.serialize_json(workflow)
 
 
-def restore(state: Mapping[str, Any], spec: Any, subprocess_specs: dict[str, Any]) -> BpmnWorkflow:
-    dct = copy.deepcopy(dict(state))
+def restore(state: str | Mapping[str, Any], spec: Any, subprocess_specs: dict[str, Any]) -> BpmnWorkflow:
+    """A workflow from its stored state (JSON text; a mapping is accepted and copied)."""
+    dct = json.loads(state) if isinstance(state, str) else copy.deepcopy(dict(state))
     STATE_SERIALIZER.migrate(dct)
     workflow = STATE_SERIALIZER.from_dict(dct, spec=spec, subprocess_specs=subprocess_specs)
     workflow.script_engine = SCRIPT_ENGINE

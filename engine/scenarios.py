@@ -263,7 +263,7 @@ class Runner:
 
         with self.engine.session() as s:
             dossier = s.get(Dossier, dossier_id)
-            rt = self.engine.versions.get(dossier.version)
+            rt = self.engine.versions.of(s, dossier.version_id)
             workflow = runtime.restore(dossier.workflow, rt.spec, rt.subprocess_specs)
         reached_states = TaskState.COMPLETED | TaskState.READY | TaskState.WAITING | TaskState.STARTED
         nodes: set[str] = set()

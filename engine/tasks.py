@@ -5,7 +5,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from . import dossiers, runtime
 from .catalog import VersionCache
@@ -23,7 +23,11 @@ NOT_YOUR_ROLE = text("Công việc này thuộc vai trò khác, bạn không th�
 
 def get_for(session: Session, task_id: int, actor: User, acting: bool = False) -> HumanTask:
     """The task if ``actor`` may see it (and, with ``acting``, do it); NotFound or Forbidden otherwise."""
-    row = session.get(HumanTask, task_id)
+    options = [joinedload(HumanTask.dossier).joinedload(Dossier.applicant),
+               joinedload(HumanTask.dossier).joinedload(Dossier.agency), joinedload(HumanTask.claimed_by)]
+    if acting:  # its workflow will run: read the state in the same query
+        options.append(joinedload(HumanTask.dossier).undefer(Dossier.workflow))
+    row = session.get(HumanTask, task_id, options=options)
     if row is None:
         raise NotFound(NO_TASK)
     if row.role == APPLICANT_ROLE:
@@ -41,7 +45,7 @@ def view(session: Session, cache: VersionCache, row: HumanTask) -> TaskView:
     dossier = row.dossier
     return TaskView(
         id=row.id, dossier_id=row.dossier_id, dossier_code=dossier.code, procedure_code=dossier.procedure_code,
-        procedure_name=cache.get(dossier.version).info.name, bpmn_id=row.bpmn_id,
+        procedure_name=cache.of(session, dossier.version_id).info.name, bpmn_id=row.bpmn_id,
         title=text(row.title_vi, row.title_en), role=row.role, lane=row.lane, agency_id=row.agency_id,
         form_key=row.form_key, state=row.state, created_at=row.created_at, due_at=row.due_at,
         claimed_by_id=row.claimed_by_id, claimed_by_name=row.claimed_by.full_name if row.claimed_by else None,
@@ -50,7 +54,7 @@ def view(session: Session, cache: VersionCache, row: HumanTask) -> TaskView:
 
 
 def form_of(session: Session, cache: VersionCache, row: HumanTask) -> FormDefinition:
-    rt = cache.get(row.dossier.version)
+    rt = cache.of(session, row.dossier.version_id)
     if not row.form_key or row.form_key not in rt.forms:
         raise NotFound(NO_TASK)
     return rt.forms[row.form_key]
@@ -75,7 +79,8 @@ def save_draft(session: Session, row: HumanTask, data: Mapping[str, Any]) -> Non
 
 
 def _listing(session: Session, cache: VersionCache, query: Any) -> list[TaskView]:
-    return [view(session, cache, r) for r in session.scalars(query).all()]
+    query = query.options(joinedload(HumanTask.dossier).joinedload(Dossier.applicant), joinedload(HumanTask.claimed_by))
+    return [view(session, cache, r) for r in session.scalars(query).unique().all()]
 
 
 def queue(session: Session, cache: VersionCache, official: User) -> list[TaskView]:
@@ -137,7 +142,7 @@ def complete(session: Session, cache: VersionCache, task_id: int, actor: User, r
             raise AlreadyClaimed()
         _claim(session, row, actor)
     dossier = row.dossier
-    rt = cache.get(dossier.version)
+    rt = cache.of(session, dossier.version_id)
     form = form_of(session, cache, row)
     data = form.coerce(raw)
     errors = form.errors(data)
