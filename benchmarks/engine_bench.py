@@ -114,6 +114,78 @@ def facade(n: int, eng: Engine) -> float:
     return n / (time.perf_counter() - started)
 
 
+LOOP_ROOT = Path(__file__).resolve().parent / "data" / "root"
+LOOP_BPMN = (LOOP_ROOT / "bpmn" / "user_loop.bpmn").read_text()
+MARKS = (1, 100, 1000)
+
+
+def history_facade(eng: Engine, sample: int = 10) -> dict[int, float]:
+    """ms per step (restore, complete, engine steps, store) through the facade after 1, 100, 1000 passes."""
+    with eng.session() as s:
+        citizen_id = s.scalar(select(User.id).where(User.email == demo.ACCOUNTS[0].email))
+        dossier_id = eng.start_dossier(s, "user_loop", s.get(User, citizen_id)).id
+        s.commit()
+
+    def step() -> None:
+        with eng.session() as s:
+            citizen = s.get(User, citizen_id)
+            (task,) = [t for t in eng.my_tasks(s, citizen) if t.dossier_id == dossier_id]
+            eng.complete(s, task.id, citizen, {"note": "ok"})
+            s.commit()
+
+    out, done = {}, 0
+    for mark in MARKS:
+        while done < mark - 1:
+            step()
+            done += 1
+        started = time.perf_counter()
+        for _ in range(sample):
+            step()
+        done += sample
+        out[mark] = (time.perf_counter() - started) / sample * 1000
+    return out
+
+
+def history_naive(sample: int = 10) -> dict[int, float]:
+    """The same loop with SpiffWorkflow's own serializer, whole state (spec included) per step, in memory."""
+    parsed = runtime.parse({"user_loop.bpmn": LOOP_BPMN}, "user_loop")
+    serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
+    wf = BpmnWorkflow(*parsed, script_engine=runtime.SCRIPT_ENGINE)
+    wf.do_engine_steps()
+    state = serializer.serialize_json(wf)
+
+    def step(state: str) -> str:
+        wf = serializer.deserialize_json(state)
+        wf.script_engine = runtime.SCRIPT_ENGINE
+        (task,) = wf.get_tasks(state=TaskState.READY, manual=True)
+        task.data["note"] = "ok"
+        task.run()
+        wf.do_engine_steps()
+        return serializer.serialize_json(wf)
+
+    def advance_in_memory(state: str, count: int) -> str:  # reaching a mark need not be timed
+        wf = serializer.deserialize_json(state)
+        wf.script_engine = runtime.SCRIPT_ENGINE
+        for _ in range(count):
+            (task,) = wf.get_tasks(state=TaskState.READY, manual=True)
+            task.data["note"] = "ok"
+            task.run()
+            wf.do_engine_steps()
+        return serializer.serialize_json(wf)
+
+    out, done = {}, 0
+    for mark in MARKS:
+        if done < mark - 1:
+            state = advance_in_memory(state, mark - 1 - done)
+            done = mark - 1
+        started = time.perf_counter()
+        for _ in range(sample):
+            state = step(state)
+        done += sample
+        out[mark] = (time.perf_counter() - started) / sample * 1000
+    return out
+
+
 def median_of(rounds: int, fn, *args) -> float:  # noqa: ANN001
     fn(*args)  # warm up caches and the database
     return statistics.median(fn(*args) for _ in range(rounds))
@@ -136,16 +208,36 @@ def main() -> int:
         pg = os.environ.get("MOTCUA_BENCH_POSTGRES_URL")
         if pg:
             results["facade_postgres_inst_per_s"] = median_of(args.rounds, facade, args.n, _facade_engine(pg))
+    with tempfile.TemporaryDirectory() as tmp:
+        loop_engine = Engine(Settings(database_url=f"sqlite:///{Path(tmp) / 'loop.db'}", root=LOOP_ROOT))
+        loop_engine.upgrade_database()
+        with loop_engine.session() as s:
+            loop_engine.deploy(s)
+            demo.seed(s)
+            s.commit()
+        facade_history = history_facade(loop_engine)
+        loop_engine.db.dispose()
+    naive_history = history_naive()
+    for mark in MARKS:
+        results[f"history_facade_ms_per_step_{mark}"] = facade_history[mark]
+        results[f"history_naive_ms_per_step_{mark}"] = naive_history[mark]
+    results["history_facade_ratio_1000_to_1"] = facade_history[1000] / facade_history[1]
+    results["history_naive_ratio_1000_to_1"] = naive_history[1000] / naive_history[1]
     results["facade_vs_naive_ratio"] = results["facade_sqlite_inst_per_s"] / results["spiff_naive_sqlite_inst_per_s"]
     results["facade_vs_memory_ratio"] = results["facade_sqlite_inst_per_s"] / results["spiff_memory_inst_per_s"]
+    from importlib.metadata import version as pkg_version
+
     results["meta"] = {"cpu_count": os.cpu_count(), "python": platform.python_version(), "instances_per_round": args.n,
+                       "versions": {p: pkg_version(p) for p in ("SpiffWorkflow", "SQLAlchemy", "psycopg", "Flask")},
                        "rounds": args.rounds, "machine": platform.machine(), "argv": sys.argv[1:]}
     for key, value in results.items():
         if key != "meta":
             print(f"{key:34} {value:10.2f}")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2))
+    merged = json.loads(out.read_text()) if out.exists() else {}  # other benchmarks' figures are kept
+    merged.update(results)
+    out.write_text(json.dumps(merged, indent=2))
     return 0
 
 

@@ -267,3 +267,66 @@ def walked(workflow: BpmnWorkflow) -> tuple[list[str], list[str]]:
         elif type(task.task_spec).__name__ != "BoundaryEvent":
             current.append(bpmn_id)
     return sorted(set(done) - set(current)), sorted(set(current))
+
+
+#: a workflow whose task tree grows past this many tasks (a long loop) is compacted before it is stored
+COMPACT_THRESHOLD = 200
+#: finished ancestors kept above the frontier after compaction
+COMPACT_KEEP = 4
+
+
+def compact(workflow: BpmnWorkflow, threshold: int = COMPACT_THRESHOLD, keep: int = COMPACT_KEEP) -> int:
+    """Drop finished history that no longer matters to the run; returns how many tasks were dropped.
+
+    SpiffWorkflow keeps every task ever run in one tree and walks the whole tree at each step, and the stored
+    state holds all of it: in a loop, the cost of a step grows with every pass. What the run needs is the
+    frontier (unfinished tasks) and the finished tasks that still lead to it. Above the deepest task that
+    every unfinished task descends from, only a chain of finished tasks remains; it is cut, leaving ``keep``
+    of them, and the rest of the finished tree beside it (earlier branches, done loop passes) is dropped.
+    Task data survive, because every task carries its own data. The dossier's history is in its audit trail.
+    Nothing is dropped while the tree is smaller than ``threshold``, or if anything to drop is unfinished.
+    """
+    tasks = workflow.tasks
+    if len(tasks) < threshold:
+        return 0
+    root = workflow.task_tree
+    unfinished = [t for t in tasks.values() if not t.has_state(TaskState.FINISHED_MASK)]
+    if not unfinished:
+        return 0
+
+    def chain(task: Any) -> list[Any]:
+        ids = []
+        while task is not None:
+            ids.append(task.id)
+            task = task.parent
+        return ids[::-1]
+
+    common = chain(unfinished[0])
+    for task in unfinished[1:]:
+        other = chain(task)
+        n = 0
+        while n < len(common) and n < len(other) and common[n] == other[n]:
+            n += 1
+        common = common[:n]
+    if len(common) <= keep + 2:
+        return 0
+    cut = tasks[common[-1 - keep]]
+    if any(not tasks[i].has_state(TaskState.FINISHED_MASK) for i in common[1:-1 - keep]):
+        return 0
+    kept = set()
+    stack = [cut]
+    while stack:
+        task = stack.pop()
+        kept.add(task.id)
+        stack.extend(c for c in task.children if c is not None)
+    dropped = [i for i in tasks if i not in kept and i != root.id]
+    if any(not tasks[i].has_state(TaskState.FINISHED_MASK) for i in dropped):
+        return 0
+    for i in dropped:
+        del tasks[i]
+        workflow.subprocesses.pop(i, None)
+    root._children = [cut.id]
+    cut._parent = root.id
+    if workflow.last_task is not None and workflow.last_task.id not in tasks:
+        workflow.last_task = cut
+    return len(dropped)
