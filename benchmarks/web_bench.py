@@ -214,6 +214,9 @@ def main(argv: list[str] | None = None) -> int:
                                    "--timeout", "120", "web:create_app()"],
                                   cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
         boot_s = wait_until_up(base, server, log_path)
+        # the timer worker runs beside the web workers, as in production; its peak RSS is reported too
+        timer_worker = subprocess.Popen([*tool("motcua"), "worker", "--interval", "1"], cwd=REPO, env=env,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         sampler = RssSampler(server.pid)
         sampler.start()
         time.sleep(0.3)
@@ -239,7 +242,11 @@ def main(argv: list[str] | None = None) -> int:
         sampler.join()
         sampler.sample()
         workers_now = children(server.pid)
+        timer_worker_hwm_kb = status_kb(timer_worker.pid).get("VmHWM", 0) if timer_worker.poll() is None else 0
     finally:
+        if "timer_worker" in locals() and timer_worker.poll() is None:
+            timer_worker.terminate()
+            timer_worker.wait(timeout=20)
         if server is not None and server.poll() is None:
             server.terminate()
             try:
@@ -272,6 +279,7 @@ def main(argv: list[str] | None = None) -> int:
         "web_errors": run["failed_journeys"] + static["errors"] + index["errors"],
         "web_worker_peak_rss_mb": peak_kb / 1024,
         "web_worker_peak_hwm_mb": peak_hwm_kb / 1024,
+        "timer_worker_peak_rss_mb": timer_worker_hwm_kb / 1024,
         "web_static_get_per_s": static_per_s,
         "web_index_get_per_s": index_per_s,
         "web_worker_cpu_ms_per_journey": worker_cpu * 1000 / run["journeys"] if run["journeys"] else float("nan"),
