@@ -46,5 +46,9 @@ validate: $(STAMP)
 clean:
 	rm -rf $(VENV) node_modules web/static/vendor $(ASSETS) $(MO) instance test-results
 
-bench: $(STAMP)
+# engine (SQLite) → web (gunicorn + PostgreSQL) → data scale (PostgreSQL); figures merged into benchmarks/results.json
+bench: install
+	rm -f benchmarks/results.json
 	$(PY) benchmarks/engine_bench.py
+	$(PY) benchmarks/web_bench.py
+	$(PY) benchmarks/scale_bench.py

@@ -205,9 +205,20 @@ def main() -> int:
             "spiff_naive_sqlite_inst_per_s": median_of(args.rounds, spiff_naive_sqlite, args.n, directory),
             "facade_sqlite_inst_per_s": median_of(args.rounds, facade, args.n, eng),
         }
-        pg = os.environ.get("MOTCUA_BENCH_POSTGRES_URL")
-        if pg:
-            results["facade_postgres_inst_per_s"] = median_of(args.rounds, facade, args.n, _facade_engine(pg))
+        pg = os.environ.get("MOTCUA_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+        if pg and pg != "none":
+            sys.path.insert(0, str(Path(__file__).resolve().parent))
+            from web_bench import create_schema, drop_schema
+
+            schema, url = create_schema(pg)
+            try:
+                pg_engine = _facade_engine(url)
+                results["facade_postgres_inst_per_s"] = median_of(args.rounds, facade, args.n, pg_engine)
+                pg_engine.db.dispose()
+            finally:
+                drop_schema(pg, schema)
+            results["facade_postgres_vs_naive_ratio"] = (
+                results["facade_postgres_inst_per_s"] / results["spiff_naive_sqlite_inst_per_s"])
     with tempfile.TemporaryDirectory() as tmp:
         loop_engine = Engine(Settings(database_url=f"sqlite:///{Path(tmp) / 'loop.db'}", root=LOOP_ROOT))
         loop_engine.upgrade_database()
