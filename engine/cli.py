@@ -174,6 +174,31 @@ def cmd_setup(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_seed(args: argparse.Namespace) -> int:
+    """Bulk-generate a province's year of dossiers for measuring queries at scale (see engine/seed.py)."""
+    from . import seed
+    from .api import Engine
+    from .errors import ProcedureError
+
+    if args.dossiers < 0:
+        print("error: --dossiers must be 0 or more", file=sys.stderr)
+        return 2
+    engine = Engine(Settings.from_env(database_url=args.database_url))
+    engine.upgrade_database()
+    with engine.session() as session:
+        try:
+            engine.deploy(session)
+        except ProcedureError as exc:
+            print(exc.message["en"], file=sys.stderr)
+            return 1
+        session.commit()
+    try:
+        seed.seed(engine, args.dossiers, real=args.real, seed_value=args.seed, progress=not args.quiet)
+    finally:
+        engine.db.dispose()
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import waitress
 
@@ -219,6 +244,17 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("setup", help="migrate the database, deploy procedures, create demo accounts")
     p.add_argument("--no-demo", action="store_true", help="do not create the demo agency and accounts")
     p.set_defaults(func=cmd_setup)
+    p = sub.add_parser(
+        "seed", help="bulk-generate dossiers for measuring queries at scale (placeholder workflow state)",
+        description="Bulk-generate agencies, officials, citizens and N dossiers over a year, statuses and "
+                    "procedures, for measuring queries at scale. Only the first --real dossiers run through the "
+                    "engine; the others hold a placeholder workflow state and cannot be advanced.")
+    p.add_argument("--dossiers", type=int, required=True, help="how many dossiers (e.g. 1000000)")
+    p.add_argument("--database-url", help="SQLAlchemy URL (default: MOTCUA_DATABASE_URL or the SQLite file)")
+    p.add_argument("--real", type=int, default=100, help="how many run through the engine facade (default 100)")
+    p.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_seed)
     p = sub.add_parser("serve", help="serve the portal with waitress")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int)

@@ -142,6 +142,9 @@ class DailySequence(Base):
 
 class Dossier(Base):
     __tablename__ = "dossier"
+    __table_args__ = (
+        Index("ix_dossier_applicant_created", "applicant_id", "created_at", "id"),  # "my dossiers", newest first
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str | None] = mapped_column(String(64), unique=True)
@@ -181,6 +184,7 @@ class HumanTask(Base):
     __table_args__ = (
         UniqueConstraint("dossier_id", "task_guid"),
         Index("ix_human_task_queue", "state", "agency_id", "role"),
+        Index("ix_human_task_claimed", "claimed_by_id", "state"),  # an official's "my tasks"
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,0 +1,222 @@
+"""Query latency at data scale: the facade's read paths with a province's year of dossiers in PostgreSQL.
+
+In a fresh schema of ``MOTCUA_BENCH_POSTGRES_URL`` (dropped at the end unless ``--keep``): migrate, deploy, demo
+accounts, seed ``--small`` dossiers and measure, then seed up to ``--dossiers`` and measure again. Measured,
+each ~``--calls`` times with random actors (p50/p95 in ms, one session per call as a web request would):
+
+* ``inbox``: ``Engine.queue(session, official)``: a random seeded official's group queue
+* ``my_tasks``: ``Engine.my_tasks(session, official)``: tasks a random seeded official has claimed
+* ``lookup``: ``Engine.dossier_by_code(session, code, applicant)``: a random dossier by its code
+* ``my_dossiers``: ``Engine.dossiers_of(session, citizen)``: a random citizen's dossiers
+
+Each kind of call is warmed up with its first 20 actors before timing. The small size is the same-run baseline;
+ratios are large/small. ``--explain`` prints EXPLAIN ANALYZE of each
+query's SQL for one sample actor. Figures are merged into ``benchmarks/results.json``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Callable
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import create_engine, func, select, text  # noqa: E402
+
+from engine import demo, seed  # noqa: E402
+from engine.api import Engine  # noqa: E402
+from engine.config import Settings  # noqa: E402
+from engine.models import Dossier, HumanTask, User, UserRole  # noqa: E402
+from engine.procedures import APPLICANT_ROLE  # noqa: E402
+
+DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+RESULTS = Path(__file__).resolve().parent / "results.json"
+CALLS = ("inbox", "my_tasks", "lookup", "my_dossiers")
+WARMUP = 20
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    k = (len(ordered) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def samples(eng: Engine, rng: random.Random, n: int) -> dict[str, list[Any]]:
+    with eng.session() as s:
+        seeded = User.email.like(f"%@{seed.EMAIL_DOMAIN}")
+        officials = s.scalars(select(User.id).where(User.kind == "official", seeded)).all()
+        citizens = s.scalars(select(User.id).where(User.kind == "citizen", seeded)).all()
+        top = s.scalar(select(func.max(Dossier.id)))
+        ids = [rng.randint(1, top) for _ in range(n * 3)]
+        codes = s.execute(select(Dossier.code, Dossier.applicant_id)
+                          .where(Dossier.id.in_(ids), Dossier.code.is_not(None))).all()
+    rng.shuffle(codes)
+    return {"inbox": [rng.choice(officials) for _ in range(n)], "my_tasks": [rng.choice(officials) for _ in range(n)],
+            "lookup": [tuple(c) for c in codes[:n]], "my_dossiers": [rng.choice(citizens) for _ in range(n)]}
+
+
+def measure(eng: Engine, picks: dict[str, list[Any]]) -> dict[str, dict[str, float]]:
+    out: dict[str, dict[str, float]] = {}
+    calls: dict[str, Callable[[Any, Any], int]] = {
+        "inbox": lambda s, uid: len(eng.queue(s, eng.user(s, uid))),
+        "my_tasks": lambda s, uid: len(eng.my_tasks(s, eng.user(s, uid))),
+        "lookup": lambda s, pair: len(eng.dossier_by_code(s, pair[0], eng.user(s, pair[1])).code),
+        "my_dossiers": lambda s, uid: len(eng.dossiers_of(s, eng.user(s, uid))),
+    }
+    for name in CALLS:
+        times, sizes = [], []
+        for arg in picks[name][:WARMUP]:  # warm the version cache, the pool and PostgreSQL's buffers first
+            with eng.session() as s:
+                calls[name](s, arg)
+                s.rollback()
+        for arg in picks[name]:
+            with eng.session() as s:
+                # the actor is loaded before the clock starts (a request has it from its login session)
+                actor_id = arg[1] if name == "lookup" else arg
+                eng.user(s, actor_id).roles  # noqa: B018 - load the roles as Flask-Login's loader would
+                started = time.perf_counter()
+                size = calls[name](s, arg)
+                times.append((time.perf_counter() - started) * 1000)
+                sizes.append(size)
+                s.rollback()
+        out[name] = {"p50_ms": pct(times, 0.5), "p95_ms": pct(times, 0.95), "max_ms": max(times),
+                     "mean_rows": statistics.fmean(sizes) if name != "lookup" else 1.0,
+                     "max_rows": max(sizes) if name != "lookup" else 1, "calls": len(times)}
+    return out
+
+
+def explain(eng: Engine, picks: dict[str, list[Any]]) -> None:
+    """EXPLAIN ANALYZE of each call's main query, for the heaviest sampled actor."""
+    with eng.session() as s:
+        heavy_official = s.execute(
+            select(HumanTask.claimed_by_id, func.count())
+            .where(HumanTask.state == "open", HumanTask.claimed_by_id.is_not(None))
+            .group_by(HumanTask.claimed_by_id).order_by(func.count().desc()).limit(1)).first()
+        heavy_citizen = s.execute(select(Dossier.applicant_id, func.count()).group_by(Dossier.applicant_id)
+                                  .order_by(func.count().desc()).limit(1)).first()
+        official = eng.user(s, picks["inbox"][0])
+        roles = sorted(official.roles)
+        code, _ = picks["lookup"][0]
+        queries = {
+            "inbox": (select(HumanTask.id).where(HumanTask.state == "open", HumanTask.agency_id == official.agency_id,
+                                                 HumanTask.role.in_(roles), HumanTask.claimed_by_id.is_(None))
+                      .order_by(HumanTask.created_at, HumanTask.id)),
+            "my_tasks": (select(HumanTask.id)
+                         .where(HumanTask.state == "open", HumanTask.claimed_by_id == heavy_official[0])
+                         .order_by(HumanTask.created_at, HumanTask.id)),
+            "my_tasks_citizen": (select(HumanTask.id).join(Dossier).where(
+                HumanTask.state == "open", HumanTask.role == APPLICANT_ROLE, Dossier.applicant_id == heavy_citizen[0])
+                .order_by(HumanTask.created_at, HumanTask.id)),
+            "lookup": select(Dossier.id).where(Dossier.code == code),
+            "my_dossiers": (select(Dossier.id).where(Dossier.applicant_id == heavy_citizen[0])
+                            .order_by(Dossier.created_at.desc(), Dossier.id.desc())),
+            "dossier_tasks": select(HumanTask.id).where(HumanTask.dossier_id == 12345).order_by(HumanTask.id),
+        }
+        print(f"\nheaviest claimer {heavy_official}, heaviest applicant {heavy_citizen}")
+        for name, q in queries.items():
+            compiled = q.compile(s.get_bind(), compile_kwargs={"literal_binds": True})
+            plan = s.execute(text(f"EXPLAIN (ANALYZE, BUFFERS) {compiled}")).scalars().all()
+            print(f"\n-- {name}: {compiled}".replace("\n", " "))
+            print("\n".join("   " + line for line in plan))
+
+
+def merge_results(figures: dict[str, Any]) -> None:
+    current = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    current.update(figures)
+    RESULTS.write_text(json.dumps(current, indent=2, ensure_ascii=False) + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--dossiers", type=int, default=1_000_000)
+    ap.add_argument("--small", type=int, default=10_000, help="baseline size, measured first (default 10,000)")
+    ap.add_argument("--calls", type=int, default=200)
+    ap.add_argument("--keep", action="store_true", help="keep the schema (its URL is printed)")
+    ap.add_argument("--explain", action="store_true", help="print EXPLAIN ANALYZE of the queries at each size")
+    ap.add_argument("--no-results", action="store_true", help="do not write benchmarks/results.json")
+    args = ap.parse_args(argv)
+
+    base = os.environ.get("MOTCUA_BENCH_POSTGRES_URL", DEFAULT_URL)
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
+    print(f"schema {schema}", file=sys.stderr)
+    rng = random.Random(7)
+    eng = Engine(Settings(database_url=url))
+    try:
+        eng.upgrade_database()
+        with eng.session() as s:
+            eng.deploy(s)
+            demo.seed(s)
+            s.commit()
+        small = min(args.small, args.dossiers)
+        first = seed.seed(eng, small, real=100, seed_value=2026)
+        results = {"small": measure(eng, samples(eng, rng, args.calls))}
+        if args.explain:
+            explain(eng, samples(eng, rng, 1))
+        seconds = first.seconds
+        big = first
+        if args.dossiers > small:
+            big = seed.seed(eng, args.dossiers - small, real=0, seed_value=2027)
+            seconds += big.seconds
+            results["large"] = measure(eng, samples(eng, rng, args.calls))
+            if args.explain:
+                explain(eng, samples(eng, rng, 1))
+        else:
+            results["large"] = results["small"]
+        with eng.session() as s:
+            counts = {t: s.scalar(text(f'SELECT count(*) FROM "{t}"'))
+                      for t in ("dossier", "human_task", "audit_event", "user_account")}
+            open_tasks = s.scalar(select(func.count()).select_from(HumanTask).where(HumanTask.state == "open"))
+            officials = s.scalar(select(func.count()).select_from(UserRole))
+        print(f"\nrows: {counts}, open tasks {open_tasks:,}, official roles {officials}")
+        print(f"seeded {args.dossiers:,} dossiers in {seconds:.1f} s ({args.dossiers / seconds:,.0f}/s; "
+              f"small phase {first.seconds:.1f} s, large phase {big.seconds if big is not first else 0:.1f} s)\n")
+        print(f"{'call':12} {'small p50':>10} {'small p95':>10} {'large p50':>10} {'large p95':>10} {'p95 ratio':>10}"
+              f" {'rows small':>11} {'rows large':>11} {'max rows':>9}")
+        figures: dict[str, Any] = {"scale_dossiers": args.dossiers, "scale_small_dossiers": small,
+                                   "scale_seed_seconds": round(seconds, 1),
+                                   "scale_seed_dossiers_per_s": round(args.dossiers / seconds)}
+        for name in CALLS:
+            sm, lg = results["small"][name], results["large"][name]
+            ratio = lg["p95_ms"] / sm["p95_ms"] if sm["p95_ms"] else float("nan")
+            print(f"{name:12} {sm['p50_ms']:10.2f} {sm['p95_ms']:10.2f} {lg['p50_ms']:10.2f} {lg['p95_ms']:10.2f}"
+                  f" {ratio:10.2f} {sm['mean_rows']:11.1f} {lg['mean_rows']:11.1f} {lg['max_rows']:9}")
+            figures.update({
+                f"scale_{name}_p50_ms": round(lg["p50_ms"], 2), f"scale_{name}_p95_ms": round(lg["p95_ms"], 2),
+                f"scale_small_{name}_p50_ms": round(sm["p50_ms"], 2),
+                f"scale_small_{name}_p95_ms": round(sm["p95_ms"], 2),
+                f"scale_{name}_p95_ratio": round(ratio, 2), f"scale_{name}_mean_rows": round(lg["mean_rows"], 1),
+                f"scale_{name}_max_rows": lg["max_rows"],
+            })
+        figures["scale_meta"] = {"cpu_count": os.cpu_count(), "python": platform.python_version(),
+                                 "calls": args.calls, "rows": counts, "open_tasks": open_tasks, "argv": sys.argv[1:]}
+        if not args.no_results:
+            merge_results(figures)
+            print(f"\nmerged into {RESULTS}")
+    finally:
+        eng.db.dispose()
+        if args.keep:
+            print(f"kept schema {schema}: {url}", file=sys.stderr)
+        else:
+            with admin.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
