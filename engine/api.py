@@ -69,9 +69,9 @@ class Engine:
     def dossier_by_code(self, session: Session, code: str, actor: User) -> DossierView:
         return dossiers.view(session, self.versions, dossiers.get_by_code_for(session, code, actor), actor)
 
-    def dossiers_of(self, session: Session, applicant: User) -> list[DossierView]:
-        """The applicant's own dossiers, newest first."""
-        return dossiers.of_applicant(session, self.versions, applicant)
+    def dossiers_of(self, session: Session, applicant: User, limit: int = 50, offset: int = 0) -> list[DossierView]:
+        """A page of the applicant's own dossiers, newest first (without answers or task rows)."""
+        return dossiers.of_applicant(session, self.versions, applicant, limit, offset)
 
     def timeline(self, session: Session, dossier_id: int, actor: User) -> list[TimelineEntry]:
         return dossiers.timeline(session, dossiers.get_for(session, dossier_id, actor))
@@ -107,13 +107,13 @@ class Engine:
         """Keep (typed) input between the pages of a form; merged into any earlier draft."""
         tasks.save_draft(session, tasks.get_for(session, task_id, actor, acting=True), data)
 
-    def queue(self, session: Session, official: User) -> list[TaskView]:
-        """Open, unclaimed tasks of the official's roles in their agency, oldest first."""
-        return tasks.queue(session, self.versions, official)
+    def queue(self, session: Session, official: User, limit: int = 200) -> list[TaskView]:
+        """Open, unclaimed tasks of the official's roles in their agency, oldest first (at most ``limit``)."""
+        return tasks.queue(session, self.versions, official, limit)
 
-    def my_tasks(self, session: Session, user: User) -> list[TaskView]:
-        """Open tasks claimed by an official, or an applicant's own open tasks."""
-        return tasks.mine(session, self.versions, user)
+    def my_tasks(self, session: Session, user: User, limit: int = 200) -> list[TaskView]:
+        """Open tasks claimed by an official, or an applicant's own open tasks (at most ``limit``)."""
+        return tasks.mine(session, self.versions, user, limit)
 
     def claim(self, session: Session, task_id: int, official: User) -> TaskView:
         """Claim a task atomically: of two officials racing, exactly one wins, the other gets AlreadyClaimed."""

@@ -284,7 +284,9 @@ def get_by_code_for(session: Session, code: str, actor: User) -> Dossier:
 
 # -- showing -------------------------------------------------------------------------------------------------
 
-def view(session: Session, cache: VersionCache, dossier: Dossier, actor: User | None) -> DossierView:
+def view(session: Session, cache: VersionCache, dossier: Dossier, actor: User | None,
+         detailed: bool = True) -> DossierView:
+    """A dossier as shown to people; without ``detailed`` (lists), no open tasks and no answers are read."""
     from .tasks import view as task_view  # tasks imports this module
 
     rt = cache.of(session, dossier.version_id)
@@ -292,7 +294,7 @@ def view(session: Session, cache: VersionCache, dossier: Dossier, actor: User | 
     rows = session.scalars(
         select(HumanTask).where(HumanTask.dossier_id == dossier.id).order_by(HumanTask.id)
         .options(joinedload(HumanTask.claimed_by))
-    ).all()
+    ).all() if detailed else []
     return DossierView(
         id=dossier.id, code=dossier.code, procedure_code=dossier.procedure_code, procedure_name=rt.info.name,
         status=dossier.status, status_label=status.label, status_number=status.number,
@@ -361,11 +363,15 @@ def _readable_lanes(xml: str) -> str:
     return etree.tostring(tree, xml_declaration=True, encoding="UTF-8").decode("utf-8")
 
 
-def of_applicant(session: Session, cache: VersionCache, applicant: User) -> list[DossierView]:
+def of_applicant(session: Session, cache: VersionCache, applicant: User, limit: int = 50,
+                 offset: int = 0) -> list[DossierView]:
+    """A page of the applicant's dossiers, newest first (list views: no answers, no task rows)."""
     rows = session.scalars(
-        select(Dossier).where(Dossier.applicant_id == applicant.id).order_by(Dossier.created_at.desc(), Dossier.id.desc())
+        select(Dossier).where(Dossier.applicant_id == applicant.id)
+        .order_by(Dossier.created_at.desc(), Dossier.id.desc()).limit(limit).offset(offset)
+        .options(joinedload(Dossier.agency), joinedload(Dossier.applicant))
     ).all()
-    return [view(session, cache, d, applicant) for d in rows]
+    return [view(session, cache, d, applicant, detailed=False) for d in rows]
 
 
 def timeline(session: Session, dossier: Dossier) -> list[TimelineEntry]:

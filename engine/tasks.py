@@ -83,22 +83,22 @@ def _listing(session: Session, cache: VersionCache, query: Any) -> list[TaskView
     return [view(session, cache, r) for r in session.scalars(query).unique().all()]
 
 
-def queue(session: Session, cache: VersionCache, official: User) -> list[TaskView]:
+def queue(session: Session, cache: VersionCache, official: User, limit: int = 200) -> list[TaskView]:
     if not official.is_official:
         raise Forbidden()
     return _listing(session, cache, select(HumanTask).where(
         HumanTask.state == "open", HumanTask.agency_id == official.agency_id, HumanTask.role.in_(official.roles),
         HumanTask.claimed_by_id.is_(None),
-    ).order_by(HumanTask.created_at, HumanTask.id))
+    ).order_by(HumanTask.created_at, HumanTask.id).limit(limit))
 
 
-def mine(session: Session, cache: VersionCache, user: User) -> list[TaskView]:
+def mine(session: Session, cache: VersionCache, user: User, limit: int = 200) -> list[TaskView]:
     if user.is_official:
         query = select(HumanTask).where(HumanTask.state == "open", HumanTask.claimed_by_id == user.id)
     else:
         query = select(HumanTask).join(Dossier).where(
             HumanTask.state == "open", HumanTask.role == APPLICANT_ROLE, Dossier.applicant_id == user.id)
-    return _listing(session, cache, query.order_by(HumanTask.created_at, HumanTask.id))
+    return _listing(session, cache, query.order_by(HumanTask.created_at, HumanTask.id).limit(limit))
 
 
 def claim(session: Session, cache: VersionCache, task_id: int, official: User) -> TaskView:

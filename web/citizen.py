@@ -16,6 +16,7 @@ from .ui import lang, t
 
 bp = Blueprint("citizen", __name__)
 FROM_CHECK = "kiem-tra"
+PAGE_SIZE = 50
 
 
 def citizen_required(view: Any) -> Any:
@@ -164,8 +165,10 @@ def submitted(dossier_id: int):  # noqa: ANN201
 @citizen_required
 def dossiers():  # noqa: ANN201
     engine = get_engine()
-    return render_template("citizen/dossiers.html", dossiers=engine.dossiers_of(db(), current_user),
-                           tasks=engine.my_tasks(db(), current_user))
+    page = max(1, min(request.args.get("trang", 1, type=int) or 1, 10_000))
+    rows = engine.dossiers_of(db(), current_user, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
+    return render_template("citizen/dossiers.html", dossiers=rows[:PAGE_SIZE], page=page,
+                           has_next=len(rows) > PAGE_SIZE, tasks=engine.my_tasks(db(), current_user))
 
 
 @bp.get("/ho-so/<int:dossier_id>")

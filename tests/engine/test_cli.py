@@ -36,3 +36,28 @@ def test_setup_twice_changes_nothing(db_env: str, capsys: pytest.CaptureFixture[
     assert main(["setup"]) == 0
     out = capsys.readouterr().out
     assert "new version" not in out and "unchanged" in out and "(new)" not in out
+
+
+def test_seed_generates_dossiers_that_the_engine_can_list(db_env: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from sqlalchemy import func, select
+
+    from engine.api import Engine
+    from engine.config import Settings
+    from engine.models import Dossier, HumanTask, User
+
+    assert main(["seed", "--dossiers", "400", "--real", "5", "--quiet"]) == 0
+    engine = Engine(Settings.from_env())
+    with engine.session() as s:
+        assert s.scalar(select(func.count()).select_from(Dossier)) >= 400
+        statuses = set(s.scalars(select(Dossier.status).distinct()))
+        assert {"done", "processing"} <= statuses
+        codes = s.scalars(select(Dossier.code).where(Dossier.code.is_not(None))).all()
+        assert len(codes) == len(set(codes))
+        from engine.models import UserRole
+
+        task = s.scalar(select(HumanTask).where(HumanTask.state == "open", HumanTask.role != "applicant",
+                                                HumanTask.claimed_by_id.is_(None)))
+        official = s.scalar(select(User).join(UserRole).where(
+            User.kind == "official", User.agency_id == task.agency_id, UserRole.role == task.role))
+        assert task.id in [t.id for t in engine.queue(s, official)]
+    engine.db.dispose()

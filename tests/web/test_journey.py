@@ -173,3 +173,21 @@ def test_the_citizen_withdraws_before_a_decision(people) -> None:  # noqa: ANN00
     assert citizen.page.has("không còn rút được")
     official = people()
     assert code not in official.login(RECEPTION).html  # the reception task is gone from the queue
+
+
+def test_my_dossiers_come_in_pages(people, engine) -> None:  # noqa: ANN001
+    from sqlalchemy import select
+
+    from engine.models import User
+
+    citizen = register(people, "nhieu@example.com")
+    with engine.session() as s:
+        me = s.scalar(select(User).where(User.email == "nhieu@example.com"))
+        for _ in range(51):
+            engine.start_dossier(s, "birth_registration", me)
+        s.commit()
+    page = citizen.get("/ho-so")
+    assert page.html.count('href="/ho-so/') == 50 and "?trang=2" in page.html and "Trang trước" not in page.html
+    page = citizen.get("/ho-so?trang=2")
+    assert page.html.count('href="/ho-so/') == 1 and "Trang trước" in page.html and "?trang=3" not in page.html
+    citizen.get("/ho-so?trang=x")  # a bad page number is the first page, not an error
