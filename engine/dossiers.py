@@ -285,7 +285,7 @@ def get_by_code_for(session: Session, code: str, actor: User) -> Dossier:
 # -- showing -------------------------------------------------------------------------------------------------
 
 def view(session: Session, cache: VersionCache, dossier: Dossier, actor: User | None,
-         detailed: bool = True) -> DossierView:
+         detailed: bool = True, with_answers: bool = True) -> DossierView:
     """A dossier as shown to people; without ``detailed`` (lists), no open tasks and no answers are read."""
     from .tasks import view as task_view  # tasks imports this module
 
@@ -307,7 +307,7 @@ def view(session: Session, cache: VersionCache, dossier: Dossier, actor: User | 
         if dossier.status not in ("draft", "denied", "cancelled") else None,
         clock_paused=dossier.clock_paused_at is not None, extended_days=dossier.extended_days or 0,
         withdrawable=dossier.status in WITHDRAWABLE,
-        answers=_answers(rt, dossier, [r for r in rows if r.state == "completed"]),
+        answers=_answers(rt, dossier, [r for r in rows if r.state == "completed"]) if with_answers else (),
     )
 
 

@@ -178,7 +178,7 @@ def complete(session: Session, cache: VersionCache, task_id: int, actor: User, r
     dossiers.save(session, dossier)
     mine_next = [t for t in mine(session, cache, actor) if t.dossier_id == dossier.id]
     return Completion(
-        dossier=dossiers.view(session, cache, dossier, actor), next_tasks_for_actor=tuple(mine_next),
+        dossier=dossiers.view(session, cache, dossier, actor, with_answers=False), next_tasks_for_actor=tuple(mine_next),
         submitted=was_draft and dossier.status != "draft",
     )
 

@@ -115,7 +115,7 @@ class TimelineEntry:
 
 @dataclass(frozen=True)
 class Completion:
-    """What completing a task led to."""
+    """What completing a task led to (the dossier without its answers: ask ``Engine.dossier`` for those)."""
 
     dossier: DossierView
     next_tasks_for_actor: tuple[TaskView, ...]
