@@ -291,6 +291,8 @@ def view(session: Session, cache: VersionCache, dossier: Dossier, actor: User | 
 
     rt = cache.of(session, dossier.version_id)
     status = STATUSES[dossier.status]
+    if session.new or session.dirty:  # a view reads what the caller's transaction holds: one flush, up front
+        session.flush()
     rows = session.scalars(
         select(HumanTask).where(HumanTask.dossier_id == dossier.id).order_by(HumanTask.id)
         .options(joinedload(HumanTask.claimed_by))

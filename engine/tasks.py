@@ -176,9 +176,12 @@ def complete(session: Session, cache: VersionCache, task_id: int, actor: User, r
     reason = next((str(data[n]) for n, f in form.fields.items() if f.widget == "textarea" and data.get(n)), None)
     dossiers.advance(session, rt, dossier, workflow, before, actor, reason if not was_draft else None)
     dossiers.save(session, dossier)
-    mine_next = [t for t in mine(session, cache, actor) if t.dossier_id == dossier.id]
+    with session.no_autoflush:  # everything is flushed by save(); what follows only reads
+        view_ = dossiers.view(session, cache, dossier, actor, with_answers=False)
+        mine_next = [t for t in view_.open_tasks
+                     if (t.is_applicant_task and actor.id == dossier.applicant_id) or t.claimed_by_id == actor.id]
     return Completion(
-        dossier=dossiers.view(session, cache, dossier, actor, with_answers=False), next_tasks_for_actor=tuple(mine_next),
+        dossier=view_, next_tasks_for_actor=tuple(mine_next),
         submitted=was_draft and dossier.status != "draft",
     )
 
