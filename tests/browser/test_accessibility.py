@@ -1,0 +1,75 @@
+"""WCAG 2.2 AA checks with axe-core (npm, pinned) on the main pages, for a citizen and an official, on a phone."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.browser.test_submission import fill_date
+
+pytestmark = [pytest.mark.browser, pytest.mark.inject_scripts]
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+def violations(page) -> list[str]:  # noqa: ANN001
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    result = page.evaluate("(tags) => axe.run(document, {runOnly: {type: 'tag', values: tags}})", TAGS)
+    return [f"{v['id']} ({v['impact']}): {v['help']} — " + json.dumps([n["target"] for n in v["nodes"]][:3])
+            for v in result["violations"]]
+
+
+def test_pages_have_no_wcag_violations(server: str, page, output_dir: Path) -> None:  # noqa: ANN001
+    assert AXE.exists(), "npm ci installs axe-core (make install)"
+    found: dict[str, list[str]] = {}
+
+    def check(name: str) -> None:
+        problems = violations(page)
+        if problems:
+            found[name] = problems
+            page.screenshot(path=str(output_dir / f"{name}.png"), full_page=True)
+
+    page.goto(server + "/")
+    check("catalog")
+    page.goto(server + "/thu-tuc/birth_registration")
+    check("procedure")
+    page.goto(server + "/dang-nhap")
+    page.get_by_role("button", name="Đăng nhập").click()  # empty: errors
+    check("login-errors")
+    page.get_by_label("Địa chỉ email").fill("congdan@demo.motcua.vn")
+    page.get_by_label("Mật khẩu", exact=True).fill("matkhau-demo-2026")
+    page.get_by_role("button", name="Đăng nhập").click()
+    check("my-dossiers")
+    page.goto(server + "/thu-tuc/birth_registration")
+    page.get_by_role("button", name="Bắt đầu nộp hồ sơ").click()
+    page.get_by_role("button", name="Tiếp tục").click()
+    check("form-errors")
+    page.get_by_label("Họ, chữ đệm và tên của trẻ").fill("Nguyễn Minh An")
+    page.get_by_label("Nam", exact=True).check()
+    fill_date(page, "Ngày, tháng, năm sinh", "2026-11-02")
+    page.get_by_label("Nơi sinh").fill("Trạm y tế xã Mẫu Sơn")
+    page.get_by_label("Dân tộc", exact=True).fill("Kinh")
+    page.get_by_label("Quốc tịch", exact=True).fill("Việt Nam")
+    page.get_by_role("button", name="Tiếp tục").click()
+    check("form-page")
+    page.goto(server + "/tra-cuu?ma=KHONG-CO")
+    check("lookup-not-found")
+    page.goto(server + "/ngon-ngu/en?next=/ho-so")
+    check("my-dossiers-en")
+    dossier = page.locator('a[href^="/ho-so/"]').first.get_attribute("href")
+    page.goto(server + dossier)
+    page.wait_for_timeout(500)
+    check("dossier")
+    page.goto(server + "/ngon-ngu/vi?next=/")
+    page.get_by_role("button", name=re.compile("Đăng xuất")).click()
+    page.goto(server + "/dang-nhap")
+    page.get_by_label("Địa chỉ email").fill("motcua@demo.motcua.vn")
+    page.get_by_label("Mật khẩu", exact=True).fill("matkhau-demo-2026")
+    page.get_by_role("button", name="Đăng nhập").click()
+    check("officer-queue")
+    page.goto(server + "/khong-co-trang-nay")
+    check("not-found")
+    assert not found, "\n".join(f"{name}: {p}" for name, problems in found.items() for p in problems)
