@@ -209,6 +209,38 @@ def withdraw(dossier_id: int):  # noqa: ANN201
     return render_template("citizen/withdraw.html", dossier=view, error=error, reason=reason), (400 if error else 200)
 
 
+@bp.route("/tai-khoan", methods=["GET", "POST"])
+@citizen_required
+def profile():  # noqa: ANN201
+    """The personal data given once and reused to prefill every form."""
+    user = current_user
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        values = {k: (request.form.get(k) or "").strip() for k in ("full_name", "phone", "id_number", "address")}
+        parts = [(request.form.get(f"birth_date-{p}") or "").strip() for p in ("day", "month", "year")]
+        birth = None
+        if any(parts):
+            day, month, year = parts
+            birth = f"{year}-{month.zfill(2)}-{day.zfill(2)}" if all(x.isdigit() for x in parts) else "không hợp lệ"
+        try:
+            get_engine().update_profile(db(), user, **values, birth_date=birth)
+            db().commit()
+        except FormInvalid as exc:
+            db().rollback()
+            errors = {k: t(v) for k, v in exc.errors.items()}
+        else:
+            flash(_("Đã lưu thông tin cá nhân. Các tờ khai sau sẽ được điền sẵn theo thông tin này."), "success")
+            return redirect(url_for("citizen.profile"))
+        raw = request.form.to_dict()
+    else:
+        raw = {"full_name": user.full_name, "phone": user.phone or "", "id_number": user.id_number or "",
+               "address": user.address or ""}
+        if user.birth_date:
+            raw.update({"birth_date-day": str(user.birth_date.day), "birth_date-month": str(user.birth_date.month),
+                        "birth_date-year": str(user.birth_date.year)})
+    return render_template("citizen/profile.html", values=raw, errors=errors), (400 if errors else 200)
+
+
 @bp.get("/tra-cuu")
 @citizen_required
 def lookup():  # noqa: ANN201

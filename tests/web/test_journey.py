@@ -191,3 +191,21 @@ def test_my_dossiers_come_in_pages(people, engine) -> None:  # noqa: ANN001
     page = citizen.get("/ho-so?trang=2")
     assert page.html.count('href="/ho-so/') == 1 and "Trang trước" in page.html and "?trang=3" not in page.html
     citizen.get("/ho-so?trang=x")  # a bad page number is the first page, not an error
+
+
+def test_the_profile_is_given_once_and_prefills_the_forms(people) -> None:  # noqa: ANN001
+    citizen = register(people, "hoso@example.com")
+    page = citizen.get("/tai-khoan")
+    assert page.has('value="Trần Thị An"', 'value="0987654321"')
+    page = citizen.post("/tai-khoan", {"full_name": "", "phone": "12", "id_number": "123",
+                                       "birth_date-day": "31", "birth_date-month": "2", "birth_date-year": "1990"},
+                        status=400)
+    assert page.has("Nhập họ và tên", "Nhập số điện thoại", "12 chữ số", "Ngày sinh phải là một ngày có thật")
+    assert page.has('value="31"')  # what was typed is kept
+    page = citizen.post("/tai-khoan", {"full_name": "Trần Thị Bình An", "phone": "0901 234 567",
+                                       "id_number": "001195000222", "address": "Xóm Bắc",
+                                       "birth_date-day": "5", "birth_date-month": "6", "birth_date-year": "1990"})
+    assert page.has("Đã lưu thông tin cá nhân", 'value="0901234567"', 'value="5"')
+    task_id = start_birth_registration(citizen)
+    page = citizen.get(f"/cong-viec/{task_id}/trang/requester")
+    assert page.has('value="Trần Thị Bình An"', 'value="0901234567"', 'value="001195000222"')
