@@ -37,7 +37,7 @@ class VersionRuntime:
     subprocess_specs: dict[str, Any]
     forms: dict[str, FormDefinition]
     info: ProcedureInfo
-    bpmn_xml: str = ""  # the diagram, for drawing it (with its DI) on the dossier page
+    diagram_xml: str = ""  # the diagram as people read it (lanes by their names), drawn on the dossier page
 
     @property
     def lanes(self) -> dict[str, str]:
@@ -70,7 +70,7 @@ class VersionCache:
                 id=version.id, code=version.procedure_code, content_hash=version.content_hash,
                 manifest=version.manifest, spec=spec, subprocess_specs=subs,
                 forms=_forms(version.files, spec, subs), info=procedure_info(version.manifest),
-                bpmn_xml=version.files.get(f"bpmn/{version.manifest['bpmn']['file']}", ""),
+                diagram_xml=_readable_lanes(version.files.get(f"bpmn/{version.manifest['bpmn']['file']}", "")),
             )
             with self._lock:
                 found = self._by_hash.setdefault(version.content_hash, found)
@@ -90,6 +90,25 @@ def _forms(files: dict[str, str], spec: Any, subs: dict[str, Any]) -> dict[str, 
 
 
 # -- deploying -----------------------------------------------------------------------------------------------
+
+def _readable_lanes(xml: str) -> str:
+    """The diagram as people read it: each lane labelled with its documentation (e.g. "Bộ phận một cửa")
+    instead of its name, which is a key of the manifest's [lanes]."""
+    from lxml import etree
+
+    if not xml:
+        return xml
+    try:
+        tree = etree.fromstring(xml.encode("utf-8"), parser=etree.XMLParser(resolve_entities=False, no_network=True))
+    except etree.XMLSyntaxError:
+        return xml
+    ns = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+    for lane in tree.iter(f"{ns}lane"):
+        doc = lane.find(f"{ns}documentation")
+        if doc is not None and (doc.text or "").strip():
+            lane.set("name", doc.text.strip())
+    return etree.tostring(tree, xml_declaration=True, encoding="UTF-8").decode("utf-8")
+
 
 def deploy(session: Session, root: Path) -> list[Deployed]:
     """Store a new immutable version of every procedure whose files changed; mark it current."""

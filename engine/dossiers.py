@@ -10,9 +10,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import calendar, runtime
+from . import calendar, clock, runtime
 from .catalog import VersionCache, VersionRuntime, current_version
-from .errors import Forbidden, NotFound, StaleDossier
+from .errors import Forbidden, FormInvalid, NotFound, StaleDossier
 from .i18n import Text, text, tr
 from .models import Agency, AuditEvent, DailySequence, Dossier, HumanTask, User, utcnow
 from .procedures import APPLICANT_ROLE
@@ -182,8 +182,6 @@ WITHDRAWABLE = ("receiving", "new", "processing", "waiting", "paying")
 
 def withdraw(session: Session, cache: VersionCache, dossier: Dossier, actor: User, reason: str) -> None:
     """The applicant withdraws a dossier before a decision: the process stops, open tasks are cancelled."""
-    from .errors import FormInvalid
-
     if dossier.applicant_id != actor.id:
         raise NotFound(NO_DOSSIER)
     if dossier.status not in WITHDRAWABLE:
@@ -213,8 +211,6 @@ def fire_due_timers(session: Session, cache: VersionCache, limit: int = 200) -> 
         select(Dossier).where(Dossier.next_timer_at.is_not(None), Dossier.next_timer_at <= now,
                               Dossier.finished_at.is_(None)).order_by(Dossier.next_timer_at).limit(limit)
     ).all()
-    from . import clock
-
     for dossier in due:
         rt = cache.of(session, dossier.version_id)
         workflow = runtime.restore(dossier.workflow, rt.spec, rt.subprocess_specs)
@@ -343,26 +339,7 @@ def diagram(session: Session, cache: VersionCache, dossier: Dossier) -> Any:
         select(HumanTask).where(HumanTask.dossier_id == dossier.id, HumanTask.state == "open")))
     if dossier.status in ("cancelled",):
         current = ()
-    return DiagramView(xml=_readable_lanes(rt.bpmn_xml), current=tuple(current), done=tuple(done), current_titles=titles)
-
-
-def _readable_lanes(xml: str) -> str:
-    """The diagram as people read it: each lane labelled with its documentation (e.g. "Bộ phận một cửa")
-    instead of its name, which is a key of the manifest's [lanes]."""
-    from lxml import etree
-
-    if not xml:
-        return xml
-    try:
-        tree = etree.fromstring(xml.encode("utf-8"), parser=etree.XMLParser(resolve_entities=False, no_network=True))
-    except etree.XMLSyntaxError:
-        return xml
-    ns = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
-    for lane in tree.iter(f"{ns}lane"):
-        doc = lane.find(f"{ns}documentation")
-        if doc is not None and (doc.text or "").strip():
-            lane.set("name", doc.text.strip())
-    return etree.tostring(tree, xml_declaration=True, encoding="UTF-8").decode("utf-8")
+    return DiagramView(xml=rt.diagram_xml, current=tuple(current), done=tuple(done), current_titles=titles)
 
 
 def of_applicant(session: Session, cache: VersionCache, applicant: User, limit: int = 50,

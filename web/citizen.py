@@ -1,33 +1,22 @@
 """The citizen's side: start a procedure, fill in each page of a task, check answers, submit, follow dossiers."""
 from __future__ import annotations
 
-from functools import wraps
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from engine.errors import FormInvalid, NotFound, StaleDossier, TaskNotOpen
 
 from . import db, get_engine
+from .access import citizen_required
 from .forms import error_list, page_of, read, summary
 from .ui import lang, t
 
 bp = Blueprint("citizen", __name__)
 FROM_CHECK = "kiem-tra"
 PAGE_SIZE = 50
-
-
-def citizen_required(view: Any) -> Any:
-    @wraps(view)
-    @login_required
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if not current_user.is_citizen:
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapper
 
 
 def _open_task(task_id: int) -> tuple[Any, Any]:

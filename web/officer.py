@@ -1,31 +1,20 @@
 """The officials' back office: the queue of their roles, their own tasks, claiming and completing tasks."""
 from __future__ import annotations
 
-from functools import wraps
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from engine.errors import AlreadyClaimed, FormInvalid, StaleDossier, TaskNotOpen
 
 from . import db, get_engine
+from .access import official_required
 from .forms import error_list
 from .ui import t
 
 bp = Blueprint("officer", __name__, url_prefix="/can-bo")
-
-
-def official_required(view: Any) -> Any:
-    @wraps(view)
-    @login_required
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if not current_user.is_official:
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapper
 
 
 @bp.get("/")
