@@ -40,14 +40,24 @@ def start(session: Session, cache: VersionCache, code: str, applicant: User, age
     session.flush()
     audit(session, dossier, applicant, "dossier.started",
           text(f"Bắt đầu khai hồ sơ {tr(rt.info.name, 'vi')}", f"Started a dossier for {tr(rt.info.name, 'en')}"))
-    advance(session, rt, dossier, workflow, set(), applicant)
+    open_rows = advance(session, rt, dossier, workflow, set(), applicant)
     save(session, dossier)
-    return view(session, cache, dossier, applicant)
+    return view(session, cache, dossier, applicant, with_answers=False, open_rows=open_rows)  # a draft: no answers
 
 
 def advance(session: Session, rt: VersionRuntime, dossier: Dossier, workflow: Any, before: set[Any],
-            actor: User | None, reason: str | None = None) -> None:
-    """After an engine run: statuses and timeline entries the diagram declares, the human-task rows, state."""
+            actor: User | None, reason: str | None = None) -> list[HumanTask]:
+    """After an engine run: statuses and timeline entries the diagram declares, the human-task rows, state.
+
+    Nothing is flushed here (the caller's save() writes the step at once); returns the dossier's open task
+    rows after the run, oldest first.
+    """
+    with session.no_autoflush:
+        return _advance(session, rt, dossier, workflow, before, actor, reason)
+
+
+def _advance(session: Session, rt: VersionRuntime, dossier: Dossier, workflow: Any, before: set[Any],
+             actor: User | None, reason: str | None) -> list[HumanTask]:
     for task in runtime.reached_since(workflow, before):
         props = runtime.properties(task.task_spec)
         if props.get("timeline"):
@@ -59,22 +69,29 @@ def advance(session: Session, rt: VersionRuntime, dossier: Dossier, workflow: An
     _legal_clock(session, rt, dossier, workflow, actor)
     dossier.next_timer_at = None if workflow.is_completed() else runtime.next_timer(workflow)
     ready = {str(t.id): t for t in runtime.ready_human_tasks(workflow)}
-    open_rows = session.scalars(select(HumanTask).where(HumanTask.dossier_id == dossier.id, HumanTask.state == "open")).all()
+    # rows changed in this step but not yet flushed (the task just completed) count as they are in memory
+    open_rows = [r for r in session.scalars(
+        select(HumanTask).where(HumanTask.dossier_id == dossier.id, HumanTask.state == "open").order_by(HumanTask.id)
+    ).all() if r.state == "open"]
     for row in open_rows:
         if row.task_guid not in ready:
             row.state = "cancelled"
+    still_open = [r for r in open_rows if r.state == "open"]
     known = {row.task_guid for row in open_rows}
     for guid, task in ready.items():
         if guid not in known:
-            session.add(_human_task(rt, dossier, guid, task))
-    for row in open_rows:  # the due date of officials' tasks follows the dossier's (pauses, extensions)
-        if row.task_guid in ready and row.role != APPLICANT_ROLE and row.due_at != dossier.appointment_at:
+            new_row = _human_task(rt, dossier, guid, task)
+            session.add(new_row)
+            still_open.append(new_row)
+    for row in still_open:  # the due date of officials' tasks follows the dossier's (pauses, extensions)
+        if row.role != APPLICANT_ROLE and row.due_at != dossier.appointment_at:
             row.due_at = dossier.appointment_at
     dossier.data = {**dossier.data, **_workflow_data(workflow, list(ready.values()))}
     if workflow.is_completed() and dossier.finished_at is None:
         dossier.finished_at = utcnow()
     runtime.compact(workflow)  # a long loop's finished passes are dropped; the audit trail keeps the history
     dossier.workflow = runtime.dump(workflow)
+    return still_open
 
 
 def _workflow_data(workflow: Any, ready: list[Any]) -> dict[str, Any]:
@@ -281,18 +298,27 @@ def get_by_code_for(session: Session, code: str, actor: User) -> Dossier:
 # -- showing -------------------------------------------------------------------------------------------------
 
 def view(session: Session, cache: VersionCache, dossier: Dossier, actor: User | None,
-         detailed: bool = True, with_answers: bool = True) -> DossierView:
-    """A dossier as shown to people; without ``detailed`` (lists), no open tasks and no answers are read."""
+         detailed: bool = True, with_answers: bool = True, open_rows: list[HumanTask] | None = None) -> DossierView:
+    """A dossier as shown to people; without ``detailed`` (lists), no open tasks and no answers are read.
+
+    A caller that holds the dossier's open task rows, flushed (a step just run), passes them as ``open_rows``
+    (then without answers): they are not read again.
+    """
     from .tasks import view as task_view  # tasks imports this module
 
     rt = cache.of(session, dossier.version_id)
     status = STATUSES[dossier.status]
     if session.new or session.dirty:  # a view reads what the caller's transaction holds: one flush, up front
         session.flush()
-    rows = session.scalars(
-        select(HumanTask).where(HumanTask.dossier_id == dossier.id).order_by(HumanTask.id)
-        .options(joinedload(HumanTask.claimed_by))
-    ).all() if detailed else []
+    if open_rows is not None and not with_answers:
+        rows = list(open_rows)
+    elif detailed:
+        rows = session.scalars(
+            select(HumanTask).where(HumanTask.dossier_id == dossier.id).order_by(HumanTask.id)
+            .options(joinedload(HumanTask.claimed_by))
+        ).all()
+    else:
+        rows = []
     return DossierView(
         id=dossier.id, code=dossier.code, procedure_code=dossier.procedure_code, procedure_name=rt.info.name,
         status=dossier.status, status_label=status.label, status_number=status.number,

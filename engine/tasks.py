@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from . import dossiers, runtime
 from .catalog import VersionCache
@@ -113,13 +114,18 @@ def _claim(session: Session, row: HumanTask, official: User) -> None:
     if row.claimed_by_id == official.id:
         return
     # one UPDATE guarded by "nobody has it": of two officials racing, the database lets exactly one through
+    claimed_at = utcnow()
     won = session.execute(
         update(HumanTask).where(HumanTask.id == row.id, HumanTask.state == "open", HumanTask.claimed_by_id.is_(None))
-        .values(claimed_by_id=official.id, claimed_at=utcnow()).execution_options(synchronize_session=False)
+        .values(claimed_by_id=official.id, claimed_at=claimed_at).execution_options(synchronize_session=False)
     ).rowcount
-    session.refresh(row)
     if not won:
+        session.refresh(row)  # someone else was first: say why from what the database holds now
         raise TaskNotOpen() if row.state != "open" else AlreadyClaimed()
+    # what the UPDATE wrote, recorded as the row's committed state: no reload, nothing more to flush
+    set_committed_value(row, "claimed_by_id", official.id)
+    set_committed_value(row, "claimed_at", claimed_at)
+    set_committed_value(row, "claimed_by", official)
     dossiers.audit(session, row.dossier, official, "task.claimed",
                    text(f"Nhận xử lý: {row.title_vi}", f"Claimed: {row.title_en}"), element=row.bpmn_id)
 
@@ -150,34 +156,35 @@ def complete(session: Session, cache: VersionCache, task_id: int, actor: User, r
         raise FormInvalid(errors)
     data = form.clean(data)
 
-    workflow = runtime.restore(dossier.workflow, rt.spec, rt.subprocess_specs)
-    task = runtime.find_task(workflow, row.task_guid)
-    if not runtime.is_ready(task):
-        raise TaskNotOpen()
-    before = runtime.reached_ids(workflow)
-    task.data.update(data)
-    task.run()
-    workflow.do_engine_steps()
+    with session.no_autoflush:  # every change of this step goes to the database in one flush, in save()
+        workflow = runtime.restore(dossier.workflow, rt.spec, rt.subprocess_specs)
+        task = runtime.find_task(workflow, row.task_guid)
+        if not runtime.is_ready(task):
+            raise TaskNotOpen()
+        before = runtime.reached_ids(workflow)
+        task.data.update(data)
+        task.run()
+        workflow.do_engine_steps()
 
-    was_draft = dossier.status == "draft"
-    row.state, row.completed_by_id, row.completed_at, row.draft = "completed", actor.id, utcnow(), None
-    # the timeline shows decisions and written reasons; the declaration itself is on the dossier page
-    dossiers.audit(session, dossier, actor, "task.completed",
-                   text(f"Hoàn thành: {row.title_vi}", f"Completed: {row.title_en}"), element=row.bpmn_id,
-                   detail={} if was_draft else _decision_detail(form, data))
-    dossier.data = {**dossier.data, **data}
-    props = runtime.properties(task.task_spec)
-    if props.get("extendDeadlineBy"):
-        days = data.get(props["extendDeadlineBy"])
-        reason = str(data.get(props.get("extendDeadlineReason", ""), "") or "")
-        if isinstance(days, int) and not isinstance(days, bool):
-            dossiers.extend(session, dossier, actor, days, reason, row.bpmn_id)
-    # the written reason of this step (a refusal, a supplement request …) goes with the status it leads to
-    reason = next((str(data[n]) for n, f in form.fields.items() if f.widget == "textarea" and data.get(n)), None)
-    dossiers.advance(session, rt, dossier, workflow, before, actor, reason if not was_draft else None)
+        was_draft = dossier.status == "draft"
+        row.state, row.completed_by_id, row.completed_at, row.draft = "completed", actor.id, utcnow(), None
+        # the timeline shows decisions and written reasons; the declaration itself is on the dossier page
+        dossiers.audit(session, dossier, actor, "task.completed",
+                       text(f"Hoàn thành: {row.title_vi}", f"Completed: {row.title_en}"), element=row.bpmn_id,
+                       detail={} if was_draft else _decision_detail(form, data))
+        dossier.data = {**dossier.data, **data}
+        props = runtime.properties(task.task_spec)
+        if props.get("extendDeadlineBy"):
+            days = data.get(props["extendDeadlineBy"])
+            reason = str(data.get(props.get("extendDeadlineReason", ""), "") or "")
+            if isinstance(days, int) and not isinstance(days, bool):
+                dossiers.extend(session, dossier, actor, days, reason, row.bpmn_id)
+        # the written reason of this step (a refusal, a supplement request …) goes with the status it leads to
+        reason = next((str(data[n]) for n, f in form.fields.items() if f.widget == "textarea" and data.get(n)), None)
+        open_rows = dossiers.advance(session, rt, dossier, workflow, before, actor, reason if not was_draft else None)
     dossiers.save(session, dossier)
     with session.no_autoflush:  # everything is flushed by save(); what follows only reads
-        view_ = dossiers.view(session, cache, dossier, actor, with_answers=False)
+        view_ = dossiers.view(session, cache, dossier, actor, with_answers=False, open_rows=open_rows)
         mine_next = [t for t in view_.open_tasks
                      if (t.is_applicant_task and actor.id == dossier.applicant_id) or t.claimed_by_id == actor.id]
     return Completion(
