@@ -29,7 +29,7 @@ class Engine:
     def __init__(self, settings: Settings | None = None):
         self.settings = settings or Settings.from_env()
         self.db = Database(self.settings.database_url)
-        self.versions = catalog.VersionCache()
+        self.versions = catalog.VersionCache(self.settings.workflow_cache_size)
 
     def session(self) -> Session:
         return self.db.session()

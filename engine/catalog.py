@@ -48,7 +48,11 @@ class VersionRuntime:
 
 
 class VersionCache:
-    def __init__(self) -> None:
+    """The engine's per-process runtime caches: procedure versions (immutable, by id and content hash) and,
+    in ``workflows``, the restored workflows of recently run dossiers (checked against the row's version)."""
+
+    def __init__(self, workflow_cache_size: int = 128) -> None:
+        self.workflows = runtime.WorkflowCache(workflow_cache_size)
         self._by_hash: dict[str, VersionRuntime] = {}
         self._by_id: dict[int, VersionRuntime] = {}
         self._specs = runtime.SpecCache()

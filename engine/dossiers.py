@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, joinedload
@@ -42,6 +42,7 @@ def start(session: Session, cache: VersionCache, code: str, applicant: User, age
           text(f"Bắt đầu khai hồ sơ {tr(rt.info.name, 'vi')}", f"Started a dossier for {tr(rt.info.name, 'en')}"))
     open_rows = advance(session, rt, dossier, workflow, set(), applicant)
     save(session, dossier)
+    keep_workflow(session, cache, dossier, workflow)
     return view(session, cache, dossier, applicant, with_answers=False, open_rows=open_rows)  # a draft: no answers
 
 
@@ -208,7 +209,7 @@ def withdraw(session: Session, cache: VersionCache, dossier: Dossier, actor: Use
         raise FormInvalid({"reason": text("Nhập lý do rút hồ sơ (5 đến 2000 ký tự)",
                                           "Enter why you withdraw the dossier (5 to 2000 characters)")})
     rt = cache.of(session, dossier.version_id)
-    workflow = runtime.restore(dossier.workflow, rt.spec, rt.subprocess_specs)
+    workflow = workflow_of(session, cache, rt, dossier)
     workflow.cancel()
     for row in session.scalars(select(HumanTask).where(HumanTask.dossier_id == dossier.id, HumanTask.state == "open")):
         row.state = "cancelled"
@@ -219,6 +220,7 @@ def withdraw(session: Session, cache: VersionCache, dossier: Dossier, actor: Use
     dossier.finished_at, dossier.next_timer_at, dossier.clock_paused_at = utcnow(), None, None
     dossier.workflow = runtime.dump(workflow)
     save(session, dossier)
+    keep_workflow(session, cache, dossier, workflow)
 
 
 def fire_due_timers(session: Session, cache: VersionCache, limit: int = 200) -> int:
@@ -230,7 +232,7 @@ def fire_due_timers(session: Session, cache: VersionCache, limit: int = 200) -> 
     ).all()
     for dossier in due:
         rt = cache.of(session, dossier.version_id)
-        workflow = runtime.restore(dossier.workflow, rt.spec, rt.subprocess_specs)
+        workflow = workflow_of(session, cache, rt, dossier)
         before = runtime.reached_ids(workflow)
         # what a timer starts happens when it fell due, however late this run comes (a pause ends then)
         fired_at = min(dossier.next_timer_at + dt.timedelta(seconds=1), now)
@@ -238,6 +240,7 @@ def fire_due_timers(session: Session, cache: VersionCache, limit: int = 200) -> 
             runtime.refresh_timers(workflow)
             advance(session, rt, dossier, workflow, before, None)
         save(session, dossier)
+        keep_workflow(session, cache, dossier, workflow)
     return len(due)
 
 
@@ -260,15 +263,71 @@ def save(session: Session, dossier: Dossier) -> None:
         session.flush()
     except StaleDataError:
         raise StaleDossier() from None  # the caller rolls back its transaction
+    write_audit(session)
+
+
+WORKFLOWS_TO_KEEP = "motcua.workflows"
+
+
+def workflow_of(session: Session, cache: VersionCache, rt: VersionRuntime, dossier: Dossier) -> Any:
+    """The dossier's workflow at the version just read: from the cache if it holds that very version, else
+    restored from the stored state (the deferred column is read only then)."""
+    workflow = cache.workflows.take(dossier.id, dossier.row_version)
+    if workflow is None:
+        workflow = runtime.restore(dossier.workflow, rt.spec, rt.subprocess_specs)
+    return workflow
+
+
+def keep_workflow(session: Session, cache: VersionCache, dossier: Dossier, workflow: Any) -> None:
+    """Offer a stored (flushed) workflow to the cache; it goes in when, and only if, the transaction commits."""
+    session.info.setdefault(WORKFLOWS_TO_KEEP, {})[dossier.id] = (cache.workflows, dossier.row_version, workflow)
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_committed_workflows(session: Session) -> None:
+    for dossier_id, (workflows, row_version, workflow) in session.info.pop(WORKFLOWS_TO_KEEP, {}).items():
+        workflows.put(dossier_id, row_version, workflow)
+
+
+AUDIT_BUFFER = "motcua.audit"
 
 
 def audit(session: Session, dossier: Dossier | None, actor: User | None, action: str, label: Text,
           element: str | None = None, detail: dict[str, Any] | None = None) -> None:
-    session.add(AuditEvent(
-        dossier_id=dossier.id if dossier else None, actor_id=actor.id if actor else None,
-        actor_name=actor.full_name if actor else "Hệ thống", action=action, element=element,
-        label_vi=label["vi"], label_en=label["en"], detail=detail or {},
-    ))
+    """Add an event to the dossier's audit trail.
+
+    Events are append-only and nothing needs their ids, so they are not ORM objects: they wait in the session
+    and are written in one multi-row INSERT at the end of the step (save), before any ORM query and before a
+    commit, so that whatever the transaction reads includes them; a rollback drops them with the rest.
+    """
+    session.info.setdefault(AUDIT_BUFFER, []).append({
+        "dossier_id": dossier.id if dossier else None, "at": utcnow(), "actor_id": actor.id if actor else None,
+        "actor_name": actor.full_name if actor else "Hệ thống", "action": action, "element": element,
+        "label_vi": label["vi"], "label_en": label["en"], "detail": detail or {},
+    })
+
+
+def write_audit(session: Session) -> None:
+    rows = session.info.pop(AUDIT_BUFFER, None)
+    if rows:
+        session.connection().execute(AuditEvent.__table__.insert(), rows)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _audit_before_query(state: Any) -> None:
+    if state.session.info.get(AUDIT_BUFFER):
+        write_audit(state.session)
+
+
+@event.listens_for(Session, "before_commit")
+def _audit_before_commit(session: Session) -> None:
+    write_audit(session)
+
+
+@event.listens_for(Session, "after_rollback")
+def _dropped(session: Session) -> None:
+    session.info.pop(AUDIT_BUFFER, None)
+    session.info.pop(WORKFLOWS_TO_KEEP, None)  # their changes were not stored: the cache must not hold them
 
 
 # -- access --------------------------------------------------------------------------------------------------

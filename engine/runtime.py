@@ -168,6 +168,54 @@ class SpecCache:
         return found
 
 
+class WorkflowCache:
+    """Restored workflows of recently run dossiers, each with the ``row_version`` its state was stored at.
+
+    A step takes a dossier's workflow out of the cache (so no two steps ever share one object) and gets it only
+    if the cached copy was stored at the very version the step just read from the database; any change made
+    elsewhere (another process, another worker, a timer run) bumps the row's version and turns the entry into a
+    miss, so a stale workflow is never served. A workflow goes back into the cache only once the transaction
+    that stored it has committed (see :func:`engine.dossiers.keep_workflow`). Bounded, least recently used.
+    """
+
+    def __init__(self, size: int = 128) -> None:
+        from collections import OrderedDict
+
+        self.size = size
+        self._entries: OrderedDict[int, tuple[int, BpmnWorkflow]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def take(self, dossier_id: int, row_version: int) -> BpmnWorkflow | None:
+        with self._lock:
+            entry = self._entries.get(dossier_id)
+            if entry is not None and entry[0] == row_version:
+                del self._entries[dossier_id]
+                self.hits += 1
+                return entry[1]
+            if entry is not None and entry[0] < row_version:  # changed elsewhere since: of no further use
+                del self._entries[dossier_id]
+            # (a newer entry stays: the caller holds an old read, and its write will be refused anyway)
+            self.misses += 1
+            return None
+
+    def put(self, dossier_id: int, row_version: int, workflow: BpmnWorkflow) -> None:
+        if self.size <= 0:
+            return
+        with self._lock:
+            self._entries[dossier_id] = (row_version, workflow)
+            self._entries.move_to_end(dossier_id)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def discard(self, dossier_id: int) -> None:
+        with self._lock:
+            self._entries.pop(dossier_id, None)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
 def new_workflow(spec: Any, subprocess_specs: dict[str, Any]) -> BpmnWorkflow:
     workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=SCRIPT_ENGINE)
     workflow.do_engine_steps()

@@ -26,8 +26,6 @@ def get_for(session: Session, task_id: int, actor: User, acting: bool = False) -
     """The task if ``actor`` may see it (and, with ``acting``, do it); NotFound or Forbidden otherwise."""
     options = [joinedload(HumanTask.dossier).joinedload(Dossier.applicant),
                joinedload(HumanTask.dossier).joinedload(Dossier.agency), joinedload(HumanTask.claimed_by)]
-    if acting:  # its workflow will run: read the state in the same query
-        options.append(joinedload(HumanTask.dossier).undefer(Dossier.workflow))
     row = session.get(HumanTask, task_id, options=options)
     if row is None:
         raise NotFound(NO_TASK)
@@ -157,7 +155,7 @@ def complete(session: Session, cache: VersionCache, task_id: int, actor: User, r
     data = form.clean(data)
 
     with session.no_autoflush:  # every change of this step goes to the database in one flush, in save()
-        workflow = runtime.restore(dossier.workflow, rt.spec, rt.subprocess_specs)
+        workflow = dossiers.workflow_of(session, cache, rt, dossier)
         task = runtime.find_task(workflow, row.task_guid)
         if not runtime.is_ready(task):
             raise TaskNotOpen()
@@ -183,6 +181,7 @@ def complete(session: Session, cache: VersionCache, task_id: int, actor: User, r
         reason = next((str(data[n]) for n, f in form.fields.items() if f.widget == "textarea" and data.get(n)), None)
         open_rows = dossiers.advance(session, rt, dossier, workflow, before, actor, reason if not was_draft else None)
     dossiers.save(session, dossier)
+    dossiers.keep_workflow(session, cache, dossier, workflow)
     with session.no_autoflush:  # everything is flushed by save(); what follows only reads
         view_ = dossiers.view(session, cache, dossier, actor, with_answers=False, open_rows=open_rows)
         mine_next = [t for t in view_.open_tasks
