@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import accounts, catalog, dossiers, tasks
@@ -145,7 +145,7 @@ class Engine:
         return accounts.authenticate(session, email, password)
 
     def user(self, session: Session, user_id: int) -> User | None:
-        return session.get(User, user_id, options=[selectinload(User.role_rows)])
+        return session.get(User, user_id, options=[joinedload(User.role_rows)])  # one query, roles included
 
     def update_profile(self, session: Session, user: User, **profile: Any) -> None:
         accounts.update_profile(session, user, **profile)

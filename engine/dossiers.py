@@ -315,8 +315,12 @@ def write_audit(session: Session) -> None:
 
 @event.listens_for(Session, "do_orm_execute")
 def _audit_before_query(state: Any) -> None:
+    """Waiting events are written before a query that may read them (one on audit events, or any query
+    whose entities are not known); queries of other tables leave them to the end of the step."""
     if state.session.info.get(AUDIT_BUFFER):
-        write_audit(state.session)
+        mappers = state.all_mappers
+        if not mappers or any(m.class_ is AuditEvent for m in mappers):
+            write_audit(state.session)
 
 
 @event.listens_for(Session, "before_commit")

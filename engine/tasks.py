@@ -24,8 +24,9 @@ NOT_YOUR_ROLE = text("Công việc này thuộc vai trò khác, bạn không th�
 
 def get_for(session: Session, task_id: int, actor: User, acting: bool = False) -> HumanTask:
     """The task if ``actor`` may see it (and, with ``acting``, do it); NotFound or Forbidden otherwise."""
+    # the claimant is not joined: it is nobody, or the actor, or one official already in the session's map
     options = [joinedload(HumanTask.dossier).joinedload(Dossier.applicant),
-               joinedload(HumanTask.dossier).joinedload(Dossier.agency), joinedload(HumanTask.claimed_by)]
+               joinedload(HumanTask.dossier).joinedload(Dossier.agency)]
     row = session.get(HumanTask, task_id, options=options)
     if row is None:
         raise NotFound(NO_TASK)
