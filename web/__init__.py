@@ -14,9 +14,12 @@ from flask_babel import Babel
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
+from sqlalchemy import event
 
 from engine.api import Engine
 from engine.config import Settings
+
+from .templating import Environment
 
 LANGUAGES = ("vi", "en")
 csrf = CSRFProtect()
@@ -46,8 +49,12 @@ def select_locale() -> str:
     return request.accept_languages.best_match(LANGUAGES, default="vi") if request else "vi"
 
 
+class App(Flask):
+    jinja_environment = Environment
+
+
 def create_app(settings: Settings | None = None, engine: Engine | None = None, **config: Any) -> Flask:
-    app = Flask(__name__)
+    app = App(__name__)
     app.jinja_loader = ChoiceLoader([
         PackageLoader("web"),
         PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
@@ -105,8 +112,24 @@ def get_engine() -> Engine:
     return current_app.extensions["motcua"]
 
 
+_LOADED = "motcua.loaded"
+
+
+def _keep_loaded(session: Any, instance: Any) -> None:
+    session.info[_LOADED].append(instance)
+
+
 def db() -> Any:
-    """The request's database session (one per request, closed at its end; views commit)."""
+    """The request's database session (one per request, closed at its end; views commit).
+
+    The session holds every row it loads until the request ends. SQLAlchemy's identity map only references
+    rows weakly, and the engine's facade returns plain views, so without this a view that asks the facade
+    several things about one task (its view, form, prefill, dossier) would read the same rows again each time;
+    with it the later calls find them in the identity map, as they would within one facade call.
+    """
     if "db" not in g:
-        g.db = get_engine().session()
+        session = get_engine().session()
+        session.info[_LOADED] = []
+        event.listen(session, "loaded_as_persistent", _keep_loaded)
+        g.db = session
     return g.db

@@ -15,8 +15,9 @@ def index():  # noqa: ANN201
     q = (request.args.get("q") or "").strip()[:200]
     field = (request.args.get("linh-vuc") or "").strip()[:80] or None
     engine = get_engine()
-    procedures = engine.procedures(db(), q or None, field)
-    fields = {(p.field_code, p.field["vi"], p.field["en"]) for p in engine.procedures(db())}
+    every = engine.procedures(db())  # the field list always offers every field
+    procedures = engine.procedures(db(), q or None, field) if q or field else every
+    fields = {(p.field_code, p.field["vi"], p.field["en"]) for p in every}
     return render_template("public/index.html", procedures=procedures, q=q, field=field,
                            fields=sorted(fields, key=lambda f: f[1]))
 

@@ -1,0 +1,89 @@
+"""What keeps a page cheap: a request reads each row once, and the template environment behaves as Jinja's."""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import jinja2
+from flask import Flask
+from sqlalchemy import event
+
+from engine.api import Engine
+
+from .test_journey import PAGES, register, start_birth_registration
+
+
+@contextmanager
+def statements(engine: Engine) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:  # noqa: ANN001
+        seen.append(" ".join(statement.split()))
+
+    event.listen(engine.db.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine.db.engine, "before_cursor_execute", record)
+
+
+def test_a_task_page_reads_its_task_once(people, engine: Engine) -> None:
+    """The view asks the engine for the task, its form, its prefill and its dossier: one read of the task row."""
+    citizen = register(people)
+    task_id = start_birth_registration(citizen)
+    for page_id in PAGES:
+        with statements(engine) as seen:
+            page = citizen.get(f"/cong-viec/{task_id}/trang/{page_id}")
+        assert page.has('name="csrf_token"')
+        task_reads = [s for s in seen if s.startswith("SELECT") and re.search(r"FROM human_task\b.*WHERE human_task\.id = ", s)]
+        assert len(task_reads) == 1, seen
+
+
+def test_an_officer_task_page_reads_its_task_once(people, engine: Engine) -> None:
+    from .test_journey import RECEPTION, submit_declaration
+
+    citizen = register(people)
+    task_id = start_birth_registration(citizen)
+    code = submit_declaration(citizen, task_id)
+    official = people()
+    official.login(RECEPTION)
+    page = official.get("/can-bo/")
+    tid = re.search(rf'data-task-id="(\d+)" data-dossier-code="{re.escape(code)}"', page.html).group(1)
+    official.post(f"/can-bo/cong-viec/{tid}/nhan")
+    with statements(engine) as seen:
+        page = official.get(f"/can-bo/cong-viec/{tid}")
+    assert page.has(code, "Hoàn thành")
+    task_reads = [s for s in seen if s.startswith("SELECT") and re.search(r"FROM human_task\b.*WHERE human_task\.id = ", s)]
+    dossier_reads = [s for s in seen if s.startswith("SELECT") and re.search(r"FROM dossier\b.*WHERE dossier\.id = ", s)]
+    assert len(task_reads) == 1 and not dossier_reads, seen
+
+
+TEMPLATE = """
+{%- set d = {"items": [1, 2], "classes": "c", "value": none} -%}
+[{{ d.classes }}][{{ d.missing }}][{{ d.missing is defined }}][{{ d["items"] | length }}][{{ d.items is callable }}]
+[{{ d.get("classes") }}][{{ d.value is none }}][{{ d.keys() | list | length }}][{{ obj.name }}][{{ obj.nothing is defined }}]
+[{{ text.upper() }}][{{ (d.missing or "fallback") }}][{{ "x" in d }}][{{ d.classes ~ "-" ~ d.missing }}]
+"""
+
+
+class Obj:
+    name = "object"
+
+
+def test_the_template_environment_renders_as_jinja_does(app: Flask) -> None:
+    plain = jinja2.Environment()
+    ours = app.jinja_env
+    values = {"obj": Obj(), "text": "abc"}
+    expected = plain.from_string(TEMPLATE).render(**values)
+    with app.test_request_context("/"):
+        assert ours.from_string(TEMPLATE).render(**values) == expected
+    assert "[c][][False][2][True]" in expected
+
+
+def test_translations_follow_the_request_language(app: Flask) -> None:
+    template = '{{ _("Tiếp tục") }}|{{ lang() }}|{{ ngettext("%(num)d thủ tục phù hợp", "%(num)d thủ tục phù hợp", 2) }}'
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        assert app.jinja_env.from_string(template).render() == "Continue|en|2 matching services"
+    with app.test_request_context("/", headers={"Accept-Language": "vi"}):
+        assert app.jinja_env.from_string(template).render() == "Tiếp tục|vi|2 thủ tục phù hợp"
