@@ -54,9 +54,9 @@ class Engine:
     def procedure(self, session: Session, code: str) -> ProcedureInfo:
         return catalog.info(session, self.versions, code)
 
-    def agencies_for(self, session: Session, code: str) -> list[tuple[int, str, str]]:
+    def agencies_for(self, session: Session, code: str, level: str | None = None) -> list[tuple[int, str, str]]:
         """Agencies (id, name vi, name en) that receive dossiers of this procedure."""
-        return catalog.agencies_for(session, self.versions, code)
+        return catalog.agencies_for(session, self.versions, code, level)
 
     # -- dossiers ----------------------------------------------------------------------------------------------
     def start_dossier(self, session: Session, code: str, applicant: User, agency_id: int | None = None) -> DossierView:
@@ -145,7 +145,8 @@ class Engine:
         return accounts.authenticate(session, email, password)
 
     def user(self, session: Session, user_id: int) -> User | None:
-        return session.get(User, user_id, options=[joinedload(User.role_rows)])  # one query, roles included
+        # one query: the roles and the agency every page of an official needs
+        return session.get(User, user_id, options=[joinedload(User.role_rows), joinedload(User.agency)])
 
     def update_profile(self, session: Session, user: User, **profile: Any) -> None:
         accounts.update_profile(session, user, **profile)

@@ -195,7 +195,8 @@ def info(session: Session, cache: VersionCache, code: str) -> ProcedureInfo:
     return cache.get(current_version(session, code)).info
 
 
-def agencies_for(session: Session, cache: VersionCache, code: str) -> list[tuple[int, str, str]]:
-    level = info(session, cache, code).agency_level
+def agencies_for(session: Session, cache: VersionCache, code: str, level: str | None = None) -> list[tuple[int, str, str]]:
+    """Agencies at the procedure's level (``level``, if the caller already has the procedure's info)."""
+    level = level or info(session, cache, code).agency_level
     rows = session.scalars(select(Agency).where(Agency.level == level).order_by(Agency.name_vi)).all()
     return [(a.id, a.name_vi, a.name_en) for a in rows]

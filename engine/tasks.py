@@ -50,6 +50,7 @@ def view(session: Session, cache: VersionCache, row: HumanTask) -> TaskView:
         form_key=row.form_key, state=row.state, created_at=row.created_at, due_at=row.due_at,
         claimed_by_id=row.claimed_by_id, claimed_by_name=row.claimed_by.full_name if row.claimed_by else None,
         applicant_name=dossier.applicant.full_name, is_applicant_task=row.role == APPLICANT_ROLE,
+        dossier_status=dossier.status,
     )
 
 

@@ -72,6 +72,7 @@ class TaskView:
     claimed_by_name: str | None
     applicant_name: str
     is_applicant_task: bool
+    dossier_status: str = ""  # the dossier's status when the task was read
 
 
 @dataclass(frozen=True)

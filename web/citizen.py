@@ -70,9 +70,8 @@ def task_page(task_id: int, page_id: str | None):  # noqa: ANN201
             else url_for("citizen.dossier", dossier_id=task.dossier_id))
     if request.args.get("tu") == FROM_CHECK:
         back = url_for("citizen.check", task_id=task_id)
-    dossier = engine.dossier(db(), task.dossier_id, current_user)
     request_entry = None
-    if dossier.status == "waiting":  # show what the officials asked for, next to the answer
+    if task.dossier_status == "waiting":  # show what the officials asked for, next to the answer
         asked = [e for e in engine.timeline(db(), task.dossier_id, current_user) if e.action == "task.completed" and e.detail]
         request_entry = asked[-1] if asked else None
     return render_template(

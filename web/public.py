@@ -26,7 +26,7 @@ def index():  # noqa: ANN201
 def procedure(code: str):  # noqa: ANN201
     engine = get_engine()
     info = engine.procedure(db(), code)  # NotFound → 404
-    return render_template("public/procedure.html", p=info, agencies=engine.agencies_for(db(), code))
+    return render_template("public/procedure.html", p=info, agencies=engine.agencies_for(db(), code, info.agency_level))
 
 
 @bp.get("/ngon-ngu/<lang>")
