@@ -41,8 +41,7 @@ def start(session: Session, cache: VersionCache, code: str, applicant: User, age
     audit(session, dossier, applicant, "dossier.started",
           text(f"Bắt đầu khai hồ sơ {tr(rt.info.name, 'vi')}", f"Started a dossier for {tr(rt.info.name, 'en')}"))
     open_rows = advance(session, rt, dossier, workflow, set(), applicant)
-    save(session, dossier)
-    keep_workflow(session, cache, dossier, workflow)
+    save(session, cache, dossier, workflow)
     return view(session, cache, dossier, applicant, with_answers=False, open_rows=open_rows)  # a draft: no answers
 
 
@@ -209,7 +208,7 @@ def withdraw(session: Session, cache: VersionCache, dossier: Dossier, actor: Use
         raise FormInvalid({"reason": text("Nhập lý do rút hồ sơ (5 đến 2000 ký tự)",
                                           "Enter why you withdraw the dossier (5 to 2000 characters)")})
     rt = cache.of(session, dossier.version_id)
-    workflow = workflow_of(session, cache, rt, dossier)
+    workflow = workflow_of(cache, rt, dossier)
     workflow.cancel()
     for row in session.scalars(select(HumanTask).where(HumanTask.dossier_id == dossier.id, HumanTask.state == "open")):
         row.state = "cancelled"
@@ -219,8 +218,7 @@ def withdraw(session: Session, cache: VersionCache, dossier: Dossier, actor: Use
     set_status(session, rt, dossier, "cancelled", actor, reason=reason)
     dossier.finished_at, dossier.next_timer_at, dossier.clock_paused_at = utcnow(), None, None
     dossier.workflow = runtime.dump(workflow)
-    save(session, dossier)
-    keep_workflow(session, cache, dossier, workflow)
+    save(session, cache, dossier, workflow)
 
 
 def fire_due_timers(session: Session, cache: VersionCache, limit: int = 200) -> int:
@@ -232,15 +230,14 @@ def fire_due_timers(session: Session, cache: VersionCache, limit: int = 200) -> 
     ).all()
     for dossier in due:
         rt = cache.of(session, dossier.version_id)
-        workflow = workflow_of(session, cache, rt, dossier)
+        workflow = workflow_of(cache, rt, dossier)
         before = runtime.reached_ids(workflow)
         # what a timer starts happens when it fell due, however late this run comes (a pause ends then)
         fired_at = min(dossier.next_timer_at + dt.timedelta(seconds=1), now)
         with clock.use(lambda at=fired_at: at):
             runtime.refresh_timers(workflow)
             advance(session, rt, dossier, workflow, before, None)
-        save(session, dossier)
-        keep_workflow(session, cache, dossier, workflow)
+        save(session, cache, dossier, workflow)
     return len(due)
 
 
@@ -257,19 +254,21 @@ def next_code(session: Session, agency: Agency, now_utc: dt.datetime) -> str:
     return f"{agency.code}-{day}-{number:04d}"
 
 
-def save(session: Session, dossier: Dossier) -> None:
-    """Flush; a dossier changed by someone else since it was read is refused, never overwritten."""
+def save(session: Session, cache: VersionCache, dossier: Dossier, workflow: Any) -> None:
+    """Write the step: flush (a dossier changed by someone else since it was read is refused, never
+    overwritten) and its audit events; ``workflow`` is offered to the cache for when the transaction commits."""
     try:
         session.flush()
     except StaleDataError:
         raise StaleDossier() from None  # the caller rolls back its transaction
     write_audit(session)
+    session.info.setdefault(WORKFLOWS_TO_KEEP, {})[dossier.id] = (cache.workflows, dossier.row_version, workflow)
 
 
 WORKFLOWS_TO_KEEP = "motcua.workflows"
 
 
-def workflow_of(session: Session, cache: VersionCache, rt: VersionRuntime, dossier: Dossier) -> Any:
+def workflow_of(cache: VersionCache, rt: VersionRuntime, dossier: Dossier) -> Any:
     """The dossier's workflow at the version just read: from the cache if it holds that very version, else
     restored from the stored state (the deferred column is read only then)."""
     workflow = cache.workflows.take(dossier.id, dossier.row_version)
@@ -278,13 +277,9 @@ def workflow_of(session: Session, cache: VersionCache, rt: VersionRuntime, dossi
     return workflow
 
 
-def keep_workflow(session: Session, cache: VersionCache, dossier: Dossier, workflow: Any) -> None:
-    """Offer a stored (flushed) workflow to the cache; it goes in when, and only if, the transaction commits."""
-    session.info.setdefault(WORKFLOWS_TO_KEEP, {})[dossier.id] = (cache.workflows, dossier.row_version, workflow)
-
-
 @event.listens_for(Session, "after_commit")
 def _keep_committed_workflows(session: Session) -> None:
+    """The workflows saved in a transaction enter the cache when, and only if, it commits."""
     for dossier_id, (workflows, row_version, workflow) in session.info.pop(WORKFLOWS_TO_KEEP, {}).items():
         workflows.put(dossier_id, row_version, workflow)
 
@@ -297,8 +292,8 @@ def audit(session: Session, dossier: Dossier | None, actor: User | None, action:
     """Add an event to the dossier's audit trail.
 
     Events are append-only and nothing needs their ids, so they are not ORM objects: they wait in the session
-    and are written in one multi-row INSERT at the end of the step (save), before any ORM query and before a
-    commit, so that whatever the transaction reads includes them; a rollback drops them with the rest.
+    and are written in one multi-row INSERT at the end of the step (save), before a query that may read them and
+    before a commit, so that whatever the transaction reads includes them; a rollback drops them with the rest.
     """
     session.info.setdefault(AUDIT_BUFFER, []).append({
         "dossier_id": dossier.id if dossier else None, "at": utcnow(), "actor_id": actor.id if actor else None,

@@ -175,7 +175,7 @@ class WorkflowCache:
     if the cached copy was stored at the very version the step just read from the database; any change made
     elsewhere (another process, another worker, a timer run) bumps the row's version and turns the entry into a
     miss, so a stale workflow is never served. A workflow goes back into the cache only once the transaction
-    that stored it has committed (see :func:`engine.dossiers.keep_workflow`). Bounded, least recently used.
+    that stored it has committed (see :func:`engine.dossiers.save`). Bounded, least recently used.
     """
 
     def __init__(self, size: int = 128) -> None:
@@ -207,10 +207,6 @@ class WorkflowCache:
             self._entries.move_to_end(dossier_id)
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
-
-    def discard(self, dossier_id: int) -> None:
-        with self._lock:
-            self._entries.pop(dossier_id, None)
 
     def __len__(self) -> int:
         return len(self._entries)

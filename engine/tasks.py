@@ -157,7 +157,7 @@ def complete(session: Session, cache: VersionCache, task_id: int, actor: User, r
     data = form.clean(data)
 
     with session.no_autoflush:  # every change of this step goes to the database in one flush, in save()
-        workflow = dossiers.workflow_of(session, cache, rt, dossier)
+        workflow = dossiers.workflow_of(cache, rt, dossier)
         task = runtime.find_task(workflow, row.task_guid)
         if not runtime.is_ready(task):
             raise TaskNotOpen()
@@ -182,8 +182,7 @@ def complete(session: Session, cache: VersionCache, task_id: int, actor: User, r
         # the written reason of this step (a refusal, a supplement request …) goes with the status it leads to
         reason = next((str(data[n]) for n, f in form.fields.items() if f.widget == "textarea" and data.get(n)), None)
         open_rows = dossiers.advance(session, rt, dossier, workflow, before, actor, reason if not was_draft else None)
-    dossiers.save(session, dossier)
-    dossiers.keep_workflow(session, cache, dossier, workflow)
+    dossiers.save(session, cache, dossier, workflow)
     with session.no_autoflush:  # everything is flushed by save(); what follows only reads
         view_ = dossiers.view(session, cache, dossier, actor, with_answers=False, open_rows=open_rows)
         mine_next = [t for t in view_.open_tasks
