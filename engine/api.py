@@ -11,16 +11,19 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import accounts, catalog, dossiers, tasks
 from .config import Settings
-from .db import Database
+from .db import Database, get_by_id
 from .errors import StaleDossier
 from .forms import FormDefinition
 from .models import User
 from .views import Completion, DiagramView, DossierView, ProcedureInfo, TaskView, TimelineEntry
+
+USER_BY_ID = select(User).where(User.id == bindparam("id")).options(joinedload(User.role_rows), joinedload(User.agency))
 
 
 class Engine:
@@ -146,7 +149,7 @@ class Engine:
 
     def user(self, session: Session, user_id: int) -> User | None:
         # one query: the roles and the agency every page of an official needs
-        return session.get(User, user_id, options=[joinedload(User.role_rows), joinedload(User.agency)])
+        return get_by_id(session, USER_BY_ID, User, user_id)
 
     def update_profile(self, session: Session, user: User, **profile: Any) -> None:
         accounts.update_profile(session, user, **profile)

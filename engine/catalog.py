@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from . import procedures, runtime
@@ -142,10 +142,12 @@ def deploy(session: Session, root: Path) -> list[Deployed]:
     return result
 
 
+CURRENT_VERSION = select(ProcedureVersion).where(ProcedureVersion.procedure_code == bindparam("code"),
+                                                 ProcedureVersion.current.is_(True))
+
+
 def current_version(session: Session, code: str) -> ProcedureVersion:
-    version = session.scalar(
-        select(ProcedureVersion).where(ProcedureVersion.procedure_code == code, ProcedureVersion.current.is_(True))
-    )
+    version = session.scalar(CURRENT_VERSION, {"code": code})
     if version is None:
         raise NotFound(text("Không có thủ tục này.", "There is no such procedure."))
     return version

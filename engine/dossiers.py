@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import bindparam, event, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, joinedload
@@ -12,6 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from . import calendar, clock, runtime
 from .catalog import VersionCache, VersionRuntime, current_version
+from .db import get_by_id
 from .errors import Forbidden, FormInvalid, NotFound, StaleDossier
 from .i18n import Text, text, tr
 from .models import Agency, AuditEvent, DailySequence, Dossier, HumanTask, User, utcnow
@@ -21,13 +22,31 @@ from .views import DossierView, TimelineEntry
 
 NO_DOSSIER = text("Không tìm thấy hồ sơ.", "Dossier not found.")
 
+# Statements run at every step or page are built once (SQLAlchemy then keys each of them once per process).
+AGENCIES_AT_LEVEL = select(Agency).where(Agency.level == bindparam("level")).order_by(Agency.id)
+OPEN_ROWS = (select(HumanTask).where(HumanTask.dossier_id == bindparam("dossier_id"), HumanTask.state == "open")
+             .order_by(HumanTask.id))
+ALL_ROWS = (select(HumanTask).where(HumanTask.dossier_id == bindparam("dossier_id")).order_by(HumanTask.id)
+            .options(joinedload(HumanTask.claimed_by)))
+DOSSIER_BY_ID = (select(Dossier).where(Dossier.id == bindparam("id"))
+                 .options(joinedload(Dossier.applicant), joinedload(Dossier.agency)))
+DOSSIER_BY_CODE = select(Dossier).where(Dossier.code == bindparam("code"))
+OF_APPLICANT = (select(Dossier).where(Dossier.applicant_id == bindparam("applicant_id"))
+                .order_by(Dossier.created_at.desc(), Dossier.id.desc()).limit(bindparam("limit")).offset(bindparam("offset"))
+                .options(joinedload(Dossier.agency), joinedload(Dossier.applicant)))
+EVENTS = (select(AuditEvent).where(AuditEvent.dossier_id == bindparam("dossier_id"))
+          .order_by(AuditEvent.at, AuditEvent.id))
+PASSED_ELEMENTS = select(AuditEvent.element).where(AuditEvent.dossier_id == bindparam("dossier_id"),
+                                                   AuditEvent.element.is_not(None))
+INSERT_EVENTS = AuditEvent.__table__.insert()
+
 
 def start(session: Session, cache: VersionCache, code: str, applicant: User, agency_id: int | None) -> DossierView:
     if not applicant.is_citizen:
         raise Forbidden(text("Chỉ công dân mới nộp được hồ sơ.", "Only citizens can submit dossiers."))
     version = current_version(session, code)
     rt = cache.get(version)
-    agencies = session.scalars(select(Agency).where(Agency.level == rt.info.agency_level).order_by(Agency.id)).all()
+    agencies = session.scalars(AGENCIES_AT_LEVEL, {"level": rt.info.agency_level}).all()
     agency = next((a for a in agencies if a.id == agency_id), None) if agency_id else (agencies[0] if agencies else None)
     if agency is None:
         raise NotFound(text("Không có cơ quan tiếp nhận thủ tục này.", "No agency receives this procedure."))
@@ -40,24 +59,24 @@ def start(session: Session, cache: VersionCache, code: str, applicant: User, age
     session.flush()
     audit(session, dossier, applicant, "dossier.started",
           text(f"Bắt đầu khai hồ sơ {tr(rt.info.name, 'vi')}", f"Started a dossier for {tr(rt.info.name, 'en')}"))
-    open_rows = advance(session, rt, dossier, workflow, set(), applicant)
+    open_rows = advance(session, rt, dossier, workflow, set(), applicant, new=True)
     save(session, cache, dossier, workflow)
     return view(session, cache, dossier, applicant, with_answers=False, open_rows=open_rows)  # a draft: no answers
 
 
 def advance(session: Session, rt: VersionRuntime, dossier: Dossier, workflow: Any, before: set[Any],
-            actor: User | None, reason: str | None = None) -> list[HumanTask]:
+            actor: User | None, reason: str | None = None, new: bool = False) -> list[HumanTask]:
     """After an engine run: statuses and timeline entries the diagram declares, the human-task rows, state.
 
     Nothing is flushed here (the caller's save() writes the step at once); returns the dossier's open task
-    rows after the run, oldest first.
+    rows after the run, oldest first. A ``new`` dossier has no task rows yet: they are not looked for.
     """
     with session.no_autoflush:
-        return _advance(session, rt, dossier, workflow, before, actor, reason)
+        return _advance(session, rt, dossier, workflow, before, actor, reason, new)
 
 
 def _advance(session: Session, rt: VersionRuntime, dossier: Dossier, workflow: Any, before: set[Any],
-             actor: User | None, reason: str | None) -> list[HumanTask]:
+             actor: User | None, reason: str | None, new: bool) -> list[HumanTask]:
     for task in runtime.reached_since(workflow, before):
         props = runtime.properties(task.task_spec)
         if props.get("timeline"):
@@ -70,9 +89,8 @@ def _advance(session: Session, rt: VersionRuntime, dossier: Dossier, workflow: A
     dossier.next_timer_at = None if workflow.is_completed() else runtime.next_timer(workflow)
     ready = {str(t.id): t for t in runtime.ready_human_tasks(workflow)}
     # rows changed in this step but not yet flushed (the task just completed) count as they are in memory
-    open_rows = [r for r in session.scalars(
-        select(HumanTask).where(HumanTask.dossier_id == dossier.id, HumanTask.state == "open").order_by(HumanTask.id)
-    ).all() if r.state == "open"]
+    open_rows = [] if new else [
+        r for r in session.scalars(OPEN_ROWS, {"dossier_id": dossier.id}).all() if r.state == "open"]
     for row in open_rows:
         if row.task_guid not in ready:
             row.state = "cancelled"
@@ -210,7 +228,7 @@ def withdraw(session: Session, cache: VersionCache, dossier: Dossier, actor: Use
     rt = cache.of(session, dossier.version_id)
     workflow = workflow_of(cache, rt, dossier)
     workflow.cancel()
-    for row in session.scalars(select(HumanTask).where(HumanTask.dossier_id == dossier.id, HumanTask.state == "open")):
+    for row in session.scalars(OPEN_ROWS, {"dossier_id": dossier.id}):
         row.state = "cancelled"
     audit(session, dossier, actor, "dossier.withdrawn",
           text(f"Người nộp rút hồ sơ. Lý do: {reason}", f"The applicant withdrew the dossier. Reason: {reason}"),
@@ -241,16 +259,19 @@ def fire_due_timers(session: Session, cache: VersionCache, limit: int = 200) -> 
     return len(due)
 
 
+NEXT_NUMBER = {
+    name: insert(DailySequence).values(agency_code=bindparam("agency_code"), day=bindparam("day"), last=1)
+    .on_conflict_do_update(index_elements=["agency_code", "day"], set_={"last": DailySequence.last + 1})
+    .returning(DailySequence.last)
+    for name, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
+
+
 def next_code(session: Session, agency: Agency, now_utc: dt.datetime) -> str:
     """``{agency code}-{yyMMdd}-{4-digit daily sequence}``; the sequence restarts each day per agency."""
     day = calendar.to_local(now_utc).strftime("%y%m%d")
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = (
-        insert(DailySequence).values(agency_code=agency.code, day=day, last=1)
-        .on_conflict_do_update(index_elements=["agency_code", "day"], set_={"last": DailySequence.last + 1})
-        .returning(DailySequence.last)
-    )
-    number = session.execute(stmt).scalar_one()
+    stmt = NEXT_NUMBER["postgresql" if session.get_bind().dialect.name == "postgresql" else "sqlite"]
+    number = session.execute(stmt, {"agency_code": agency.code, "day": day}).scalar_one()
     return f"{agency.code}-{day}-{number:04d}"
 
 
@@ -305,7 +326,7 @@ def audit(session: Session, dossier: Dossier | None, actor: User | None, action:
 def write_audit(session: Session) -> None:
     rows = session.info.pop(AUDIT_BUFFER, None)
     if rows:
-        session.connection().execute(AuditEvent.__table__.insert(), rows)
+        session.connection().execute(INSERT_EVENTS, rows)
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -340,14 +361,14 @@ def may_see(dossier: Dossier, actor: User) -> bool:
 
 
 def get_for(session: Session, dossier_id: int, actor: User) -> Dossier:
-    dossier = session.get(Dossier, dossier_id, options=[joinedload(Dossier.applicant), joinedload(Dossier.agency)])
+    dossier = get_by_id(session, DOSSIER_BY_ID, Dossier, dossier_id)
     if dossier is None or not may_see(dossier, actor):
         raise NotFound(NO_DOSSIER)
     return dossier
 
 
 def get_by_code_for(session: Session, code: str, actor: User) -> Dossier:
-    dossier = session.scalar(select(Dossier).where(Dossier.code == code.strip().upper()))
+    dossier = session.scalar(DOSSIER_BY_CODE, {"code": code.strip().upper()})
     if dossier is None or not may_see(dossier, actor):
         raise NotFound(NO_DOSSIER)
     return dossier
@@ -371,10 +392,7 @@ def view(session: Session, cache: VersionCache, dossier: Dossier, actor: User | 
     if open_rows is not None and not with_answers:
         rows = list(open_rows)
     elif detailed:
-        rows = session.scalars(
-            select(HumanTask).where(HumanTask.dossier_id == dossier.id).order_by(HumanTask.id)
-            .options(joinedload(HumanTask.claimed_by))
-        ).all()
+        rows = session.scalars(ALL_ROWS, {"dossier_id": dossier.id}).all()
     else:
         rows = []
     return DossierView(
@@ -416,11 +434,8 @@ def diagram(session: Session, cache: VersionCache, dossier: Dossier) -> Any:
     workflow = runtime.restore(dossier.workflow, rt.spec, rt.subprocess_specs)
     done, current = runtime.walked(workflow)
     # a compacted workflow has forgotten early elements; the audit trail has not
-    done = sorted(set(done) | set(session.scalars(
-        select(AuditEvent.element).where(AuditEvent.dossier_id == dossier.id, AuditEvent.element.is_not(None))
-    )) - set(current))
-    titles = tuple(text(r.title_vi, r.title_en) for r in session.scalars(
-        select(HumanTask).where(HumanTask.dossier_id == dossier.id, HumanTask.state == "open")))
+    done = sorted(set(done) | set(session.scalars(PASSED_ELEMENTS, {"dossier_id": dossier.id})) - set(current))
+    titles = tuple(text(r.title_vi, r.title_en) for r in session.scalars(OPEN_ROWS, {"dossier_id": dossier.id}))
     if dossier.status in ("cancelled",):
         current = ()
     return DiagramView(xml=rt.diagram_xml, current=tuple(current), done=tuple(done), current_titles=titles)
@@ -429,16 +444,10 @@ def diagram(session: Session, cache: VersionCache, dossier: Dossier) -> Any:
 def of_applicant(session: Session, cache: VersionCache, applicant: User, limit: int = 50,
                  offset: int = 0) -> list[DossierView]:
     """A page of the applicant's dossiers, newest first (list views: no answers, no task rows)."""
-    rows = session.scalars(
-        select(Dossier).where(Dossier.applicant_id == applicant.id)
-        .order_by(Dossier.created_at.desc(), Dossier.id.desc()).limit(limit).offset(offset)
-        .options(joinedload(Dossier.agency), joinedload(Dossier.applicant))
-    ).all()
+    rows = session.scalars(OF_APPLICANT, {"applicant_id": applicant.id, "limit": limit, "offset": offset}).all()
     return [view(session, cache, d, applicant, detailed=False) for d in rows]
 
 
 def timeline(session: Session, dossier: Dossier) -> list[TimelineEntry]:
-    events = session.scalars(
-        select(AuditEvent).where(AuditEvent.dossier_id == dossier.id).order_by(AuditEvent.at, AuditEvent.id)
-    ).all()
+    events = session.scalars(EVENTS, {"dossier_id": dossier.id}).all()
     return [TimelineEntry(e.at, e.actor_name, e.action, text(e.label_vi, e.label_en), dict(e.detail)) for e in events]

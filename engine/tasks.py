@@ -4,12 +4,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from . import dossiers, runtime
 from .catalog import VersionCache
+from .db import get_by_id
 from .errors import AlreadyClaimed, Forbidden, FormInvalid, NotFound, TaskNotOpen
 from .forms import FormDefinition
 from .i18n import text
@@ -22,12 +23,14 @@ NOT_YOUR_ROLE = text("Công việc này thuộc vai trò khác, bạn không th�
                      "This task belongs to another role; you cannot act on it.")
 
 
+# the claimant is not joined: it is nobody, or the actor, or one official already in the session's map
+TASK_BY_ID = select(HumanTask).where(HumanTask.id == bindparam("id")).options(
+    joinedload(HumanTask.dossier).joinedload(Dossier.applicant), joinedload(HumanTask.dossier).joinedload(Dossier.agency))
+
+
 def get_for(session: Session, task_id: int, actor: User, acting: bool = False) -> HumanTask:
     """The task if ``actor`` may see it (and, with ``acting``, do it); NotFound or Forbidden otherwise."""
-    # the claimant is not joined: it is nobody, or the actor, or one official already in the session's map
-    options = [joinedload(HumanTask.dossier).joinedload(Dossier.applicant),
-               joinedload(HumanTask.dossier).joinedload(Dossier.agency)]
-    row = session.get(HumanTask, task_id, options=options)
+    row = get_by_id(session, TASK_BY_ID, HumanTask, task_id)
     if row is None:
         raise NotFound(NO_TASK)
     if row.role == APPLICANT_ROLE:
@@ -79,33 +82,47 @@ def save_draft(session: Session, row: HumanTask, data: Mapping[str, Any]) -> Non
     session.flush()
 
 
-def _listing(session: Session, cache: VersionCache, query: Any) -> list[TaskView]:
-    query = query.options(joinedload(HumanTask.dossier).joinedload(Dossier.applicant), joinedload(HumanTask.claimed_by))
-    return [view(session, cache, r) for r in session.scalars(query).unique().all()]
+def _listed(query: Any) -> Any:
+    """A listing's statement, built once: open tasks oldest first, with what a task view shows."""
+    return query.where(HumanTask.state == "open").order_by(HumanTask.created_at, HumanTask.id).limit(
+        bindparam("limit")).options(joinedload(HumanTask.dossier).joinedload(Dossier.applicant),
+                                    joinedload(HumanTask.claimed_by))
+
+
+QUEUE = _listed(select(HumanTask).where(
+    HumanTask.agency_id == bindparam("agency_id"), HumanTask.role.in_(bindparam("roles", expanding=True)),
+    HumanTask.claimed_by_id.is_(None)))
+CLAIMED_BY = _listed(select(HumanTask).where(HumanTask.claimed_by_id == bindparam("user_id")))
+APPLICANT_TASKS = _listed(select(HumanTask).join(Dossier).where(
+    HumanTask.role == APPLICANT_ROLE, Dossier.applicant_id == bindparam("user_id")))
+
+
+def _listing(session: Session, cache: VersionCache, query: Any, params: dict[str, Any]) -> list[TaskView]:
+    return [view(session, cache, r) for r in session.scalars(query, params).unique().all()]
 
 
 def queue(session: Session, cache: VersionCache, official: User, limit: int = 200) -> list[TaskView]:
     if not official.is_official:
         raise Forbidden()
-    return _listing(session, cache, select(HumanTask).where(
-        HumanTask.state == "open", HumanTask.agency_id == official.agency_id, HumanTask.role.in_(official.roles),
-        HumanTask.claimed_by_id.is_(None),
-    ).order_by(HumanTask.created_at, HumanTask.id).limit(limit))
+    return _listing(session, cache, QUEUE, {"agency_id": official.agency_id, "roles": sorted(official.roles),
+                                            "limit": limit})
 
 
 def mine(session: Session, cache: VersionCache, user: User, limit: int = 200) -> list[TaskView]:
-    if user.is_official:
-        query = select(HumanTask).where(HumanTask.state == "open", HumanTask.claimed_by_id == user.id)
-    else:
-        query = select(HumanTask).join(Dossier).where(
-            HumanTask.state == "open", HumanTask.role == APPLICANT_ROLE, Dossier.applicant_id == user.id)
-    return _listing(session, cache, query.order_by(HumanTask.created_at, HumanTask.id).limit(limit))
+    return _listing(session, cache, CLAIMED_BY if user.is_official else APPLICANT_TASKS,
+                    {"user_id": user.id, "limit": limit})
 
 
 def claim(session: Session, cache: VersionCache, task_id: int, official: User) -> TaskView:
     row = get_for(session, task_id, official, acting=True)
     _claim(session, row, official)
     return view(session, cache, row)
+
+
+CLAIM = (update(HumanTask)
+         .where(HumanTask.id == bindparam("task_id"), HumanTask.state == "open", HumanTask.claimed_by_id.is_(None))
+         .values(claimed_by_id=bindparam("official_id"), claimed_at=bindparam("at"))
+         .execution_options(synchronize_session=False))
 
 
 def _claim(session: Session, row: HumanTask, official: User) -> None:
@@ -115,10 +132,7 @@ def _claim(session: Session, row: HumanTask, official: User) -> None:
         return
     # one UPDATE guarded by "nobody has it": of two officials racing, the database lets exactly one through
     claimed_at = utcnow()
-    won = session.execute(
-        update(HumanTask).where(HumanTask.id == row.id, HumanTask.state == "open", HumanTask.claimed_by_id.is_(None))
-        .values(claimed_by_id=official.id, claimed_at=claimed_at).execution_options(synchronize_session=False)
-    ).rowcount
+    won = session.execute(CLAIM, {"task_id": row.id, "official_id": official.id, "at": claimed_at}).rowcount
     if not won:
         session.refresh(row)  # someone else was first: say why from what the database holds now
         raise TaskNotOpen() if row.state != "open" else AlreadyClaimed()

@@ -57,15 +57,21 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield from _postgres_schema_url()
 
 
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    """A migrated database with the shipped procedures deployed and the demo accounts created."""
-    eng = Engine(Settings(database_url=database_url, root=DEFAULT_ROOT))
+def deployed_engine(database_url: str, **settings: object) -> Engine:
+    """An engine on a migrated database with the shipped procedures deployed and the demo accounts created."""
+    eng = Engine(Settings(database_url=database_url, root=DEFAULT_ROOT, **settings))  # type: ignore[arg-type]
     eng.upgrade_database()
     with eng.session() as session:
         eng.deploy(session)
         demo.seed(session)
         session.commit()
+    return eng
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """A migrated database with the shipped procedures deployed and the demo accounts created."""
+    eng = deployed_engine(database_url)
     yield eng
     eng.db.dispose()
 

@@ -7,15 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from engine import runtime
 from engine.api import Engine
-from engine.catalog import current_version
 from engine.errors import FormInvalid
 from engine.models import User
 
@@ -224,38 +221,6 @@ def test_the_declaration_reports_every_problem_at_once(engine: Engine) -> None:
     assert errors["father_full_name"]["en"] == "Enter the father's full name"
     assert errors["postal_address"]["en"] == "Enter the address to post the result to"
     assert j.view().status == "draft" and j.open_task().state == "open"
-
-
-def test_the_facade_agrees_with_an_in_memory_run(engine: Engine) -> None:
-    """The same decisions, run on SpiffWorkflow in memory without saving, reach the same end and data."""
-    choices = [("declaration", declaration()), ("reception_check", DECISIONS["reception_check"]["supplement"]),
-               ("provide_supplement", DECISIONS["provide_supplement"]["answer"]),
-               ("reception_check", DECISIONS["reception_check"]["accept"]),
-               ("officer_review", DECISIONS["officer_review"]["approve"]),
-               ("chairman_sign", DECISIONS["chairman_sign"]["return"]),
-               ("officer_review", DECISIONS["officer_review"]["approve"]),
-               ("chairman_sign", DECISIONS["chairman_sign"]["sign"]),
-               ("return_result", DECISIONS["return_result"]["returned"])]
-    j = Journey(engine)
-    for bpmn_id, data in choices:
-        j.step(bpmn_id, data)
-    persisted = j.view().data
-
-    with engine.session() as s:
-        rt = engine.versions.get(current_version(s, "birth_registration"))
-    workflow = runtime.new_workflow(rt.spec, rt.subprocess_specs)
-    typed: Callable[[str, dict[str, Any]], dict[str, Any]]
-    for bpmn_id, raw in choices:
-        (task,) = runtime.ready_human_tasks(workflow)
-        assert task.task_spec.bpmn_id == bpmn_id
-        form = rt.forms[runtime.properties(task.task_spec)["formJsonSchemaFilename"]]
-        task.data.update(form.clean(form.coerce(raw)))
-        task.run()
-        workflow.do_engine_steps()
-    assert workflow.is_completed()
-    in_memory = workflow.last_task.data
-    for key, value in persisted.items():
-        assert in_memory[key] == value, key
 
 
 def test_every_status_change_is_audited_with_actor_and_reason(engine: Engine) -> None:
