@@ -15,7 +15,7 @@ from .catalog import VersionCache, VersionRuntime, current_version
 from .db import get_by_id
 from .errors import Forbidden, FormInvalid, NotFound, StaleDossier
 from .i18n import Text, text, tr
-from .models import Agency, AuditEvent, DailySequence, Dossier, HumanTask, User, utcnow
+from .models import Agency, AgencyDay, AuditEvent, DailySequence, Dossier, HumanTask, User, utcnow
 from .procedures import APPLICANT_ROLE
 from .statuses import STATUSES
 from .views import DossierView, TimelineEntry
@@ -153,26 +153,30 @@ def submit(session: Session, rt: VersionRuntime, dossier: Dossier) -> None:
     now = utcnow()
     dossier.submitted_at = now
     dossier.code = next_code(session, dossier.agency, now)
-    dossier.appointment_at = _appointment_from(rt, dossier, now)
+    dossier.appointment_at = _appointment_from(session, rt, dossier, now)
     dossier.delivery_method = dossier.data.get("delivery_method") or dossier.delivery_method
 
 
-def work_calendar(agency: Agency) -> calendar.WorkCalendar:
+AGENCY_DAYS = select(AgencyDay.day, AgencyDay.working).where(AgencyDay.agency_id == bindparam("agency_id"))
+
+
+def work_calendar(session: Session, agency_id: int) -> calendar.WorkCalendar:
     """The national calendar with the agency's own days off and make-up working days."""
-    return calendar.WorkCalendar(days_off=[d.day for d in agency.days if not d.working],
-                                 working_days=[d.day for d in agency.days if d.working])
+    days = session.connection().execute(AGENCY_DAYS, {"agency_id": agency_id}).all()
+    return calendar.WorkCalendar(days_off=[d.day for d in days if not d.working],
+                                 working_days=[d.day for d in days if d.working])
 
 
-def _appointment_from(rt: VersionRuntime, dossier: Dossier, received: dt.datetime) -> dt.datetime:
+def _appointment_from(session: Session, rt: VersionRuntime, dossier: Dossier, received: dt.datetime) -> dt.datetime:
     limit = rt.manifest.get("time_limit", {})
     cutoff = dt.time.fromisoformat(limit["same_day_cutoff"]) if limit.get("same_day_cutoff") else None
-    return work_calendar(dossier.agency).appointment(received, int(limit.get("working_days", 0)), cutoff)
+    return work_calendar(session, dossier.agency_id).appointment(received, int(limit.get("working_days", 0)), cutoff)
 
 
 def accept(session: Session, rt: VersionRuntime, dossier: Dossier, actor: User | None, element: str | None) -> None:
     """Accepted at reception (a complete, valid dossier): the legal time limit counts from now."""
     before = dossier.appointment_at
-    dossier.appointment_at = _appointment_from(rt, dossier, utcnow())
+    dossier.appointment_at = _appointment_from(session, rt, dossier, utcnow())
     if dossier.appointment_at != before:
         audit(session, dossier, actor, "deadline.set",
               text("Ngày hẹn trả kết quả tính từ khi tiếp nhận hồ sơ hợp lệ", "The due date counts from acceptance"),
@@ -189,7 +193,7 @@ def _legal_clock(session: Session, rt: VersionRuntime, dossier: Dossier, workflo
               text("Tạm dừng tính thời hạn giải quyết", "The legal time limit is paused"),
               element=pausing[0].task_spec.bpmn_id)
     elif not pausing and dossier.clock_paused_at is not None:
-        cal = work_calendar(dossier.agency)
+        cal = work_calendar(session, dossier.agency_id)
         days = cal.working_days_between(calendar.to_local(dossier.clock_paused_at).date(), calendar.to_local(now).date())
         dossier.clock_paused_at = None
         if dossier.appointment_at is not None and days:
@@ -204,7 +208,7 @@ def extend(session: Session, dossier: Dossier, actor: User | None, days: int, re
     """An extension with an apology (Mẫu 04): the due date moves by ``days`` working days, with the reason."""
     if days <= 0 or dossier.appointment_at is None:
         return
-    dossier.appointment_at = work_calendar(dossier.agency).move(dossier.appointment_at, days)
+    dossier.appointment_at = work_calendar(session, dossier.agency_id).move(dossier.appointment_at, days)
     dossier.extended_days += days
     audit(session, dossier, actor, "deadline.extended",
           text(f"Gia hạn {days} ngày làm việc, hẹn lại ngày trả kết quả. Lý do: {reason}",
@@ -271,7 +275,7 @@ def next_code(session: Session, agency: Agency, now_utc: dt.datetime) -> str:
     """``{agency code}-{yyMMdd}-{4-digit daily sequence}``; the sequence restarts each day per agency."""
     day = calendar.to_local(now_utc).strftime("%y%m%d")
     stmt = NEXT_NUMBER["postgresql" if session.get_bind().dialect.name == "postgresql" else "sqlite"]
-    number = session.execute(stmt, {"agency_code": agency.code, "day": day}).scalar_one()
+    number = session.connection().execute(stmt, {"agency_code": agency.code, "day": day}).scalar_one()
     return f"{agency.code}-{day}-{number:04d}"
 
 
