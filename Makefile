@@ -46,9 +46,12 @@ validate: $(STAMP)
 clean:
 	rm -rf $(VENV) node_modules web/static/vendor $(ASSETS) $(MO) instance test-results
 
-# engine (SQLite) → web (gunicorn + PostgreSQL) → data scale (PostgreSQL); figures merged into benchmarks/results.json
+# engine (SQLite) → web (gunicorn + PostgreSQL) → data scale (PostgreSQL) → where a step's and a web journey's
+# time goes (pyinstrument); figures merged into benchmarks/results.json
 bench: install
 	rm -f benchmarks/results.json
 	$(PY) benchmarks/engine_bench.py
 	$(PY) benchmarks/web_bench.py
 	$(PY) benchmarks/scale_bench.py
+	$(PY) benchmarks/profile_step.py
+	$(PY) benchmarks/profile_web.py

@@ -47,17 +47,18 @@ PARTS = (
 )
 
 
-def _group(path: str, function: str) -> str | None:
+def _group(path: str, function: str, libraries: tuple[tuple[str, str], ...]) -> str | None:
     if path.startswith("<built-in>") or not path:
         return "sqlite3 driver" if function.startswith(("Cursor.", "Connection.")) else None
-    return next((name for name, fragment in LIBRARIES if fragment in path), "other Python")
+    return next((name for name, fragment in libraries if fragment in path), "other Python")
 
 
-def by_library(root: Any) -> Counter[str]:
+def by_library(root: Any, libraries: tuple[tuple[str, str], ...] = LIBRARIES) -> Counter[str]:
+    """Sampled time by library; a built-in function's time counts for the library that called it."""
     shares: Counter[str] = Counter()
 
     def walk(frame: Any, inherited: str) -> None:
-        own = _group(frame.file_path or "", frame.function or "") or inherited
+        own = _group(frame.file_path or "", frame.function or "", libraries) or inherited
         if not frame.children:
             shares[own] += frame.time
         for child in frame.children:
