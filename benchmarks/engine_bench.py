@@ -81,8 +81,9 @@ def spiff_naive_sqlite(n: int, directory: Path) -> float:
     return n / (time.perf_counter() - started)
 
 
-def _facade_engine(url: str) -> Engine:
-    eng = Engine(Settings(database_url=url, root=ROOT))
+def _facade_engine(url: str, root: Path = ROOT) -> Engine:
+    """An engine on a migrated database with the procedures under ``root`` deployed and the demo accounts."""
+    eng = Engine(Settings(database_url=url, root=root))
     eng.upgrade_database()
     with eng.session() as s:
         eng.deploy(s)
@@ -234,12 +235,7 @@ def main() -> int:
             results["facade_postgres_vs_naive_ratio"] = (
                 results["facade_postgres_inst_per_s"] / results["spiff_naive_sqlite_inst_per_s"])
     with tempfile.TemporaryDirectory() as tmp:
-        loop_engine = Engine(Settings(database_url=f"sqlite:///{Path(tmp) / 'loop.db'}", root=LOOP_ROOT))
-        loop_engine.upgrade_database()
-        with loop_engine.session() as s:
-            loop_engine.deploy(s)
-            demo.seed(s)
-            s.commit()
+        loop_engine = _facade_engine(f"sqlite:///{Path(tmp) / 'loop.db'}", LOOP_ROOT)
         facade_history = history_facade(loop_engine)
         loop_engine.db.dispose()
     naive_history = history_naive()

@@ -30,7 +30,8 @@ LIBRARIES = (  # (group, what a frame's file path contains), first match wins
     ("SQLAlchemy", "/sqlalchemy/"), ("SpiffWorkflow", "/SpiffWorkflow/"), ("jsonschema", "/jsonschema"),
     ("JSON", "/json/"), ("our engine", "/engine/"), ("benchmark loop", "/benchmarks/"),
 )
-#: parts of a step, by the function that does them (outermost call counted; file path fragment, function)
+#: parts of a step, by the function that does them (outermost call counted; file path fragment, function or
+#: None for any function of that file)
 PARTS = (
     ("signed-in user (one query)", "engine/api.py", "user"),
     ("task lookup and access check", "engine/tasks.py", "get_for"),
@@ -68,13 +69,14 @@ def by_library(root: Any, libraries: tuple[tuple[str, str], ...] = LIBRARIES) ->
     return shares
 
 
-def by_part(root: Any) -> Counter[str]:
+def by_part(root: Any, parts: tuple[tuple[str, str, str | None], ...] = PARTS) -> Counter[str]:
+    """Sampled time under each part's outermost call (a part nested in itself counts once)."""
     found: Counter[str] = Counter()
 
     def walk(frame: Any, inside: frozenset[str]) -> None:
         path, function = frame.file_path or "", frame.function or ""
-        for label, fragment, name in PARTS:
-            if function == name and fragment in path and label not in inside:
+        for label, fragment, name in parts:
+            if fragment in path and (name is None or function == name) and label not in inside:
                 found[label] += frame.time
                 inside = inside | {label}
         for child in frame.children:

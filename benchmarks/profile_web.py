@@ -28,7 +28,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 import web_client  # noqa: E402
-from profile_step import LIBRARIES, by_library  # noqa: E402
+from engine_bench import _facade_engine  # noqa: E402
+from profile_step import LIBRARIES, by_library, by_part  # noqa: E402
 
 WEB_LIBRARIES = (  # checked before profile_step's groups
     ("templates (Jinja, govuk-frontend macros, MarkupSafe)", ("/jinja2/", "/markupsafe/", "govuk_frontend_jinja",
@@ -45,22 +46,6 @@ PARTS = (
     ("template rendering", "flask/templating.py", "render_template"),
     ("password hashing", "argon2/_password_hasher.py", None),
 )
-
-
-def by_part(root: Any) -> Counter[str]:
-    found: Counter[str] = Counter()
-
-    def walk(frame: Any, inside: frozenset[str]) -> None:
-        path, function = frame.file_path or "", frame.function or ""
-        for label, fragment, name in PARTS:
-            if fragment in path and (name is None or function == name) and label not in inside:
-                found[label] += frame.time
-                inside = inside | {label}
-        for child in frame.children:
-            walk(child, inside)
-
-    walk(root, frozenset())
-    return found
 
 
 def app_frames(root: Any) -> list[Any]:
@@ -89,19 +74,12 @@ def main() -> int:
 
     from werkzeug.serving import make_server
 
-    from engine import demo
-    from engine.api import Engine
-    from engine.config import DEFAULT_ROOT, Settings
+    from engine.config import DEFAULT_ROOT
     from web import create_app
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     with tempfile.TemporaryDirectory() as tmp:
-        engine = Engine(Settings(database_url=f"sqlite:///{Path(tmp) / 'web.db'}", root=DEFAULT_ROOT))
-        engine.upgrade_database()
-        with engine.session() as s:
-            engine.deploy(s)
-            demo.seed(s)
-            s.commit()
+        engine = _facade_engine(f"sqlite:///{Path(tmp) / 'web.db'}", DEFAULT_ROOT)
         app = create_app(engine=engine, SECRET_KEY="profile-" + "x" * 32, TESTING=False)
         server = make_server("127.0.0.1", 0, app, threaded=False)
         base = f"http://127.0.0.1:{server.server_port}"
@@ -145,7 +123,7 @@ def main() -> int:
     libraries, parts = Counter(), Counter()
     for frame in requests:
         libraries.update(web_groups(frame))
-        parts.update(by_part(frame))
+        parts.update(by_part(frame, PARTS))
     print(f"profiled {args.n} journeys, {total / args.n * 1000:.0f} ms in the Flask app per journey (with sampling)")
     print(f"\n{'time by library':54} {'share':>7}")
     for name, seconds in libraries.most_common():

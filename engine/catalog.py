@@ -197,8 +197,11 @@ def info(session: Session, cache: VersionCache, code: str) -> ProcedureInfo:
     return cache.get(current_version(session, code)).info
 
 
+AGENCIES_BY_NAME = select(Agency).where(Agency.level == bindparam("level")).order_by(Agency.name_vi)
+
+
 def agencies_for(session: Session, cache: VersionCache, code: str, level: str | None = None) -> list[tuple[int, str, str]]:
     """Agencies at the procedure's level (``level``, if the caller already has the procedure's info)."""
     level = level or info(session, cache, code).agency_level
-    rows = session.scalars(select(Agency).where(Agency.level == level).order_by(Agency.name_vi)).all()
+    rows = session.scalars(AGENCIES_BY_NAME, {"level": level}).all()
     return [(a.id, a.name_vi, a.name_en) for a in rows]

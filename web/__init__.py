@@ -15,6 +15,7 @@ from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from engine.api import Engine
 from engine.config import Settings
@@ -115,8 +116,11 @@ def get_engine() -> Engine:
 _LOADED = "motcua.loaded"
 
 
-def _keep_loaded(session: Any, instance: Any) -> None:
-    session.info[_LOADED].append(instance)
+@event.listens_for(Session, "loaded_as_persistent")
+def _keep_loaded(session: Session, instance: Any) -> None:
+    kept = session.info.get(_LOADED)  # only a request's session (see db()) keeps its rows
+    if kept is not None:
+        kept.append(instance)
 
 
 def db() -> Any:
@@ -130,6 +134,5 @@ def db() -> Any:
     if "db" not in g:
         session = get_engine().session()
         session.info[_LOADED] = []
-        event.listen(session, "loaded_as_persistent", _keep_loaded)
         g.db = session
     return g.db
