@@ -10,7 +10,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import calendar, clock, runtime
+from . import calendar, clock, runtime, writes
 from .catalog import VersionCache, VersionRuntime, current_version
 from .db import get_by_id
 from .errors import Forbidden, FormInvalid, NotFound, StaleDossier
@@ -59,24 +59,26 @@ def start(session: Session, cache: VersionCache, code: str, applicant: User, age
     session.flush()
     audit(session, dossier, applicant, "dossier.started",
           text(f"Bắt đầu khai hồ sơ {tr(rt.info.name, 'vi')}", f"Started a dossier for {tr(rt.info.name, 'en')}"))
-    open_rows = advance(session, rt, dossier, workflow, set(), applicant, new=True)
+    open_rows = advance(session, rt, dossier, workflow, set(), applicant, open_rows=[])
     save(session, cache, dossier, workflow)
     return view(session, cache, dossier, applicant, with_answers=False, open_rows=open_rows)  # a draft: no answers
 
 
 def advance(session: Session, rt: VersionRuntime, dossier: Dossier, workflow: Any, before: set[Any],
-            actor: User | None, reason: str | None = None, new: bool = False) -> list[HumanTask]:
+            actor: User | None, reason: str | None = None, open_rows: list[HumanTask] | None = None,
+            ) -> list[HumanTask]:
     """After an engine run: statuses and timeline entries the diagram declares, the human-task rows, state.
 
     Nothing is flushed here (the caller's save() writes the step at once); returns the dossier's open task
-    rows after the run, oldest first. A ``new`` dossier has no task rows yet: they are not looked for.
+    rows after the run, oldest first. ``open_rows`` are the task rows open before the run when the caller
+    knows them (a new dossier: none); otherwise they are read.
     """
     with session.no_autoflush:
-        return _advance(session, rt, dossier, workflow, before, actor, reason, new)
+        return _advance(session, rt, dossier, workflow, before, actor, reason, open_rows)
 
 
 def _advance(session: Session, rt: VersionRuntime, dossier: Dossier, workflow: Any, before: set[Any],
-             actor: User | None, reason: str | None, new: bool) -> list[HumanTask]:
+             actor: User | None, reason: str | None, known_open: list[HumanTask] | None) -> list[HumanTask]:
     for task in runtime.reached_since(workflow, before):
         props = runtime.properties(task.task_spec)
         if props.get("timeline"):
@@ -89,8 +91,8 @@ def _advance(session: Session, rt: VersionRuntime, dossier: Dossier, workflow: A
     dossier.next_timer_at = None if workflow.is_completed() else runtime.next_timer(workflow)
     ready = {str(t.id): t for t in runtime.ready_human_tasks(workflow)}
     # rows changed in this step but not yet flushed (the task just completed) count as they are in memory
-    open_rows = [] if new else [
-        r for r in session.scalars(OPEN_ROWS, {"dossier_id": dossier.id}).all() if r.state == "open"]
+    rows = session.scalars(OPEN_ROWS, {"dossier_id": dossier.id}).all() if known_open is None else known_open
+    open_rows = [r for r in rows if r.state == "open"]
     for row in open_rows:
         if row.task_guid not in ready:
             row.state = "cancelled"
@@ -129,7 +131,7 @@ def _human_task(rt: VersionRuntime, dossier: Dossier, guid: str, task: Any) -> H
     return HumanTask(
         dossier_id=dossier.id, task_guid=guid, bpmn_id=spec.bpmn_id, title_vi=title_vi,
         title_en=props.get("nameEn", title_vi), lane=spec.lane, role=role, agency_id=dossier.agency_id,
-        form_key=props.get("formJsonSchemaFilename"),
+        form_key=props.get("formJsonSchemaFilename"), state="open", created_at=utcnow(),
         due_at=dossier.appointment_at if role != APPLICANT_ROLE else None,
     )
 
@@ -283,7 +285,7 @@ def save(session: Session, cache: VersionCache, dossier: Dossier, workflow: Any)
     """Write the step: flush (a dossier changed by someone else since it was read is refused, never
     overwritten) and its audit events; ``workflow`` is offered to the cache for when the transaction commits."""
     try:
-        session.flush()
+        writes.flush_step(session)
     except StaleDataError:
         raise StaleDossier() from None  # the caller rolls back its transaction
     write_audit(session)

@@ -255,7 +255,18 @@ def reached_since(workflow: BpmnWorkflow, before: set[Any]) -> list[Any]:
 
 
 def reached_ids(workflow: BpmnWorkflow) -> set[Any]:
-    return {t.id for t in workflow.get_tasks(state=TaskState.READY | TaskState.STARTED | TaskState.COMPLETED)}
+    return reached_and_ready_human(workflow)[0]
+
+
+def reached_and_ready_human(workflow: BpmnWorkflow) -> tuple[set[Any], set[str]]:
+    """In one walk: the ids of tasks reached (see :func:`reached_since`), and those of the ready human tasks
+    (as text, like the task rows' ``task_guid``)."""
+    reached, ready = set(), set()
+    for task in workflow.get_tasks(state=TaskState.READY | TaskState.STARTED | TaskState.COMPLETED):
+        reached.add(task.id)
+        if task.state == TaskState.READY and task.task_spec.manual:
+            ready.add(str(task.id))
+    return reached, ready
 
 
 def find_task(workflow: BpmnWorkflow, guid: str) -> Any:

@@ -8,10 +8,10 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from . import dossiers, runtime
+from . import dossiers, runtime, writes
 from .catalog import VersionCache
 from .db import get_by_id
-from .errors import AlreadyClaimed, Forbidden, FormInvalid, NotFound, TaskNotOpen
+from .errors import AlreadyClaimed, Forbidden, FormInvalid, NotFound, StaleDossier, TaskNotOpen
 from .forms import FormDefinition
 from .i18n import text
 from .models import Dossier, HumanTask, User, utcnow
@@ -140,6 +140,10 @@ def _claim(session: Session, row: HumanTask, official: User) -> None:
     set_committed_value(row, "claimed_by_id", official.id)
     set_committed_value(row, "claimed_at", claimed_at)
     set_committed_value(row, "claimed_by", official)
+    _audit_claim(session, row, official)
+
+
+def _audit_claim(session: Session, row: HumanTask, official: User) -> None:
     dossiers.audit(session, row.dossier, official, "task.claimed",
                    text(f"Nhận xử lý: {row.title_vi}", f"Claimed: {row.title_en}"), element=row.bpmn_id)
 
@@ -160,7 +164,11 @@ def complete(session: Session, cache: VersionCache, task_id: int, actor: User, r
     if row.role != APPLICANT_ROLE:
         if row.claimed_by_id not in (None, actor.id):
             raise AlreadyClaimed()
-        _claim(session, row, actor)
+        if row.claimed_by_id is None:
+            # claimed and completed in one UPDATE, guarded by "still open and nobody has it" (engine.writes)
+            row.claimed_by_id, row.claimed_at = actor.id, utcnow()
+            set_committed_value(row, "claimed_by", actor)
+            _audit_claim(session, row, actor)
     dossier = row.dossier
     rt = cache.of(session, dossier.version_id)
     form = form_of(session, cache, row)
@@ -175,7 +183,7 @@ def complete(session: Session, cache: VersionCache, task_id: int, actor: User, r
         task = runtime.find_task(workflow, row.task_guid)
         if not runtime.is_ready(task):
             raise TaskNotOpen()
-        before = runtime.reached_ids(workflow)
+        before, ready_before = runtime.reached_and_ready_human(workflow)
         task.data.update(data)
         task.run()
         workflow.do_engine_steps()
@@ -195,8 +203,17 @@ def complete(session: Session, cache: VersionCache, task_id: int, actor: User, r
                 dossiers.extend(session, dossier, actor, days, reason, row.bpmn_id)
         # the written reason of this step (a refusal, a supplement request …) goes with the status it leads to
         reason = next((str(data[n]) for n, f in form.fields.items() if f.widget == "textarea" and data.get(n)), None)
-        open_rows = dossiers.advance(session, rt, dossier, workflow, before, actor, reason if not was_draft else None)
-    dossiers.save(session, cache, dossier, workflow)
+        # the task rows open before this step are those of the workflow's ready human tasks: when that is only
+        # this one, there is nothing to read
+        open_rows = dossiers.advance(session, rt, dossier, workflow, before, actor, reason if not was_draft else None,
+                                     open_rows=[row] if ready_before == {row.task_guid} else None)
+    try:
+        dossiers.save(session, cache, dossier, workflow)
+    except writes.TaskRowChanged as changed:  # claimed, completed or cancelled by someone else since read
+        if changed.row is not row:
+            raise StaleDossier() from None
+        session.refresh(row)  # say why from what the database holds now; the caller rolls back
+        raise (TaskNotOpen() if row.state != "open" else AlreadyClaimed()) from None
     with session.no_autoflush:  # everything is flushed by save(); what follows only reads
         view_ = dossiers.view(session, cache, dossier, actor, with_answers=False, open_rows=open_rows)
         mine_next = [t for t in view_.open_tasks

@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from engine import accounts as account_ops
 from engine import demo
@@ -173,6 +173,60 @@ def test_a_stale_write_is_refused_not_lost(eng: Engine) -> None:
     with eng.session() as s:
         data = eng.dossier(s, dossier_id, user(s, RECEPTION)).data
         assert data["note"] == "first"
+
+
+def test_a_claim_between_reading_and_completing_wins(eng: Engine) -> None:
+    """A direct completion claims the task in its own UPDATE, guarded by "still open, nobody has it": an
+    official who claimed the task after it was read keeps it, and nothing of the completion is stored."""
+    dossier_id, task_id = submit(eng)
+    with eng.session() as late, eng.session() as early:
+        official_late = user(late, RECEPTION2)
+        held = late.get(HumanTask, task_id)  # read: nobody has it yet (held, as a request in flight holds it)
+        assert held.claimed_by_id is None and held.dossier.workflow
+        late.commit()
+        eng.claim(early, task_id, user(early, RECEPTION))
+        early.commit()
+        with pytest.raises(AlreadyClaimed):
+            eng.complete(late, task_id, official_late, {"note": "too late"})
+        late.rollback()
+        assert held
+    with eng.session() as s:
+        official = user(s, RECEPTION)
+        task = eng.task(s, task_id, official)
+        assert task.state == "open" and task.claimed_by_id == official.id
+        assert "note" not in {k for k, v in eng.dossier(s, dossier_id, official).data.items() if v == "too late"}
+        assert [e.action for e in eng.timeline(s, dossier_id, official)].count("task.completed") == 1  # the citizen's
+
+
+def test_a_step_leaves_the_session_as_stored(eng: Engine) -> None:
+    """The step's writes (engine.writes) leave the session's rows exactly as the database now holds them:
+    nothing pending, every column equal, and the commit writes nothing more."""
+    dossier_id, task_id = submit(eng)
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args) -> None:  # noqa: ANN001
+        statements.append(statement.split()[0].upper())
+
+    with eng.session() as s:
+        official = user(s, RECEPTION)
+        # the rows the step works on, held here so that they are the very objects it changed
+        held = [s.get(Dossier, dossier_id), s.get(HumanTask, task_id)]
+        assert held[0].workflow
+        event.listen(s, "transient_to_pending", lambda _s, obj: held.append(obj))  # the task row it opens
+        eng.complete(s, task_id, official, {"note": "ok"})
+        assert not s.new and not s.dirty
+        assert len(held) == 3 and held[1].state == "completed" and held[2].state == "open" and held[2].id
+        event.listen(eng.db.engine, "before_cursor_execute", seen)
+        try:
+            s.commit()
+        finally:
+            event.remove(eng.db.engine, "before_cursor_execute", seen)
+        assert not any(word in ("UPDATE", "INSERT") for word in statements)
+        with eng.session() as fresh:
+            for obj in held:
+                stored = fresh.get(type(obj), obj.id)
+                for column in type(obj).__table__.columns:
+                    assert getattr(obj, column.key) == getattr(stored, column.key), (type(obj).__name__, column.key)
 
 
 def test_completing_twice_is_refused(eng: Engine) -> None:

@@ -1,0 +1,109 @@
+"""A step's writes as a few prebuilt Core statements instead of the ORM's unit of work.
+
+A step changes the same few rows every time: its dossier (state, data, status, dates), the task just
+completed, the task rows it opens or cancels. The ORM's flush finds and orders these changes generally, at
+several times the cost of the statements themselves (measured: about 60% of a flush on the step's path). Here
+they are written directly, and the objects are then marked as stored, so the session holds exactly what the
+ORM would have left after its own flush (same values, same identities, nothing pending).
+
+The rules the ORM would have applied are kept:
+
+* the dossier is versioned: ``UPDATE … WHERE row_version = <read>`` bumps it, and a dossier changed by someone
+  else since it was read is refused (:class:`StaleDataError`, as from a flush), never overwritten;
+* a task row's ``state`` or claimant changes only if it still holds what was read: a task claimed, completed or
+  cancelled by someone else in between raises :class:`TaskRowChanged`, never a silent overwrite.
+
+Anything else pending in the session (another kind of object, a deletion, a new dossier) is left to the ORM's
+own flush, so this is a fast path, never a second way of storing that could disagree with the first.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import bindparam, inspect, update
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.exc import StaleDataError
+
+from .models import Dossier, HumanTask
+
+
+class TaskRowChanged(Exception):
+    """A task row's state or claimant changed in the database since it was read."""
+
+    def __init__(self, row: HumanTask):
+        self.row = row
+        super().__init__(f"human task {row.id} changed since it was read")
+
+
+_DOSSIER = Dossier.__table__
+_TASK = HumanTask.__table__
+_COLUMNS = {cls: frozenset(p.key for p in inspect(cls).column_attrs) for cls in (Dossier, HumanTask)}
+UPDATE_DOSSIER = update(_DOSSIER).where(_DOSSIER.c.id == bindparam("b_id"),
+                                        _DOSSIER.c.row_version == bindparam("b_version"))
+INSERT_TASK = _TASK.insert()
+#: columns whose unset value the INSERT stores as a known constant (NULL, or a plain default)
+_PLAIN_DEFAULTS = {
+    c.key: (c.default.arg if c.default is not None else None) for c in _TASK.columns
+    if c.server_default is None and (c.default is None or c.default.is_scalar)
+}
+
+
+def _task_update(guard_state: bool, guard_claim: bool) -> Any:
+    stmt = update(_TASK).where(_TASK.c.id == bindparam("b_id"))
+    if guard_state:
+        stmt = stmt.where(_TASK.c.state == bindparam("b_state"))
+    if guard_claim:
+        stmt = stmt.where(_TASK.c.claimed_by_id.is_not_distinct_from(bindparam("b_claimed")))
+    return stmt
+
+
+#: the task row's UPDATE by which of its guarded columns it changes (state, claimant)
+UPDATE_TASK = {(s, c): _task_update(s, c) for s in (False, True) for c in (False, True)}
+
+
+def flush_step(session: Session) -> None:
+    """Write what the session holds pending, as the ORM's flush would (see the module's text)."""
+    new, dirty = list(session.new), list(session.dirty)
+    if session.deleted or any(type(o) is not HumanTask for o in new) or any(
+            type(o) not in _COLUMNS for o in dirty):
+        session.flush()
+        return
+    conn = session.connection()
+    identity_map = session.identity_map
+    # the dossier first: a stale step fails before anything else is written
+    for obj in sorted(dirty, key=lambda o: type(o) is not Dossier):
+        state = inspect(obj)
+        values = state.dict
+        changed = {key: values[key] for key in state.committed_state if key in _COLUMNS[type(obj)]}
+        if changed and type(obj) is Dossier:
+            version = values["row_version"]
+            changed["row_version"] = version + 1
+            if conn.execute(UPDATE_DOSSIER, {**changed, "b_id": obj.id, "b_version": version}).rowcount != 1:
+                raise StaleDataError(f"dossier {obj.id} changed since it was read (row_version {version})")
+            values["row_version"] = version + 1
+        elif changed:
+            guard_state, guard_claim = "state" in changed, "claimed_by_id" in changed
+            params = {**changed, "b_id": obj.id}
+            if guard_state:
+                params["b_state"] = state.committed_state["state"]
+            if guard_claim:
+                params["b_claimed"] = state.committed_state["claimed_by_id"]
+            if conn.execute(UPDATE_TASK[guard_state, guard_claim], params).rowcount != 1:
+                raise TaskRowChanged(obj)
+        # what was written is now the row's stored state: no history, nothing left for a later flush
+        state._commit_all(values, identity_map)  # the call the ORM's own flush ends with
+    for obj in new:
+        values = inspect(obj).dict
+        row, unset = {}, {}
+        for key in _COLUMNS[HumanTask] - {"id"}:
+            if key in values:
+                row[key] = values[key]
+            elif key in _PLAIN_DEFAULTS:  # what the INSERT stores when the constructor left it unset
+                row[key] = unset[key] = _PLAIN_DEFAULTS[key]
+            # else a computed default: the INSERT computes it, and it is read back if it is ever used
+        (obj_id,) = conn.execute(INSERT_TASK, row).inserted_primary_key
+        session.expunge(obj)
+        for key, value in {**unset, "id": obj_id}.items():
+            setattr(obj, key, value)
+        make_transient_to_detached(obj)  # stored: an identity, no history
+        session.add(obj)
