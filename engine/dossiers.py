@@ -79,7 +79,8 @@ def advance(session: Session, rt: VersionRuntime, dossier: Dossier, workflow: An
 
 def _advance(session: Session, rt: VersionRuntime, dossier: Dossier, workflow: Any, before: set[Any],
              actor: User | None, reason: str | None, known_open: list[HumanTask] | None) -> list[HumanTask]:
-    for task in runtime.reached_since(workflow, before):
+    survey = runtime.survey(workflow)
+    for task in runtime.reached_since(survey, before):
         props = runtime.properties(task.task_spec)
         if props.get("timeline"):
             audit(session, dossier, actor, "step.reached", text(props["timeline"], props.get("timelineEn", props["timeline"])),
@@ -87,9 +88,9 @@ def _advance(session: Session, rt: VersionRuntime, dossier: Dossier, workflow: A
         status = props.get("dossierStatus")
         if status and status != dossier.status:
             set_status(session, rt, dossier, status, actor, task.task_spec.bpmn_id, reason)
-    _legal_clock(session, rt, dossier, workflow, actor)
+    _legal_clock(session, rt, dossier, survey.open, actor)
     dossier.next_timer_at = None if workflow.is_completed() else runtime.next_timer(workflow)
-    ready = {str(t.id): t for t in runtime.ready_human_tasks(workflow)}
+    ready = {str(t.id): t for t in survey.ready_human}
     # rows changed in this step but not yet flushed (the task just completed) count as they are in memory
     rows = session.scalars(OPEN_ROWS, {"dossier_id": dossier.id}).all() if known_open is None else known_open
     open_rows = [r for r in rows if r.state == "open"]
@@ -185,9 +186,10 @@ def accept(session: Session, rt: VersionRuntime, dossier: Dossier, actor: User |
               element=element, detail={"appointment": dossier.appointment_at.isoformat()})
 
 
-def _legal_clock(session: Session, rt: VersionRuntime, dossier: Dossier, workflow: Any, actor: User | None) -> None:
+def _legal_clock(session: Session, rt: VersionRuntime, dossier: Dossier, open_tasks: list[Any],
+                 actor: User | None) -> None:
     """Stop the legal clock while a ``deadlineClock=pause`` task is open; move the due date when it restarts."""
-    pausing = [t for t in runtime.open_tasks(workflow) if runtime.properties(t.task_spec).get("deadlineClock") == "pause"]
+    pausing = [t for t in open_tasks if runtime.properties(t.task_spec).get("deadlineClock") == "pause"]
     now = utcnow()
     if pausing and dossier.clock_paused_at is None:
         dossier.clock_paused_at = now

@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
@@ -131,9 +132,8 @@ class FormDefinition:
 
         With ``only``, problems of other fields are ignored (a page of a multi-page form).
         """
-        validator = Draft202012Validator(self.schema, format_checker=FormatChecker())
         found: dict[str, Text] = {}
-        for err in _leaves(validator.iter_errors(dict(data))):
+        for err in _leaves(self._validator.iter_errors(dict(data))):
             for name in _fields_of(err):
                 if name in found or (only is not None and name not in only):
                     continue
@@ -143,6 +143,11 @@ class FormDefinition:
         # keep the form's field order
         order = {n: i for i, n in enumerate(self.fields)}
         return dict(sorted(found.items(), key=lambda kv: order.get(kv[0], -1)))
+
+    @cached_property
+    def _validator(self) -> Draft202012Validator:
+        """Built once per form (a version's forms never change); validating with it keeps no state."""
+        return Draft202012Validator(self.schema, format_checker=FormatChecker())
 
     def clean(self, data: Mapping[str, Any]) -> dict[str, Any]:
         """Only the fields this form declares (a submission may not write other task data)."""

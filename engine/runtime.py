@@ -15,7 +15,7 @@ import copy
 import json
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from lxml import etree
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -236,22 +236,41 @@ def ready_human_tasks(workflow: BpmnWorkflow) -> list[Any]:
     return list(workflow.get_tasks(state=TaskState.READY, manual=True))
 
 
-def open_tasks(workflow: BpmnWorkflow) -> list[Any]:
-    """Tasks the flow stands at: ready or waiting (user tasks, waiting events)."""
-    return list(workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED))
+class Survey(NamedTuple):
+    """Where a workflow stands after a run, from one walk of its task tree, in the tree's order."""
+
+    reached: list[Any]  # ready, running or finished (see reached_since)
+    open: list[Any]  # what the flow stands at: ready or waiting (user tasks, waiting events)
+    ready_human: list[Any]
 
 
-def reached_since(workflow: BpmnWorkflow, before: set[Any]) -> list[Any]:
+_SURVEYED = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.COMPLETED
+
+
+def survey(workflow: BpmnWorkflow) -> Survey:
+    """One walk instead of one per question: SpiffWorkflow's iterator descends the tree the same way for every
+    filter asked here (its path depends only on whether the filter asks for a definite state, as all of these
+    do, and on whether it asks for nothing beyond finished states, as none does), so filtering the walk of
+    their union gives each question the tasks, and the order, its own walk would have."""
+    reached, open_, human = [], [], []
+    for task in workflow.get_tasks(state=_SURVEYED):
+        state = task.state
+        if state != TaskState.WAITING:
+            reached.append(task)
+        if state != TaskState.COMPLETED:
+            open_.append(task)
+            if state == TaskState.READY and task.task_spec.manual:
+                human.append(task)
+    return Survey(reached, open_, human)
+
+
+def reached_since(survey_: Survey, before: set[Any]) -> list[Any]:
     """Tasks reached (ready, running or finished) that were not in ``before``, oldest first.
 
     Waiting events (a timer, a boundary event on an open task) count only once they have fired, so that a
     status or timeline text on them applies when the event happens, not while it waits.
     """
-    reached = [
-        t for t in workflow.get_tasks(state=TaskState.READY | TaskState.STARTED | TaskState.COMPLETED)
-        if t.id not in before
-    ]
-    return sorted(reached, key=lambda t: t.last_state_change)
+    return sorted((t for t in survey_.reached if t.id not in before), key=lambda t: t.last_state_change)
 
 
 def reached_ids(workflow: BpmnWorkflow) -> set[Any]:
@@ -259,14 +278,10 @@ def reached_ids(workflow: BpmnWorkflow) -> set[Any]:
 
 
 def reached_and_ready_human(workflow: BpmnWorkflow) -> tuple[set[Any], set[str]]:
-    """In one walk: the ids of tasks reached (see :func:`reached_since`), and those of the ready human tasks
-    (as text, like the task rows' ``task_guid``)."""
-    reached, ready = set(), set()
-    for task in workflow.get_tasks(state=TaskState.READY | TaskState.STARTED | TaskState.COMPLETED):
-        reached.add(task.id)
-        if task.state == TaskState.READY and task.task_spec.manual:
-            ready.add(str(task.id))
-    return reached, ready
+    """The ids of tasks reached (see :func:`reached_since`), and those of the ready human tasks as text (like
+    the task rows' ``task_guid``)."""
+    found = survey(workflow)
+    return {t.id for t in found.reached}, {str(t.id) for t in found.ready_human}
 
 
 def find_task(workflow: BpmnWorkflow, guid: str) -> Any:
