@@ -5,8 +5,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import bindparam, event, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -267,19 +266,17 @@ def fire_due_timers(session: Session, cache: VersionCache, limit: int = 200) -> 
     return len(due)
 
 
-NEXT_NUMBER = {
-    name: insert(DailySequence).values(agency_code=bindparam("agency_code"), day=bindparam("day"), last=1)
-    .on_conflict_do_update(index_elements=["agency_code", "day"], set_={"last": DailySequence.last + 1})
-    .returning(DailySequence.last)
-    for name, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
-}
+# One text for both databases (the same upsert syntax): SQLAlchemy cannot cache the compiled form of a dialect
+# insert with ON CONFLICT ("no key"), so that statement was compiled anew for every dossier submitted.
+NEXT_NUMBER = sql_text(
+    "INSERT INTO daily_sequence (agency_code, day, last) VALUES (:agency_code, :day, 1) "
+    "ON CONFLICT (agency_code, day) DO UPDATE SET last = daily_sequence.last + 1 RETURNING last")
 
 
 def next_code(session: Session, agency: Agency, now_utc: dt.datetime) -> str:
     """``{agency code}-{yyMMdd}-{4-digit daily sequence}``; the sequence restarts each day per agency."""
     day = calendar.to_local(now_utc).strftime("%y%m%d")
-    stmt = NEXT_NUMBER["postgresql" if session.get_bind().dialect.name == "postgresql" else "sqlite"]
-    number = session.connection().execute(stmt, {"agency_code": agency.code, "day": day}).scalar_one()
+    number = session.connection().execute(NEXT_NUMBER, {"agency_code": agency.code, "day": day}).scalar_one()
     return f"{agency.code}-{day}-{number:04d}"
 
 
