@@ -52,10 +52,10 @@ def start(session: Session, cache: VersionCache, code: str, applicant: User, age
     workflow = runtime.new_workflow(rt.spec, rt.subprocess_specs)
     dossier = Dossier(
         procedure_code=code, version_id=version.id, applicant_id=applicant.id, agency_id=agency.id, status="draft",
-        data={}, workflow="", serializer_version=runtime.SERIALIZER_VERSION,
+        data={}, workflow="", serializer_version=runtime.SERIALIZER_VERSION, created_at=utcnow(),
     )
     session.add(dossier)
-    session.flush()
+    writes.flush_step(session)  # its id, for its rows and events
     audit(session, dossier, applicant, "dossier.started",
           text(f"Bắt đầu khai hồ sơ {tr(rt.info.name, 'vi')}", f"Started a dossier for {tr(rt.info.name, 'en')}"))
     open_rows = advance(session, rt, dossier, workflow, set(), applicant, open_rows=[])

@@ -13,8 +13,8 @@ The rules the ORM would have applied are kept:
 * a task row's ``state`` or claimant changes only if it still holds what was read: a task claimed, completed or
   cancelled by someone else in between raises :class:`TaskRowChanged`, never a silent overwrite.
 
-Anything else pending in the session (another kind of object, a deletion, a new dossier) is left to the ORM's
-own flush, so this is a fast path, never a second way of storing that could disagree with the first.
+Anything else pending in the session (another kind of object, a deletion) is left to the ORM's own flush, so
+this is a fast path, never a second way of storing that could disagree with the first.
 """
 from __future__ import annotations
 
@@ -40,12 +40,24 @@ _TASK = HumanTask.__table__
 _COLUMNS = {cls: frozenset(p.key for p in inspect(cls).column_attrs) for cls in (Dossier, HumanTask)}
 UPDATE_DOSSIER = update(_DOSSIER).where(_DOSSIER.c.id == bindparam("b_id"),
                                         _DOSSIER.c.row_version == bindparam("b_version"))
-INSERT_TASK = _TASK.insert()
-#: columns whose unset value the INSERT stores as a known constant (NULL, or a plain default)
-_PLAIN_DEFAULTS = {
-    c.key: (c.default.arg if c.default is not None else None) for c in _TASK.columns
-    if c.server_default is None and (c.default is None or c.default.is_scalar)
-}
+INSERT = {Dossier: _DOSSIER.insert(), HumanTask: _TASK.insert()}
+
+
+def _known_defaults(table: Any) -> dict[str, Any]:
+    """What an INSERT stores in a column left unset, where that is a constant: the column's plain Python default
+    (SQLAlchemy applies it before a server default), else NULL when there is no default at all."""
+    known = {}
+    for c in table.columns:
+        if c.default is not None and c.default.is_scalar:
+            known[c.key] = c.default.arg
+        elif c.default is None and c.server_default is None:
+            known[c.key] = None
+    return known
+
+
+#: per class: the columns whose unset value is known (the others are computed by the INSERT, read back if used)
+_KNOWN_DEFAULTS = {cls: _known_defaults(cls.__table__) for cls in _COLUMNS}
+_KNOWN_DEFAULTS[Dossier]["row_version"] = 1  # the ORM's version counter starts at 1
 
 
 def _task_update(guard_state: bool, guard_claim: bool) -> Any:
@@ -64,8 +76,7 @@ UPDATE_TASK = {(s, c): _task_update(s, c) for s in (False, True) for c in (False
 def flush_step(session: Session) -> None:
     """Write what the session holds pending, as the ORM's flush would (see the module's text)."""
     new, dirty = list(session.new), list(session.dirty)
-    if session.deleted or any(type(o) is not HumanTask for o in new) or any(
-            type(o) not in _COLUMNS for o in dirty):
+    if session.deleted or any(type(o) not in _COLUMNS for o in (*new, *dirty)):
         session.flush()
         return
     conn = session.connection()
@@ -92,16 +103,16 @@ def flush_step(session: Session) -> None:
                 raise TaskRowChanged(obj)
         # what was written is now the row's stored state: no history, nothing left for a later flush
         state._commit_all(values, identity_map)  # the call the ORM's own flush ends with
-    for obj in new:
-        values = inspect(obj).dict
+    for obj in sorted(new, key=lambda o: type(o) is not Dossier):  # (a task row may refer to a new dossier)
+        cls, values = type(obj), inspect(obj).dict
         row, unset = {}, {}
-        for key in _COLUMNS[HumanTask] - {"id"}:
+        for key in _COLUMNS[cls] - {"id"}:
             if key in values:
                 row[key] = values[key]
-            elif key in _PLAIN_DEFAULTS:  # what the INSERT stores when the constructor left it unset
-                row[key] = unset[key] = _PLAIN_DEFAULTS[key]
+            elif key in _KNOWN_DEFAULTS[cls]:  # what the INSERT stores when the constructor left it unset
+                row[key] = unset[key] = _KNOWN_DEFAULTS[cls][key]
             # else a computed default: the INSERT computes it, and it is read back if it is ever used
-        (obj_id,) = conn.execute(INSERT_TASK, row).inserted_primary_key
+        (obj_id,) = conn.execute(INSERT[cls], row).inserted_primary_key
         session.expunge(obj)
         for key, value in {**unset, "id": obj_id}.items():
             setattr(obj, key, value)
