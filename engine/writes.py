@@ -85,7 +85,9 @@ def flush_step(session: Session) -> None:
     for obj in sorted(dirty, key=lambda o: type(o) is not Dossier):
         state = inspect(obj)
         values = state.dict
-        changed = {key: values[key] for key in state.committed_state if key in _COLUMNS[type(obj)]}
+        # (a column set again to what it held is not written, as the ORM's flush would not write it)
+        changed = {key: values[key] for key, held in state.committed_state.items()
+                   if key in _COLUMNS[type(obj)] and values[key] != held}
         if changed and type(obj) is Dossier:
             version = values["row_version"]
             changed["row_version"] = version + 1
