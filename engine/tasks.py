@@ -11,7 +11,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from . import dossiers, runtime, writes
 from .catalog import VersionCache
 from .db import get_by_id
-from .errors import AlreadyClaimed, Forbidden, FormInvalid, NotFound, StaleDossier, TaskNotOpen
+from .errors import AlreadyClaimed, Forbidden, FormInvalid, NotFound, TaskNotOpen
 from .forms import FormDefinition
 from .i18n import text
 from .models import Dossier, HumanTask, User, utcnow
@@ -211,7 +211,7 @@ def complete(session: Session, cache: VersionCache, task_id: int, actor: User, r
         dossiers.save(session, cache, dossier, workflow)
     except writes.TaskRowChanged as changed:  # claimed, completed or cancelled by someone else since read
         if changed.row is not row:
-            raise StaleDossier() from None
+            raise  # another of the dossier's tasks: the dossier changed meanwhile
         session.refresh(row)  # say why from what the database holds now; the caller rolls back
         raise (TaskNotOpen() if row.state != "open" else AlreadyClaimed()) from None
     with session.no_autoflush:  # everything is flushed by save(); what follows only reads

@@ -11,10 +11,12 @@ The rules the ORM would have applied are kept:
 * the dossier is versioned: ``UPDATE … WHERE row_version = <read>`` bumps it, and a dossier changed by someone
   else since it was read is refused (:class:`StaleDataError`, as from a flush), never overwritten;
 * a task row's ``state`` or claimant changes only if it still holds what was read: a task claimed, completed or
-  cancelled by someone else in between raises :class:`TaskRowChanged`, never a silent overwrite.
+  cancelled by someone else in between raises :class:`TaskRowChanged` (a :class:`StaleDossier`), never a
+  silent overwrite.
 
-Anything else pending in the session (another kind of object, a deletion) is left to the ORM's own flush, so
-this is a fast path, never a second way of storing that could disagree with the first.
+When the session holds anything else pending (another kind of object, a deletion), the whole flush is left to
+the ORM, so this is a fast path, never a second way of storing that could disagree with the first; the dossier's
+version check holds on both paths, the task rows' guards on this one (a step's session holds nothing else).
 """
 from __future__ import annotations
 
@@ -24,15 +26,17 @@ from sqlalchemy import bindparam, inspect, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.exc import StaleDataError
 
+from .errors import StaleDossier
 from .models import Dossier, HumanTask
 
 
-class TaskRowChanged(Exception):
-    """A task row's state or claimant changed in the database since it was read."""
+class TaskRowChanged(StaleDossier):
+    """A task row's state or claimant changed in the database since it was read: to whoever caused the step, the
+    dossier changed meanwhile (a caller that knows better, as a completion of that very task, says more)."""
 
     def __init__(self, row: HumanTask):
         self.row = row
-        super().__init__(f"human task {row.id} changed since it was read")
+        super().__init__()
 
 
 _DOSSIER = Dossier.__table__

@@ -229,6 +229,23 @@ def test_a_step_leaves_the_session_as_stored(eng: Engine) -> None:
                     assert getattr(obj, column.key) == getattr(stored, column.key), (type(obj).__name__, column.key)
 
 
+def test_a_step_with_other_changes_pending_is_stored_by_the_orm(eng: Engine) -> None:
+    """With anything else pending in the session, the step's writer leaves the whole flush to the ORM: the
+    step and the other change are both stored, and the dossier's version check still holds."""
+    dossier_id, task_id = submit(eng)
+    with eng.session() as s:
+        official = user(s, RECEPTION)
+        s.add(Agency(code="TEST-AGENCY", name_vi="Cơ quan thử", name_en="Test agency", level="commune"))
+        eng.complete(s, task_id, official, {"note": "with another change"})
+        s.commit()
+    with eng.session() as s:
+        official = user(s, RECEPTION)
+        assert s.scalar(select(func.count()).select_from(Agency).where(Agency.code == "TEST-AGENCY")) == 1
+        assert eng.dossier(s, dossier_id, official).data["note"] == "with another change"
+        assert eng.task(s, task_id, official).state == "completed"
+        assert s.get(Dossier, dossier_id).row_version == 4  # started, stored, submitted, this step
+
+
 def test_every_statement_of_a_dossier_is_compiled_once(eng: Engine) -> None:
     """Every SQL statement a dossier's whole run sends (start, submission with its code, claims, completions,
     views) is compiled once per process and taken from SQLAlchemy's cache after: a statement that cannot be
