@@ -229,6 +229,52 @@ def test_a_step_leaves_the_session_as_stored(eng: Engine) -> None:
                     assert getattr(obj, column.key) == getattr(stored, column.key), (type(obj).__name__, column.key)
 
 
+@pytest.fixture
+def parallel_steps(root: Path) -> Path:
+    """The five-step procedure with steps 3 and 4 in parallel (a parallel gateway splits after step 2 and joins
+    before step 5)."""
+    bpmn = root / "bpmn" / "five.bpmn"
+    flows = ('<bpmn:sequenceFlow id="f3" sourceRef="t2" targetRef="t3"/>\n'
+             '    <bpmn:sequenceFlow id="f4" sourceRef="t3" targetRef="t4"/>\n'
+             '    <bpmn:sequenceFlow id="f5" sourceRef="t4" targetRef="t5"/>')
+    parallel = ('<bpmn:parallelGateway id="split"><bpmn:incoming>f3</bpmn:incoming><bpmn:outgoing>f3a</bpmn:outgoing>'
+                '<bpmn:outgoing>f3b</bpmn:outgoing></bpmn:parallelGateway>\n'
+                '<bpmn:parallelGateway id="join"><bpmn:incoming>f4a</bpmn:incoming><bpmn:incoming>f4b</bpmn:incoming>'
+                '<bpmn:outgoing>f5</bpmn:outgoing></bpmn:parallelGateway>\n'
+                '<bpmn:sequenceFlow id="f3" sourceRef="t2" targetRef="split"/>\n'
+                '<bpmn:sequenceFlow id="f3a" sourceRef="split" targetRef="t3"/>\n'
+                '<bpmn:sequenceFlow id="f3b" sourceRef="split" targetRef="t4"/>\n'
+                '<bpmn:sequenceFlow id="f4a" sourceRef="t3" targetRef="join"/>\n'
+                '<bpmn:sequenceFlow id="f4b" sourceRef="t4" targetRef="join"/>\n'
+                '<bpmn:sequenceFlow id="f5" sourceRef="join" targetRef="t5"/>')
+    t3 = "<bpmn:incoming>f3</bpmn:incoming><bpmn:outgoing>f4</bpmn:outgoing>"
+    t4 = "<bpmn:incoming>f4</bpmn:incoming><bpmn:outgoing>f5</bpmn:outgoing>"
+    xml = bpmn.read_text()
+    assert flows in xml and t3 in xml and t4 in xml
+    bpmn.write_text(xml.replace(flows, parallel).replace(t3, t3.replace("f3", "f3a").replace("f4", "f4a"))
+                    .replace(t4, t4.replace("f4", "f3b").replace("f5", "f4b")))
+    return root
+
+
+def test_parallel_tasks_each_stay_open_until_done(parallel_steps: Path, eng: Engine) -> None:
+    """Completing one of two open tasks leaves the other open (its row is read, not assumed); completing the
+    last one (the only open task, whose row the step already holds) opens the next."""
+    dossier_id, task_id = submit(eng)
+    with eng.session() as s:
+        official = user(s, RECEPTION)
+        after_t2 = eng.complete(s, task_id, official, {"note": "2"}).dossier.open_tasks
+        s.commit()
+        assert sorted(t.bpmn_id for t in after_t2) == ["t3", "t4"]
+        t3, t4 = sorted(after_t2, key=lambda t: t.bpmn_id)
+        assert [t.bpmn_id for t in eng.complete(s, t3.id, official, {"note": "3"}).dossier.open_tasks] == ["t4"]
+        s.commit()
+        assert [t.bpmn_id for t in eng.complete(s, t4.id, official, {"note": "4"}).dossier.open_tasks] == ["t5"]
+        s.commit()
+    with eng.session() as s:
+        rows = {r.bpmn_id: r.state for r in s.scalars(select(HumanTask).where(HumanTask.dossier_id == dossier_id))}
+        assert rows == {"t1": "completed", "t2": "completed", "t3": "completed", "t4": "completed", "t5": "open"}
+
+
 def test_a_step_with_other_changes_pending_is_stored_by_the_orm(eng: Engine) -> None:
     """With anything else pending in the session, the step's writer leaves the whole flush to the ORM: the
     step and the other change are both stored, and the dossier's version check still holds."""
