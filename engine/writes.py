@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, inspect, update
 from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.base import NO_VALUE
 from sqlalchemy.orm.exc import StaleDataError
 
 from .errors import StaleDossier
@@ -42,6 +43,8 @@ class TaskRowChanged(StaleDossier):
 _DOSSIER = Dossier.__table__
 _TASK = HumanTask.__table__
 _COLUMNS = {cls: frozenset(p.key for p in inspect(cls).column_attrs) for cls in (Dossier, HumanTask)}
+# the statements take attribute names as column names
+assert all(p.key == p.columns[0].key for cls in _COLUMNS for p in inspect(cls).column_attrs)
 UPDATE_DOSSIER = update(_DOSSIER).where(_DOSSIER.c.id == bindparam("b_id"),
                                         _DOSSIER.c.row_version == bindparam("b_version"))
 INSERT = {Dossier: _DOSSIER.insert(), HumanTask: _TASK.insert()}
@@ -99,12 +102,15 @@ def flush_step(session: Session) -> None:
                 raise StaleDataError(f"dossier {obj.id} changed since it was read (row_version {version})")
             values["row_version"] = version + 1
         elif changed:
-            guard_state, guard_claim = "state" in changed, "claimed_by_id" in changed
+            # guarded by what was read (a value never read guards nothing)
+            read = state.committed_state
+            guard_state = "state" in changed and read["state"] is not NO_VALUE
+            guard_claim = "claimed_by_id" in changed and read["claimed_by_id"] is not NO_VALUE
             params = {**changed, "b_id": obj.id}
             if guard_state:
-                params["b_state"] = state.committed_state["state"]
+                params["b_state"] = read["state"]
             if guard_claim:
-                params["b_claimed"] = state.committed_state["claimed_by_id"]
+                params["b_claimed"] = read["claimed_by_id"]
             if conn.execute(UPDATE_TASK[guard_state, guard_claim], params).rowcount != 1:
                 raise TaskRowChanged(obj)
         # what was written is now the row's stored state: no history, nothing left for a later flush
