@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -22,7 +23,7 @@ def test_citizen_submits_a_birth_registration(server: str, page, output_dir: Pat
     page.get_by_label("Địa chỉ email").fill("congdan@demo.motcua.vn")
     page.get_by_label("Mật khẩu", exact=True).fill("matkhau-demo-2026")
     page.get_by_role("button", name="Đăng nhập").click()
-    assert page.get_by_role("heading", name="Hồ sơ của tôi").is_visible()
+    expect(page.get_by_role("heading", name="Hồ sơ của tôi")).to_be_visible()
 
     page.goto(server + "/?q=dang+ky+khai+sinh")
     page.get_by_role("link", name="Đăng ký khai sinh").click()
@@ -31,8 +32,9 @@ def test_citizen_submits_a_birth_registration(server: str, page, output_dir: Pat
     # page 1: send it empty first: the error summary takes the focus and names every problem
     page.get_by_role("button", name="Tiếp tục").click()
     summary = page.locator(".govuk-error-summary")
-    assert summary.is_visible() and page.title().startswith("Lỗi:")
-    assert summary.get_by_role("link", name="Nhập họ, chữ đệm và tên của trẻ").is_visible()
+    expect(summary).to_be_visible()
+    expect(page).to_have_title(re.compile(r"^Lỗi:"))
+    expect(summary.get_by_role("link", name="Nhập họ, chữ đệm và tên của trẻ")).to_be_visible()
     page.screenshot(path=str(output_dir / "1-errors.png"), full_page=True)
     summary.get_by_role("link", name="Nhập họ, chữ đệm và tên của trẻ").click()
     assert page.evaluate("document.activeElement.id") == "child_full_name"
@@ -68,12 +70,12 @@ def test_citizen_submits_a_birth_registration(server: str, page, output_dir: Pat
     page.get_by_label(re.compile("Tôi cam đoan")).check()
     page.get_by_role("button", name="Tiếp tục").click()
 
-    assert page.get_by_role("heading", name="Kiểm tra thông tin trước khi gửi").is_visible()
-    assert page.get_by_text("02/11/2026").is_visible()
+    expect(page.get_by_role("heading", name="Kiểm tra thông tin trước khi gửi")).to_be_visible()
+    expect(page.get_by_text("02/11/2026")).to_be_visible()
     page.get_by_role("button", name="Gửi hồ sơ").click()
 
     panel = page.locator(".govuk-panel")
-    assert panel.get_by_role("heading", name="Đã nộp hồ sơ").is_visible()
+    expect(panel.get_by_role("heading", name="Đã nộp hồ sơ")).to_be_visible()
     code = page.get_by_test_id("dossier-code").inner_text()
     assert re.fullmatch(r"000\.31\.27\.H14-\d{6}-\d{4}", code)
     assert page.get_by_test_id("appointment").inner_text()
@@ -81,4 +83,4 @@ def test_citizen_submits_a_birth_registration(server: str, page, output_dir: Pat
     assert (output_dir / "2-submitted.png").stat().st_size > 10_000
 
     page.get_by_role("link", name="Xem hồ sơ và tiến độ giải quyết").click()
-    assert page.get_by_text("Hồ sơ đã được nộp trực tuyến").is_visible()
+    expect(page.get_by_text("Hồ sơ đã được nộp trực tuyến")).to_be_visible()
