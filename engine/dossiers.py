@@ -52,32 +52,32 @@ def start(session: Session, cache: VersionCache, code: str, applicant: User, age
     workflow = runtime.new_workflow(rt.spec, rt.subprocess_specs)
     dossier = Dossier(
         procedure_code=code, version_id=version.id, applicant_id=applicant.id, agency_id=agency.id, status="draft",
-        data={}, workflow="", serializer_version=runtime.SERIALIZER_VERSION, created_at=utcnow(),
+        data={}, workflow="", serializer_version=runtime.SERIALIZER_VERSION,
     )
     session.add(dossier)
     writes.flush_step(session)  # its id, for its rows and events
     audit(session, dossier, applicant, "dossier.started",
           text(f"Bắt đầu khai hồ sơ {tr(rt.info.name, 'vi')}", f"Started a dossier for {tr(rt.info.name, 'en')}"))
-    open_rows = advance(session, rt, dossier, workflow, set(), applicant, open_rows=[])
+    open_rows = advance(session, rt, dossier, workflow, set(), applicant, open_before=[])
     save(session, cache, dossier, workflow)
     return view(session, cache, dossier, applicant, with_answers=False, open_rows=open_rows)  # a draft: no answers
 
 
 def advance(session: Session, rt: VersionRuntime, dossier: Dossier, workflow: Any, before: set[Any],
-            actor: User | None, reason: str | None = None, open_rows: list[HumanTask] | None = None,
+            actor: User | None, reason: str | None = None, open_before: list[HumanTask] | None = None,
             ) -> list[HumanTask]:
     """After an engine run: statuses and timeline entries the diagram declares, the human-task rows, state.
 
     Nothing is flushed here (the caller's save() writes the step at once); returns the dossier's open task
-    rows after the run, oldest first. ``open_rows`` are the task rows open before the run when the caller
+    rows after the run, oldest first. ``open_before`` are the task rows open before the run when the caller
     knows them (a new dossier: none); otherwise they are read.
     """
     with session.no_autoflush:
-        return _advance(session, rt, dossier, workflow, before, actor, reason, open_rows)
+        return _advance(session, rt, dossier, workflow, before, actor, reason, open_before)
 
 
 def _advance(session: Session, rt: VersionRuntime, dossier: Dossier, workflow: Any, before: set[Any],
-             actor: User | None, reason: str | None, known_open: list[HumanTask] | None) -> list[HumanTask]:
+             actor: User | None, reason: str | None, open_before: list[HumanTask] | None) -> list[HumanTask]:
     survey = runtime.survey(workflow)
     for task in runtime.reached_since(survey, before):
         props = runtime.properties(task.task_spec)
@@ -91,7 +91,7 @@ def _advance(session: Session, rt: VersionRuntime, dossier: Dossier, workflow: A
     dossier.next_timer_at = None if workflow.is_completed() else runtime.next_timer(workflow)
     ready = {str(t.id): t for t in survey.ready_human}
     # rows changed in this step but not yet flushed (the task just completed) count as they are in memory
-    rows = session.scalars(OPEN_ROWS, {"dossier_id": dossier.id}).all() if known_open is None else known_open
+    rows = session.scalars(OPEN_ROWS, {"dossier_id": dossier.id}).all() if open_before is None else open_before
     open_rows = [r for r in rows if r.state == "open"]
     for row in open_rows:
         if row.task_guid not in ready:
@@ -131,7 +131,7 @@ def _human_task(rt: VersionRuntime, dossier: Dossier, guid: str, task: Any) -> H
     return HumanTask(
         dossier_id=dossier.id, task_guid=guid, bpmn_id=spec.bpmn_id, title_vi=title_vi,
         title_en=props.get("nameEn", title_vi), lane=spec.lane, role=role, agency_id=dossier.agency_id,
-        form_key=props.get("formJsonSchemaFilename"), state="open", created_at=utcnow(),
+        form_key=props.get("formJsonSchemaFilename"),
         due_at=dossier.appointment_at if role != APPLICANT_ROLE else None,
     )
 

@@ -248,10 +248,11 @@ _SURVEYED = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.
 
 
 def survey(workflow: BpmnWorkflow) -> Survey:
-    """One walk instead of one per question: SpiffWorkflow's iterator descends the tree the same way for every
-    filter asked here (its path depends only on whether the filter asks for a definite state, as all of these
-    do, and on whether it asks for nothing beyond finished states, as none does), so filtering the walk of
-    their union gives each question the tasks, and the order, its own walk would have."""
+    """One walk instead of one per question. SpiffWorkflow's task iterator (3.x) lets its filter decide only
+    which tasks it yields; its path through the tree depends on the filter through the lowest state it
+    descends from (FUTURE for any filter that asks for a ready task, as each of these does) and a numeric
+    comparison of the filter's states with the finished states (true for each of these). So filtering one walk
+    of their union gives each question the tasks, and the order, its own walk would have."""
     reached, open_, human = [], [], []
     for task in workflow.get_tasks(state=_SURVEYED):
         state = task.state

@@ -8,10 +8,10 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from . import dossiers, runtime, writes
+from . import dossiers, runtime
 from .catalog import VersionCache
 from .db import get_by_id
-from .errors import AlreadyClaimed, Forbidden, FormInvalid, NotFound, TaskNotOpen
+from .errors import AlreadyClaimed, Forbidden, FormInvalid, NotFound, StaleDossier, TaskNotOpen
 from .forms import FormDefinition
 from .i18n import text
 from .models import Dossier, HumanTask, User, utcnow
@@ -159,16 +159,7 @@ def release(session: Session, task_id: int, official: User) -> None:
 
 def complete(session: Session, cache: VersionCache, task_id: int, actor: User, raw: Mapping[str, Any]) -> Completion:
     row = get_for(session, task_id, actor, acting=True)
-    if row.state != "open":
-        raise TaskNotOpen()
-    if row.role != APPLICANT_ROLE:
-        if row.claimed_by_id not in (None, actor.id):
-            raise AlreadyClaimed()
-        if row.claimed_by_id is None:
-            # claimed and completed in one UPDATE, guarded by "still open and nobody has it" (engine.writes)
-            row.claimed_by_id, row.claimed_at = actor.id, utcnow()
-            set_committed_value(row, "claimed_by", actor)
-            _audit_claim(session, row, actor)
+    _take(session, row, actor)
     dossier = row.dossier
     rt = cache.of(session, dossier.version_id)
     form = form_of(session, cache, row)
@@ -206,14 +197,11 @@ def complete(session: Session, cache: VersionCache, task_id: int, actor: User, r
         # the task rows open before this step are those of the workflow's ready human tasks: when that is only
         # this one, there is nothing to read
         open_rows = dossiers.advance(session, rt, dossier, workflow, before, actor, reason if not was_draft else None,
-                                     open_rows=[row] if ready_before == {row.task_guid} else None)
+                                     open_before=[row] if ready_before == {row.task_guid} else None)
     try:
         dossiers.save(session, cache, dossier, workflow)
-    except writes.TaskRowChanged as changed:  # claimed, completed or cancelled by someone else since read
-        if changed.row is not row:
-            raise  # another of the dossier's tasks: the dossier changed meanwhile
-        session.refresh(row)  # say why from what the database holds now; the caller rolls back
-        raise (TaskNotOpen() if row.state != "open" else AlreadyClaimed()) from None
+    except StaleDossier:  # the dossier or this task changed since they were read (engine.writes)
+        raise _why_refused(session, row, actor) from None
     with session.no_autoflush:  # everything is flushed by save(); what follows only reads
         view_ = dossiers.view(session, cache, dossier, actor, with_answers=False, open_rows=open_rows)
         mine_next = [t for t in view_.open_tasks
@@ -222,6 +210,33 @@ def complete(session: Session, cache: VersionCache, task_id: int, actor: User, r
         dossier=view_, next_tasks_for_actor=tuple(mine_next),
         submitted=was_draft and dossier.status != "draft",
     )
+
+
+def _take(session: Session, row: HumanTask, actor: User) -> None:
+    """Check that ``actor`` may complete the open task now; an official completing a task nobody has claimed
+    claims it in the completion's own UPDATE, guarded by "still open and nobody has it" (engine.writes)."""
+    if row.state != "open":
+        raise TaskNotOpen()
+    if row.role == APPLICANT_ROLE:
+        return
+    if row.claimed_by_id not in (None, actor.id):
+        raise AlreadyClaimed()
+    if row.claimed_by_id is None:
+        row.claimed_by_id, row.claimed_at = actor.id, utcnow()
+        set_committed_value(row, "claimed_by", actor)
+        _audit_claim(session, row, actor)
+
+
+def _why_refused(session: Session, row: HumanTask, actor: User) -> StaleDossier | TaskNotOpen | AlreadyClaimed:
+    """After a refused write, what the database now holds about the task, as the person acting should hear it
+    (the caller rolls back, so nothing of the step is kept)."""
+    with session.no_autoflush:  # (the step's pending rows are not to be written now)
+        session.refresh(row)
+    if row.state != "open":
+        return TaskNotOpen()
+    if row.claimed_by_id not in (None, actor.id):
+        return AlreadyClaimed()
+    return StaleDossier()
 
 
 def _decision_detail(form: FormDefinition, data: Mapping[str, Any]) -> dict[str, Any]:

@@ -163,21 +163,52 @@ def test_a_stale_write_is_refused_not_lost(eng: Engine) -> None:
         held = (late.get(HumanTask, task_id), late.get(Dossier, dossier_id))
         assert held[1].workflow  # (its workflow state too)
         late.commit()
-        # … when another request completes the task and commits
+        # … when another request (the same official, in another tab) completes the task and commits
         eng.complete(early, task_id, user(early, RECEPTION), {"note": "first"})
         early.commit()
-        with pytest.raises(StaleDossier) as info:
+        with pytest.raises(TaskNotOpen) as info:  # the write is refused, and the reason read afresh
             eng.complete(late, task_id, official_late, {"note": "second"})
         late.rollback()
-        assert "người khác" in info.value.message["vi"] and held
+        assert "đã được xử lý xong" in info.value.message["vi"]
+        assert held  # (kept alive until here: the late request acted on these very objects)
     with eng.session() as s:
         data = eng.dossier(s, dossier_id, user(s, RECEPTION)).data
         assert data["note"] == "first"
 
 
-def test_a_claim_between_reading_and_completing_wins(eng: Engine) -> None:
+def test_a_step_on_a_dossier_changed_meanwhile_is_refused(parallel_steps: Path, eng: Engine) -> None:
+    """Two officials on the two parallel tasks of one dossier: the one whose request read the dossier before
+    the other's completion is told to reload; their task is still open and nothing of their step is stored."""
+    dossier_id, task_id = submit(eng)
+    with eng.session() as s:
+        official = user(s, RECEPTION)
+        t3, t4 = sorted(eng.complete(s, task_id, official, {"note": "2"}).dossier.open_tasks, key=lambda t: t.bpmn_id)
+        s.commit()
+    with eng.session() as late, eng.session() as early:
+        official_late = user(late, RECEPTION2)
+        held = (late.get(HumanTask, t4.id), late.get(Dossier, dossier_id))
+        assert held[1].workflow
+        late.commit()
+        eng.complete(early, t3.id, user(early, RECEPTION), {"note": "3"})
+        early.commit()
+        with pytest.raises(StaleDossier) as info:
+            eng.complete(late, t4.id, official_late, {"note": "4"})
+        late.rollback()
+        assert "người khác" in info.value.message["vi"]
+        assert held  # (kept alive until here: the late request acted on these very objects)
+    with eng.session() as s:
+        official = user(s, RECEPTION)
+        task = eng.task(s, t4.id, official)
+        assert task.state == "open" and task.claimed_by_id is None
+        assert eng.task(s, t3.id, official).state == "completed"
+        assert eng.dossier(s, dossier_id, official).data["note"] != "4"
+
+
+@pytest.mark.parametrize("other_change", [False, True], ids=["alone", "with-another-change"])
+def test_a_claim_between_reading_and_completing_wins(eng: Engine, other_change: bool) -> None:
     """A direct completion claims the task in its own UPDATE, guarded by "still open, nobody has it": an
-    official who claimed the task after it was read keeps it, and nothing of the completion is stored."""
+    official who claimed the task after it was read keeps it, and nothing of the completion is stored; also
+    when the session holds another change, which the ORM's flush writes."""
     dossier_id, task_id = submit(eng)
     with eng.session() as late, eng.session() as early:
         official_late = user(late, RECEPTION2)
@@ -186,27 +217,53 @@ def test_a_claim_between_reading_and_completing_wins(eng: Engine) -> None:
         late.commit()
         eng.claim(early, task_id, user(early, RECEPTION))
         early.commit()
+        if other_change:
+            late.add(Agency(code="TEST-AGENCY", name_vi="Cơ quan thử", name_en="Test agency", level="commune"))
         with pytest.raises(AlreadyClaimed):
             eng.complete(late, task_id, official_late, {"note": "too late"})
         late.rollback()
-        assert held
+        assert held  # (kept alive until here: the late request acted on these very objects)
     with eng.session() as s:
         official = user(s, RECEPTION)
         task = eng.task(s, task_id, official)
         assert task.state == "open" and task.claimed_by_id == official.id
-        assert "note" not in {k for k, v in eng.dossier(s, dossier_id, official).data.items() if v == "too late"}
+        assert eng.dossier(s, dossier_id, official).data.get("note") != "too late"
         assert [e.action for e in eng.timeline(s, dossier_id, official)].count("task.completed") == 1  # the citizen's
 
 
-def test_a_step_leaves_the_session_as_stored(eng: Engine) -> None:
-    """The step's writes (engine.writes) leave the session's rows exactly as the database now holds them:
-    nothing pending, every column equal, and the commit writes nothing more."""
-    dossier_id, task_id = submit(eng)
+def _assert_as_stored(eng: Engine, held: list) -> None:
+    """Every column of each held object equals a fresh read of its row; a None is SQL NULL in the row (not a
+    JSON 'null', which an ORM flush would not have written for a column left unset)."""
+    with eng.session() as fresh:
+        for obj in held:
+            table = type(obj).__table__
+            stored = fresh.get(type(obj), obj.id)
+            for column in table.columns:
+                assert getattr(obj, column.key) == getattr(stored, column.key), (type(obj).__name__, column.key)
+            for column in (c for c in table.columns if getattr(obj, c.key) is None):
+                null = fresh.scalar(select(column.is_(None)).where(table.c.id == obj.id))
+                assert null, (type(obj).__name__, column.key, "stored as a JSON null, not SQL NULL")
+
+
+def _writes_at_commit(eng: Engine, session) -> list[str]:  # noqa: ANN001
     statements: list[str] = []
 
     def seen(_conn, _cursor, statement, *_args) -> None:  # noqa: ANN001
         statements.append(statement.split()[0].upper())
 
+    event.listen(eng.db.engine, "before_cursor_execute", seen)
+    try:
+        session.commit()
+    finally:
+        event.remove(eng.db.engine, "before_cursor_execute", seen)
+    return [word for word in statements if word in ("UPDATE", "INSERT", "DELETE")]
+
+
+def test_a_step_leaves_the_session_as_stored(eng: Engine) -> None:
+    """The step's writes (engine.writes) leave the session's rows exactly as the database now holds them:
+    nothing pending, every column equal (SQL NULL where None), and the commit writes nothing more; for a new
+    dossier (its INSERT) and for a completion (UPDATEs and the next task's INSERT)."""
+    dossier_id, task_id = submit(eng)
     with eng.session() as s:
         official = user(s, RECEPTION)
         # the rows the step works on, held here so that they are the very objects it changed
@@ -216,17 +273,17 @@ def test_a_step_leaves_the_session_as_stored(eng: Engine) -> None:
         eng.complete(s, task_id, official, {"note": "ok"})
         assert not s.new and not s.dirty
         assert len(held) == 3 and held[1].state == "completed" and held[2].state == "open" and held[2].id
-        event.listen(eng.db.engine, "before_cursor_execute", seen)
-        try:
-            s.commit()
-        finally:
-            event.remove(eng.db.engine, "before_cursor_execute", seen)
-        assert not any(word in ("UPDATE", "INSERT") for word in statements)
-        with eng.session() as fresh:
-            for obj in held:
-                stored = fresh.get(type(obj), obj.id)
-                for column in type(obj).__table__.columns:
-                    assert getattr(obj, column.key) == getattr(stored, column.key), (type(obj).__name__, column.key)
+        assert _writes_at_commit(eng, s) == []
+        _assert_as_stored(eng, held)
+    with eng.session() as s:  # a new dossier
+        citizen = user(s, CITIZEN)
+        held = []
+        event.listen(s, "transient_to_pending", lambda _s, obj: held.append(obj))  # the rows start() creates
+        started = eng.start_dossier(s, "five", citizen)
+        assert not s.new and not s.dirty
+        assert [type(o) for o in held] == [Dossier, HumanTask] and held[0].id == started.id
+        assert _writes_at_commit(eng, s) == []
+        _assert_as_stored(eng, held)
 
 
 @pytest.fixture
@@ -275,9 +332,9 @@ def test_parallel_tasks_each_stay_open_until_done(parallel_steps: Path, eng: Eng
         assert rows == {"t1": "completed", "t2": "completed", "t3": "completed", "t4": "completed", "t5": "open"}
 
 
-def test_a_step_with_other_changes_pending_is_stored_by_the_orm(eng: Engine) -> None:
-    """With anything else pending in the session, the step's writer leaves the whole flush to the ORM: the
-    step and the other change are both stored, and the dossier's version check still holds."""
+def test_a_step_with_other_changes_pending_stores_both(eng: Engine) -> None:
+    """With something else pending in the session, the step's rows are written (guarded) by engine.writes and
+    the rest by the ORM's flush: both are stored, and the dossier's version moved by one."""
     dossier_id, task_id = submit(eng)
     with eng.session() as s:
         official = user(s, RECEPTION)
