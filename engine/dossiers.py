@@ -14,7 +14,7 @@ from .catalog import VersionCache, VersionRuntime, current_version
 from .db import get_by_id
 from .errors import Forbidden, FormInvalid, NotFound, StaleDossier
 from .i18n import Text, text, tr
-from .models import Agency, AgencyDay, AuditEvent, DailySequence, Dossier, HumanTask, User, utcnow
+from .models import Agency, AgencyDay, AuditEvent, Dossier, HumanTask, User, utcnow
 from .procedures import APPLICANT_ROLE
 from .statuses import STATUSES
 from .views import DossierView, TimelineEntry

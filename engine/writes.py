@@ -38,10 +38,6 @@ class TaskRowChanged(StaleDossier):
     """A task row's state or claimant changed in the database since it was read: to whoever caused the step, the
     dossier changed meanwhile (a caller that knows better, as a completion of that very task, says more)."""
 
-    def __init__(self, row: HumanTask):
-        self.row = row
-        super().__init__()
-
 
 _DOSSIER = Dossier.__table__
 _TASK = HumanTask.__table__
@@ -88,17 +84,17 @@ UPDATE_TASK = {(s, c): _task_update(s, c) for s in (False, True) for c in (False
 
 def flush_step(session: Session) -> None:
     """Write what the session holds pending, as the ORM's flush would (see the module's text)."""
-    mine = [o for o in (*session.new, *session.dirty) if type(o) in _COLUMNS]
+    new, dirty = session.new, session.dirty
+    mine = [o for o in (*new, *dirty) if type(o) in _COLUMNS]
     if mine:
         conn = session.connection()
         # the dossier first: a stale step fails before anything else is written
-        new = session.new
         for obj in sorted(mine, key=lambda o: type(o) is not Dossier):
             if obj in new:
                 _insert(session, conn, obj)
             else:
                 _update(session, conn, obj)
-    if session.new or session.dirty or session.deleted:
+    if len(mine) < len(new) + len(dirty) or session.deleted:
         session.flush()  # anything else, by the ORM
 
 
@@ -125,7 +121,7 @@ def _update(session: Session, conn: Any, obj: Any) -> None:
         if guard_claim:
             params["b_claimed"] = read["claimed_by_id"]
         if conn.execute(UPDATE_TASK[guard_state, guard_claim], params).rowcount != 1:
-            raise TaskRowChanged(obj)
+            raise TaskRowChanged()
     # what was written is now the row's stored state: no history, nothing left for a later flush. This is the
     # call the ORM's own flush ends with (private; SQLAlchemy is pinned, and
     # tests/engine/test_facade.py::test_a_step_leaves_the_session_as_stored fails if it stops doing this)
