@@ -11,20 +11,16 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import accounts, catalog, dossiers, tasks
 from .config import Settings
-from .db import Database, get_by_id
+from .db import Database
 from .errors import StaleDossier
 from .forms import FormDefinition
-from .models import User
+from .models import Person, User
 from .views import Completion, DiagramView, DossierView, ProcedureInfo, TaskView, TimelineEntry
-
-USER_BY_ID = select(User).where(User.id == bindparam("id")).options(joinedload(User.role_rows), joinedload(User.agency))
-
 
 class Engine:
     """One per process: holds the database, the deployed procedure versions and the runtime caches."""
@@ -62,28 +58,28 @@ class Engine:
         return catalog.agencies_for(session, self.versions, code, level)
 
     # -- dossiers ----------------------------------------------------------------------------------------------
-    def start_dossier(self, session: Session, code: str, applicant: User, agency_id: int | None = None) -> DossierView:
+    def start_dossier(self, session: Session, code: str, applicant: Person, agency_id: int | None = None) -> DossierView:
         """Start a draft dossier on the procedure's current version; its first task is the applicant's."""
         return dossiers.start(session, self.versions, code, applicant, agency_id)
 
-    def dossier(self, session: Session, dossier_id: int, actor: User) -> DossierView:
+    def dossier(self, session: Session, dossier_id: int, actor: Person) -> DossierView:
         return dossiers.view(session, self.versions, dossiers.get_for(session, dossier_id, actor), actor)
 
-    def dossier_by_code(self, session: Session, code: str, actor: User) -> DossierView:
+    def dossier_by_code(self, session: Session, code: str, actor: Person) -> DossierView:
         return dossiers.view(session, self.versions, dossiers.get_by_code_for(session, code, actor), actor)
 
-    def dossiers_of(self, session: Session, applicant: User, limit: int = 50, offset: int = 0) -> list[DossierView]:
+    def dossiers_of(self, session: Session, applicant: Person, limit: int = 50, offset: int = 0) -> list[DossierView]:
         """A page of the applicant's own dossiers, newest first (without answers or task rows)."""
         return dossiers.of_applicant(session, self.versions, applicant, limit, offset)
 
-    def timeline(self, session: Session, dossier_id: int, actor: User) -> list[TimelineEntry]:
+    def timeline(self, session: Session, dossier_id: int, actor: Person) -> list[TimelineEntry]:
         return dossiers.timeline(session, dossiers.get_for(session, dossier_id, actor))
 
-    def diagram(self, session: Session, dossier_id: int, actor: User) -> DiagramView:
+    def diagram(self, session: Session, dossier_id: int, actor: Person) -> DiagramView:
         """The dossier's diagram and where it stands in it (for the live tracking view)."""
         return dossiers.diagram(session, self.versions, dossiers.get_for(session, dossier_id, actor))
 
-    def withdraw(self, session: Session, dossier_id: int, applicant: User, reason: str) -> None:
+    def withdraw(self, session: Session, dossier_id: int, applicant: Person, reason: str) -> None:
         """The applicant withdraws a dossier before a decision (status cancelled), giving a reason."""
         try:
             dossiers.withdraw(session, self.versions, dossiers.get_for(session, dossier_id, applicant), applicant, reason)
@@ -95,40 +91,40 @@ class Engine:
         return dossiers.fire_due_timers(session, self.versions, limit)
 
     # -- tasks -------------------------------------------------------------------------------------------------
-    def task(self, session: Session, task_id: int, actor: User) -> TaskView:
-        return tasks.view(session, self.versions, tasks.get_for(session, task_id, actor))
+    def task(self, session: Session, task_id: int, actor: Person) -> TaskView:
+        return tasks.view(session, self.versions, tasks.get_for(session, task_id, actor), claimant=actor)
 
-    def form(self, session: Session, task_id: int, actor: User) -> FormDefinition:
+    def form(self, session: Session, task_id: int, actor: Person) -> FormDefinition:
         """The form of a task, from the version its dossier runs on."""
         return tasks.form_of(session, self.versions, tasks.get_for(session, task_id, actor))
 
-    def prefill(self, session: Session, task_id: int, actor: User) -> dict[str, Any]:
+    def prefill(self, session: Session, task_id: int, actor: Person) -> dict[str, Any]:
         """Typed data to prefill a task's form: the saved draft, else the dossier's data and the profile."""
         return tasks.prefill(session, self.versions, tasks.get_for(session, task_id, actor), actor)
 
-    def save_draft(self, session: Session, task_id: int, actor: User, data: Mapping[str, Any]) -> None:
+    def save_draft(self, session: Session, task_id: int, actor: Person, data: Mapping[str, Any]) -> None:
         """Keep (typed) input between the pages of a form; merged into any earlier draft."""
         tasks.save_draft(session, tasks.get_for(session, task_id, actor, acting=True), data)
 
-    def queue(self, session: Session, official: User, limit: int = 200) -> list[TaskView]:
+    def queue(self, session: Session, official: Person, limit: int = 200) -> list[TaskView]:
         """Open, unclaimed tasks of the official's roles in their agency, oldest first (at most ``limit``)."""
         return tasks.queue(session, self.versions, official, limit)
 
-    def my_tasks(self, session: Session, user: User, limit: int = 200) -> list[TaskView]:
+    def my_tasks(self, session: Session, user: Person, limit: int = 200) -> list[TaskView]:
         """Open tasks claimed by an official, or an applicant's own open tasks (at most ``limit``)."""
         return tasks.mine(session, self.versions, user, limit)
 
-    def claim(self, session: Session, task_id: int, official: User) -> TaskView:
+    def claim(self, session: Session, task_id: int, official: Person) -> TaskView:
         """Claim a task atomically: of two officials racing, exactly one wins, the other gets AlreadyClaimed."""
         try:
             return tasks.claim(session, self.versions, task_id, official)
         except StaleDataError:
             raise StaleDossier() from None
 
-    def release(self, session: Session, task_id: int, official: User) -> None:
+    def release(self, session: Session, task_id: int, official: Person) -> None:
         tasks.release(session, task_id, official)
 
-    def complete(self, session: Session, task_id: int, actor: User, data: Mapping[str, Any]) -> Completion:
+    def complete(self, session: Session, task_id: int, actor: Person, data: Mapping[str, Any]) -> Completion:
         """Validate ``data`` (raw form input or typed values) against the task's form and complete it.
 
         Runs the engine steps that follow, updates the task table, status, dates and audit trail.
@@ -147,9 +143,10 @@ class Engine:
     def authenticate(self, session: Session, email: str, password: str) -> User | None:
         return accounts.authenticate(session, email, password)
 
-    def user(self, session: Session, user_id: int) -> User | None:
-        # one query: the roles and the agency every page of an official needs
-        return get_by_id(session, USER_BY_ID, User, user_id)
+    def user(self, session: Session, user_id: int) -> accounts.Actor | None:
+        """The user as the plain record a request acts as (Flask-Login's loader): one query, with the roles and
+        the agency every page of an official needs."""
+        return accounts.actor(session, user_id)
 
-    def update_profile(self, session: Session, user: User, **profile: Any) -> None:
+    def update_profile(self, session: Session, user: Person, **profile: Any) -> None:
         accounts.update_profile(session, user, **profile)

@@ -14,7 +14,7 @@ from .catalog import VersionCache, VersionRuntime, current_version
 from .db import get_by_id
 from .errors import Forbidden, FormInvalid, NotFound, StaleDossier
 from .i18n import Text, text, tr
-from .models import Agency, AgencyDay, AuditEvent, Dossier, HumanTask, User, utcnow
+from .models import Agency, AgencyDay, AuditEvent, Dossier, HumanTask, Person, utcnow
 from .procedures import APPLICANT_ROLE
 from .statuses import STATUSES
 from .views import DossierView, TimelineEntry
@@ -40,7 +40,7 @@ PASSED_ELEMENTS = select(AuditEvent.element).where(AuditEvent.dossier_id == bind
 INSERT_EVENTS = AuditEvent.__table__.insert()
 
 
-def start(session: Session, cache: VersionCache, code: str, applicant: User, agency_id: int | None) -> DossierView:
+def start(session: Session, cache: VersionCache, code: str, applicant: Person, agency_id: int | None) -> DossierView:
     if not applicant.is_citizen:
         raise Forbidden(text("Chỉ công dân mới nộp được hồ sơ.", "Only citizens can submit dossiers."))
     version = current_version(session, code)
@@ -64,7 +64,7 @@ def start(session: Session, cache: VersionCache, code: str, applicant: User, age
 
 
 def advance(session: Session, rt: VersionRuntime, dossier: Dossier, workflow: Any, before: set[Any],
-            actor: User | None, reason: str | None = None, open_before: list[HumanTask] | None = None,
+            actor: Person | None, reason: str | None = None, open_before: list[HumanTask] | None = None,
             ) -> list[HumanTask]:
     """After an engine run: statuses and timeline entries the diagram declares, the human-task rows, state.
 
@@ -77,7 +77,7 @@ def advance(session: Session, rt: VersionRuntime, dossier: Dossier, workflow: An
 
 
 def _advance(session: Session, rt: VersionRuntime, dossier: Dossier, workflow: Any, before: set[Any],
-             actor: User | None, reason: str | None, open_before: list[HumanTask] | None) -> list[HumanTask]:
+             actor: Person | None, reason: str | None, open_before: list[HumanTask] | None) -> list[HumanTask]:
     survey = runtime.survey(workflow)
     for task in runtime.reached_since(survey, before):
         props = runtime.properties(task.task_spec)
@@ -136,7 +136,7 @@ def _human_task(rt: VersionRuntime, dossier: Dossier, guid: str, task: Any) -> H
     )
 
 
-def set_status(session: Session, rt: VersionRuntime, dossier: Dossier, status: str, actor: User | None,
+def set_status(session: Session, rt: VersionRuntime, dossier: Dossier, status: str, actor: Person | None,
                element: str | None = None, reason: str | None = None) -> None:
     previous = dossier.status
     dossier.status = status
@@ -175,7 +175,7 @@ def _appointment_from(session: Session, rt: VersionRuntime, dossier: Dossier, re
     return work_calendar(session, dossier.agency_id).appointment(received, int(limit.get("working_days", 0)), cutoff)
 
 
-def accept(session: Session, rt: VersionRuntime, dossier: Dossier, actor: User | None, element: str | None) -> None:
+def accept(session: Session, rt: VersionRuntime, dossier: Dossier, actor: Person | None, element: str | None) -> None:
     """Accepted at reception (a complete, valid dossier): the legal time limit counts from now."""
     before = dossier.appointment_at
     dossier.appointment_at = _appointment_from(session, rt, dossier, utcnow())
@@ -186,7 +186,7 @@ def accept(session: Session, rt: VersionRuntime, dossier: Dossier, actor: User |
 
 
 def _legal_clock(session: Session, rt: VersionRuntime, dossier: Dossier, open_tasks: list[Any],
-                 actor: User | None) -> None:
+                 actor: Person | None) -> None:
     """Stop the legal clock while a ``deadlineClock=pause`` task is open; move the due date when it restarts."""
     pausing = [t for t in open_tasks if runtime.properties(t.task_spec).get("deadlineClock") == "pause"]
     now = utcnow()
@@ -207,7 +207,7 @@ def _legal_clock(session: Session, rt: VersionRuntime, dossier: Dossier, open_ta
               detail={"days": days, "appointment": dossier.appointment_at.isoformat() if dossier.appointment_at else None})
 
 
-def extend(session: Session, dossier: Dossier, actor: User | None, days: int, reason: str, element: str) -> None:
+def extend(session: Session, dossier: Dossier, actor: Person | None, days: int, reason: str, element: str) -> None:
     """An extension with an apology (Mẫu 04): the due date moves by ``days`` working days, with the reason."""
     if days <= 0 or dossier.appointment_at is None:
         return
@@ -222,7 +222,7 @@ def extend(session: Session, dossier: Dossier, actor: User | None, days: int, re
 WITHDRAWABLE = ("receiving", "new", "processing", "waiting", "paying")
 
 
-def withdraw(session: Session, cache: VersionCache, dossier: Dossier, actor: User, reason: str) -> None:
+def withdraw(session: Session, cache: VersionCache, dossier: Dossier, actor: Person, reason: str) -> None:
     """The applicant withdraws a dossier before a decision: the process stops, open tasks are cancelled."""
     if dossier.applicant_id != actor.id:
         raise NotFound(NO_DOSSIER)
@@ -313,7 +313,7 @@ def _keep_committed_workflows(session: Session) -> None:
 AUDIT_BUFFER = "motcua.audit"
 
 
-def audit(session: Session, dossier: Dossier | None, actor: User | None, action: str, label: Text,
+def audit(session: Session, dossier: Dossier | None, actor: Person | None, action: str, label: Text,
           element: str | None = None, detail: dict[str, Any] | None = None) -> None:
     """Add an event to the dossier's audit trail.
 
@@ -357,7 +357,7 @@ def _dropped(session: Session) -> None:
 
 # -- access --------------------------------------------------------------------------------------------------
 
-def may_see(dossier: Dossier, actor: User) -> bool:
+def may_see(dossier: Dossier, actor: Person) -> bool:
     if actor.is_admin:
         return True
     if actor.is_citizen:
@@ -365,14 +365,14 @@ def may_see(dossier: Dossier, actor: User) -> bool:
     return actor.is_official and dossier.agency_id == actor.agency_id and dossier.status != "draft"
 
 
-def get_for(session: Session, dossier_id: int, actor: User) -> Dossier:
+def get_for(session: Session, dossier_id: int, actor: Person) -> Dossier:
     dossier = get_by_id(session, DOSSIER_BY_ID, Dossier, dossier_id)
     if dossier is None or not may_see(dossier, actor):
         raise NotFound(NO_DOSSIER)
     return dossier
 
 
-def get_by_code_for(session: Session, code: str, actor: User) -> Dossier:
+def get_by_code_for(session: Session, code: str, actor: Person) -> Dossier:
     dossier = session.scalar(DOSSIER_BY_CODE, {"code": code.strip().upper()})
     if dossier is None or not may_see(dossier, actor):
         raise NotFound(NO_DOSSIER)
@@ -381,7 +381,7 @@ def get_by_code_for(session: Session, code: str, actor: User) -> Dossier:
 
 # -- showing -------------------------------------------------------------------------------------------------
 
-def view(session: Session, cache: VersionCache, dossier: Dossier, actor: User | None,
+def view(session: Session, cache: VersionCache, dossier: Dossier, actor: Person | None,
          detailed: bool = True, with_answers: bool = True, open_rows: list[HumanTask] | None = None) -> DossierView:
     """A dossier as shown to people; without ``detailed`` (lists), no open tasks and no answers are read.
 
@@ -400,14 +400,18 @@ def view(session: Session, cache: VersionCache, dossier: Dossier, actor: User | 
         rows = session.scalars(ALL_ROWS, {"dossier_id": dossier.id}).all()
     else:
         rows = []
+    # the applicant looking at their own dossier is the actor, whose name is known without a read
+    applicant_name = (actor.full_name if actor is not None and actor.id == dossier.applicant_id
+                      else dossier.applicant.full_name)
     return DossierView(
         id=dossier.id, code=dossier.code, procedure_code=dossier.procedure_code, procedure_name=rt.info.name,
         status=dossier.status, status_label=status.label, status_number=status.number,
-        applicant_id=dossier.applicant_id, applicant_name=dossier.applicant.full_name, agency_id=dossier.agency_id,
+        applicant_id=dossier.applicant_id, applicant_name=applicant_name, agency_id=dossier.agency_id,
         agency_name=text(dossier.agency.name_vi, dossier.agency.name_en), created_at=dossier.created_at,
         submitted_at=dossier.submitted_at, appointment_at=dossier.appointment_at, finished_at=dossier.finished_at,
         delivery_method=dossier.delivery_method, data=dict(dossier.data), completed=dossier.finished_at is not None,
-        open_tasks=tuple(task_view(session, cache, r) for r in rows if r.state == "open"),
+        open_tasks=tuple(task_view(session, cache, r, applicant_name=applicant_name)
+                         for r in rows if r.state == "open"),
         classification=calendar.classify(dossier.finished_at, dossier.appointment_at, utcnow())
         if dossier.status not in ("draft", "denied", "cancelled") else None,
         clock_paused=dossier.clock_paused_at is not None, extended_days=dossier.extended_days or 0,
@@ -446,7 +450,7 @@ def diagram(session: Session, cache: VersionCache, dossier: Dossier) -> Any:
     return DiagramView(xml=rt.diagram_xml, current=tuple(current), done=tuple(done), current_titles=titles)
 
 
-def of_applicant(session: Session, cache: VersionCache, applicant: User, limit: int = 50,
+def of_applicant(session: Session, cache: VersionCache, applicant: Person, limit: int = 50,
                  offset: int = 0) -> list[DossierView]:
     """A page of the applicant's dossiers, newest first (list views: no answers, no task rows)."""
     rows = session.scalars(OF_APPLICANT, {"applicant_id": applicant.id, "limit": limit, "offset": offset}).all()

@@ -49,29 +49,12 @@ class AgencyDay(Base):
     note: Mapped[str | None] = mapped_column(String(200))
 
 
-class User(Base):
-    __tablename__ = "user_account"
+class Person:
+    """Who signs in and acts: what the engine and the pages ask of a person, from the columns of ``user_account``
+    (``kind``, ``active``, ``roles`` and the profile). Both the ORM row :class:`User` and the plain record
+    :class:`engine.accounts.Actor` (the signed-in user of a request) are persons."""
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
-    password_hash: Mapped[str] = mapped_column(String(200))
-    full_name: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[str] = mapped_column(String(20))  # citizen | official | admin
-    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
-    # profile, given once and reused to prefill forms
-    phone: Mapped[str | None] = mapped_column(String(30))
-    id_number: Mapped[str | None] = mapped_column(String(20))
-    birth_date: Mapped[dt.date | None]
-    address: Mapped[str | None] = mapped_column(String(300))
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-
-    agency: Mapped[Agency | None] = relationship(viewonly=True)
-    role_rows: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan")
-
-    @property
-    def roles(self) -> set[str]:
-        return {r.role for r in self.role_rows}
+    __slots__ = ()  # (a person has id, email, full_name, kind, active, agency_id, roles and the profile's fields)
 
     @property
     def is_official(self) -> bool:
@@ -107,6 +90,31 @@ class User(Base):
 
     def get_id(self) -> str:
         return str(self.id)
+
+
+class User(Base, Person):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    full_name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))  # citizen | official | admin
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
+    # profile, given once and reused to prefill forms
+    phone: Mapped[str | None] = mapped_column(String(30))
+    id_number: Mapped[str | None] = mapped_column(String(20))
+    birth_date: Mapped[dt.date | None]
+    address: Mapped[str | None] = mapped_column(String(300))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    agency: Mapped[Agency | None] = relationship(viewonly=True)
+    role_rows: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan")
+
+    @property
+    def roles(self) -> set[str]:
+        return {r.role for r in self.role_rows}
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.kind}>"

@@ -14,7 +14,7 @@ from .db import get_by_id
 from .errors import AlreadyClaimed, Forbidden, FormInvalid, NotFound, StaleDossier, TaskNotOpen
 from .forms import FormDefinition
 from .i18n import text
-from .models import Dossier, HumanTask, User, utcnow
+from .models import Dossier, HumanTask, Person, utcnow
 from .procedures import APPLICANT_ROLE
 from .views import Completion, TaskView
 
@@ -28,7 +28,7 @@ TASK_BY_ID = select(HumanTask).where(HumanTask.id == bindparam("id")).options(
     joinedload(HumanTask.dossier).joinedload(Dossier.applicant), joinedload(HumanTask.dossier).joinedload(Dossier.agency))
 
 
-def get_for(session: Session, task_id: int, actor: User, acting: bool = False) -> HumanTask:
+def get_for(session: Session, task_id: int, actor: Person, acting: bool = False) -> HumanTask:
     """The task if ``actor`` may see it (and, with ``acting``, do it); NotFound or Forbidden otherwise."""
     row = get_by_id(session, TASK_BY_ID, HumanTask, task_id)
     if row is None:
@@ -44,15 +44,24 @@ def get_for(session: Session, task_id: int, actor: User, acting: bool = False) -
     return row
 
 
-def view(session: Session, cache: VersionCache, row: HumanTask) -> TaskView:
+def view(session: Session, cache: VersionCache, row: HumanTask, claimant: Person | None = None,
+         applicant_name: str | None = None) -> TaskView:
+    """The task as pages show it. Names the caller knows are not read again: ``claimant``, the official who
+    holds it; ``applicant_name``, the dossier's applicant."""
     dossier = row.dossier
+    if row.claimed_by_id is None:
+        claimed_by_name = None
+    elif claimant is not None and claimant.id == row.claimed_by_id:
+        claimed_by_name = claimant.full_name
+    else:
+        claimed_by_name = row.claimed_by.full_name if row.claimed_by else None
     return TaskView(
         id=row.id, dossier_id=row.dossier_id, dossier_code=dossier.code, procedure_code=dossier.procedure_code,
         procedure_name=cache.of(session, dossier.version_id).info.name, bpmn_id=row.bpmn_id,
         title=text(row.title_vi, row.title_en), role=row.role, lane=row.lane, agency_id=row.agency_id,
         form_key=row.form_key, state=row.state, created_at=row.created_at, due_at=row.due_at,
-        claimed_by_id=row.claimed_by_id, claimed_by_name=row.claimed_by.full_name if row.claimed_by else None,
-        applicant_name=dossier.applicant.full_name, is_applicant_task=row.role == APPLICANT_ROLE,
+        claimed_by_id=row.claimed_by_id, claimed_by_name=claimed_by_name,
+        applicant_name=applicant_name or dossier.applicant.full_name, is_applicant_task=row.role == APPLICANT_ROLE,
         dossier_status=dossier.status,
     )
 
@@ -64,7 +73,7 @@ def form_of(session: Session, cache: VersionCache, row: HumanTask) -> FormDefini
     return rt.forms[row.form_key]
 
 
-def prefill(session: Session, cache: VersionCache, row: HumanTask, actor: User) -> dict[str, Any]:
+def prefill(session: Session, cache: VersionCache, row: HumanTask, actor: Person) -> dict[str, Any]:
     form = form_of(session, cache, row)
     data: dict[str, Any] = {}
     if row.role == APPLICANT_ROLE:
@@ -101,22 +110,22 @@ def _listing(session: Session, cache: VersionCache, query: Any, params: dict[str
     return [view(session, cache, r) for r in session.scalars(query, params).unique().all()]
 
 
-def queue(session: Session, cache: VersionCache, official: User, limit: int = 200) -> list[TaskView]:
+def queue(session: Session, cache: VersionCache, official: Person, limit: int = 200) -> list[TaskView]:
     if not official.is_official:
         raise Forbidden()
     return _listing(session, cache, QUEUE, {"agency_id": official.agency_id, "roles": sorted(official.roles),
                                             "limit": limit})
 
 
-def mine(session: Session, cache: VersionCache, user: User, limit: int = 200) -> list[TaskView]:
+def mine(session: Session, cache: VersionCache, user: Person, limit: int = 200) -> list[TaskView]:
     return _listing(session, cache, CLAIMED_BY if user.is_official else APPLICANT_TASKS,
                     {"user_id": user.id, "limit": limit})
 
 
-def claim(session: Session, cache: VersionCache, task_id: int, official: User) -> TaskView:
+def claim(session: Session, cache: VersionCache, task_id: int, official: Person) -> TaskView:
     row = get_for(session, task_id, official, acting=True)
     _claim(session, row, official)
-    return view(session, cache, row)
+    return view(session, cache, row, claimant=official)
 
 
 CLAIM = (update(HumanTask)
@@ -125,7 +134,7 @@ CLAIM = (update(HumanTask)
          .execution_options(synchronize_session=False))
 
 
-def _claim(session: Session, row: HumanTask, official: User) -> None:
+def _claim(session: Session, row: HumanTask, official: Person) -> None:
     if row.state != "open":
         raise TaskNotOpen()
     if row.claimed_by_id == official.id:
@@ -139,16 +148,15 @@ def _claim(session: Session, row: HumanTask, official: User) -> None:
     # what the UPDATE wrote, recorded as the row's committed state: no reload, nothing more to flush
     set_committed_value(row, "claimed_by_id", official.id)
     set_committed_value(row, "claimed_at", claimed_at)
-    set_committed_value(row, "claimed_by", official)
     _audit_claim(session, row, official)
 
 
-def _audit_claim(session: Session, row: HumanTask, official: User) -> None:
+def _audit_claim(session: Session, row: HumanTask, official: Person) -> None:
     dossiers.audit(session, row.dossier, official, "task.claimed",
                    text(f"Nhận xử lý: {row.title_vi}", f"Claimed: {row.title_en}"), element=row.bpmn_id)
 
 
-def release(session: Session, task_id: int, official: User) -> None:
+def release(session: Session, task_id: int, official: Person) -> None:
     row = get_for(session, task_id, official, acting=True)
     if row.claimed_by_id != official.id:
         raise Forbidden()
@@ -157,7 +165,7 @@ def release(session: Session, task_id: int, official: User) -> None:
     session.flush()
 
 
-def complete(session: Session, cache: VersionCache, task_id: int, actor: User, raw: Mapping[str, Any]) -> Completion:
+def complete(session: Session, cache: VersionCache, task_id: int, actor: Person, raw: Mapping[str, Any]) -> Completion:
     row = get_for(session, task_id, actor, acting=True)
     _take(session, row, actor)
     dossier = row.dossier
@@ -212,7 +220,7 @@ def complete(session: Session, cache: VersionCache, task_id: int, actor: User, r
     )
 
 
-def _take(session: Session, row: HumanTask, actor: User) -> None:
+def _take(session: Session, row: HumanTask, actor: Person) -> None:
     """Check that ``actor`` may complete the open task now; an official completing a task nobody has claimed
     claims it in the completion's own UPDATE, guarded by "still open and nobody has it" (engine.writes)."""
     if row.state != "open":
@@ -223,11 +231,10 @@ def _take(session: Session, row: HumanTask, actor: User) -> None:
         raise AlreadyClaimed()
     if row.claimed_by_id is None:
         row.claimed_by_id, row.claimed_at = actor.id, utcnow()
-        set_committed_value(row, "claimed_by", actor)
         _audit_claim(session, row, actor)
 
 
-def _why_refused(session: Session, row: HumanTask, actor: User) -> StaleDossier | TaskNotOpen | AlreadyClaimed:
+def _why_refused(session: Session, row: HumanTask, actor: Person) -> StaleDossier | TaskNotOpen | AlreadyClaimed:
     """After a refused write, what the database now holds about the task, as the person acting should hear it
     (the caller rolls back, so nothing of the step is kept)."""
     with session.no_autoflush:  # (the step's pending rows are not to be written now)

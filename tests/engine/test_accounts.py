@@ -1,10 +1,16 @@
-"""Passwords: argon2id with OWASP's parameters; older hashes are upgraded when their owner logs in."""
+"""Accounts: argon2id passwords (older hashes upgraded at login) and the signed-in user as a plain record."""
 from __future__ import annotations
 
+from dataclasses import FrozenInstanceError
+
+import pytest
 from argon2 import PasswordHasher
+from sqlalchemy import select
 
 from engine import accounts
 from engine.api import Engine
+from engine.errors import FormInvalid
+from engine.models import User, UserRole
 
 
 def test_hashes_use_argon2id_with_the_chosen_parameters(engine: Engine) -> None:
@@ -24,3 +30,47 @@ def test_an_older_hash_is_upgraded_at_login(engine: Engine) -> None:
         assert accounts.HASHER.check_needs_rehash(user.password_hash)
         assert engine.authenticate(s, "cu@example.com", "mat-khau-rat-dai") is user
         assert user.password_hash.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+
+
+def test_the_signed_in_user_is_a_plain_record_read_afresh(engine: Engine) -> None:
+    """``Engine.user`` (Flask-Login's loader) gives what the row holds, roles and agency included, as a record
+    that cannot be changed; each call reads the database again, so a role taken away counts at the next request."""
+    with engine.session() as s:
+        row = s.scalar(select(User).where(User.email == "motcua@demo.motcua.vn"))
+        actor = engine.user(s, row.id)
+        assert isinstance(actor, accounts.Actor) and not isinstance(actor, User)
+        assert (actor.id, actor.email, actor.full_name, actor.kind, actor.agency_id) == (
+            row.id, row.email, row.full_name, row.kind, row.agency_id)
+        assert actor.roles == row.roles == {"reception_officer"}
+        assert (actor.agency.name_vi, actor.agency.name_en) == (row.agency.name_vi, row.agency.name_en)
+        assert actor.is_official and not actor.is_citizen and not actor.is_admin
+        assert actor.is_authenticated and actor.is_active and not actor.is_anonymous and actor.get_id() == str(row.id)
+        with pytest.raises(FrozenInstanceError):
+            actor.kind = "admin"  # type: ignore[misc]
+        assert engine.user(s, row.id + 10_000) is None
+
+        citizen = s.scalar(select(User).where(User.email == "congdan@demo.motcua.vn"))
+        person = engine.user(s, citizen.id)
+        assert person.is_citizen and person.roles == frozenset() and person.agency is None
+        assert person.profile() == citizen.profile()
+
+        row.role_rows = [UserRole(role="civil_status_officer")]
+        row.active = False
+        s.commit()
+    with engine.session() as s:
+        again = engine.user(s, row.id)
+        assert again.roles == {"civil_status_officer"} and not again.is_active
+
+
+def test_a_profile_is_updated_through_the_record_of_the_signed_in_user(engine: Engine) -> None:
+    with engine.session() as s:
+        user = engine.register_citizen(s, "hoso@example.com", "mat-khau-rat-dai", "Người Mới")
+        s.commit()
+        actor = engine.user(s, user.id)
+    with engine.session() as s:
+        engine.update_profile(s, actor, full_name="Người Đã Đổi", phone="0901 234 567")
+        s.commit()
+    with engine.session() as s:
+        assert (engine.user(s, actor.id).full_name, engine.user(s, actor.id).phone) == ("Người Đã Đổi", "0901234567")
+        with pytest.raises(FormInvalid):
+            engine.update_profile(s, actor, full_name="")

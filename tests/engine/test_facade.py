@@ -153,6 +153,21 @@ def test_two_officials_racing_for_a_claim_exactly_one_wins(eng: Engine) -> None:
         assert claims == 1
 
 
+def test_a_claimed_task_names_its_claimant_to_everyone(eng: Engine) -> None:
+    """Signed in as the records of ``Engine.user`` (as in the web), the claimant and a colleague both see who
+    holds the task; the claimant's name comes from their record, the colleague's view reads it."""
+    dossier_id, task_id = submit(eng)
+    with eng.session() as s:
+        holder, colleague = (eng.user(s, user(s, e).id) for e in (RECEPTION, RECEPTION2))
+        assert eng.claim(s, task_id, holder).claimed_by_name == holder.full_name
+        s.commit()
+    with eng.session() as s:
+        assert eng.task(s, task_id, eng.user(s, colleague.id)).claimed_by_name == holder.full_name
+        assert eng.task(s, task_id, eng.user(s, holder.id)).claimed_by_name == holder.full_name
+        (shown,) = eng.dossier(s, dossier_id, eng.user(s, colleague.id)).open_tasks
+        assert shown.claimed_by_name == holder.full_name and shown.applicant_name == "Nguyễn Thị Lan"
+
+
 def test_a_stale_write_is_refused_not_lost(eng: Engine) -> None:
     dossier_id, task_id = submit(eng)
     with eng.session() as late, eng.session() as early:
