@@ -106,7 +106,9 @@ def _advance(session: Session, rt: VersionRuntime, dossier: Dossier, workflow: A
     for row in still_open:  # the due date of officials' tasks follows the dossier's (pauses, extensions)
         if row.role != APPLICANT_ROLE and row.due_at != dossier.appointment_at:
             row.due_at = dossier.appointment_at
-    dossier.data = {**dossier.data, **_workflow_data(workflow, list(ready.values()))}
+    # what this run computed reaches the tasks it made ready; a task ready before the run (a parallel branch)
+    # still holds the data as it was when it was reached and would undo this step's answers
+    dossier.data = {**dossier.data, **_workflow_data(workflow, [t for t in survey.ready_human if t.id not in before])}
     if workflow.is_completed() and dossier.finished_at is None:
         dossier.finished_at = utcnow()
     runtime.compact(workflow)  # a long loop's finished passes are dropped; the audit trail keeps the history
@@ -114,10 +116,11 @@ def _advance(session: Session, rt: VersionRuntime, dossier: Dossier, workflow: A
     return still_open
 
 
-def _workflow_data(workflow: Any, ready: list[Any]) -> dict[str, Any]:
-    """What the diagram's scripts computed, as seen by the tasks now waiting (or by the end of the process)."""
+def _workflow_data(workflow: Any, reached: list[Any]) -> dict[str, Any]:
+    """What the diagram's scripts computed, as seen by the human tasks this run made ready (or, when it made
+    none ready, by the task that ran last: the end of the process, or a branch that stopped at a join)."""
     merged: dict[str, Any] = {}
-    sources = ready or ([workflow.last_task] if workflow.last_task is not None else [])
+    sources = reached or ([workflow.last_task] if workflow.last_task is not None else [])
     for task in sources:
         merged.update(task.data)
     return {k: v for k, v in merged.items() if not k.startswith("_")}

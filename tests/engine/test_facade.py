@@ -347,6 +347,24 @@ def test_parallel_tasks_each_stay_open_until_done(parallel_steps: Path, eng: Eng
         assert rows == {"t1": "completed", "t2": "completed", "t3": "completed", "t4": "completed", "t5": "open"}
 
 
+def test_a_parallel_branch_still_open_does_not_undo_a_step(parallel_steps: Path, eng: Engine) -> None:
+    """Each parallel task holds the data as it was at the split; the one still open must not overwrite what the
+    other's step has just entered (its stale copy of "note" once replaced the new value)."""
+    dossier_id, task_id = submit(eng)
+    with eng.session() as s:
+        official = user(s, RECEPTION)
+        t3, t4 = sorted(eng.complete(s, task_id, official, {"note": "2"}).dossier.open_tasks, key=lambda t: t.bpmn_id)
+        s.commit()
+        assert eng.complete(s, t3.id, official, {"note": "3"}).dossier.data["note"] == "3"
+        s.commit()
+    with eng.session() as s:
+        official = user(s, RECEPTION)
+        assert eng.dossier(s, dossier_id, official).data["note"] == "3"
+        after = eng.complete(s, t4.id, official, {"note": "4"}).dossier
+        s.commit()
+        assert after.data["note"] == "4" and [t.bpmn_id for t in after.open_tasks] == ["t5"]
+
+
 def test_a_step_with_other_changes_pending_stores_both(eng: Engine) -> None:
     """With something else pending in the session, the step's rows are written (guarded) by engine.writes and
     the rest by the ORM's flush: both are stored, and the dossier's version moved by one."""
