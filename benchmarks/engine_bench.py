@@ -9,8 +9,8 @@
 * ``spiff_state_floor_sqlite``: SpiffWorkflow kept in memory, its state serialized as the engine stores it and
   written to SQLite at every step, and nothing else: what any engine storing the whole state at every step must
   at least do. ``spiff_commit_floor_sqlite``: the same writing a counter instead of the state, the least any
-  engine making each step durable must do. Their ratios to the naive way (``state_floor_vs_naive_ratio``,
-  ``commit_floor_vs_naive_ratio``) are the most such engines could reach on this machine.
+  engine committing each step on its own (nothing batched) must do. Their ratios to the naive way
+  (``state_floor_vs_naive_ratio``, ``commit_floor_vs_naive_ratio``) are the most such engines could reach here.
 * ``facade_sqlite``: our engine facade, one session and commit per step as a web request would, with the
   human-task table, audit events, validation, dossier code and optimistic locking included.
 
@@ -91,12 +91,12 @@ def spiff_naive_sqlite(n: int, directory: Path, synchronous: str = "NORMAL") -> 
 
 
 def spiff_floor(n: int, directory: Path, with_state: bool = True) -> float:
-    """The least an engine that makes each SpiffWorkflow step durable must do, and nothing more: SpiffWorkflow's
-    run in memory (the workflow is never reloaded, as with a perfect cache) and one write per step on raw
-    sqlite3 with the engine's SQLite settings. With ``with_state`` the write is the whole state serialized as
-    the engine stores it (JSON without the spec); without, a counter (nothing serialized: the bound for any
-    engine, even one storing only what changed). No reads, no users or access checks, no validation, no task
-    table, no audit. Their ratios to the naive way bound what such engines can reach on this machine."""
+    """The least an engine that commits each SpiffWorkflow step on its own must do, and nothing more:
+    SpiffWorkflow's run in memory (the workflow is never reloaded, as with a perfect cache) and one write per
+    step on raw sqlite3 with the engine's SQLite settings. With ``with_state`` the write is the whole state
+    serialized as the engine stores it (JSON without the spec); without, a counter (nothing serialized: the
+    bound for any engine, even one storing only what changed). No reads, no users or access checks, no
+    validation, no task table, no audit. Their ratios to the naive way bound what such engines reach here."""
     spec, subs = _spec()
     conn = sqlite3.connect(directory / f"floor-{with_state}.db", isolation_level=None)  # each statement commits
     conn.execute("PRAGMA journal_mode=WAL")

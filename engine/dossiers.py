@@ -58,12 +58,12 @@ def start(session: Session, cache: VersionCache, code: str, applicant: Person, a
     writes.flush_step(session)  # its id, for its rows and events
     audit(session, dossier, applicant, "dossier.started",
           text(f"Bắt đầu khai hồ sơ {tr(rt.info.name, 'vi')}", f"Started a dossier for {tr(rt.info.name, 'en')}"))
-    open_rows = advance(session, rt, dossier, workflow, set(), applicant, open_before=[])
+    open_rows = advance(session, rt, dossier, workflow, runtime.NOTHING_BEFORE, applicant, open_before=[])
     save(session, cache, dossier, workflow)
     return view(session, cache, dossier, applicant, with_answers=False, open_rows=open_rows)  # a draft: no answers
 
 
-def advance(session: Session, rt: VersionRuntime, dossier: Dossier, workflow: Any, before: set[Any],
+def advance(session: Session, rt: VersionRuntime, dossier: Dossier, workflow: Any, before: runtime.Before,
             actor: Person | None, reason: str | None = None, open_before: list[HumanTask] | None = None,
             ) -> list[HumanTask]:
     """After an engine run: statuses and timeline entries the diagram declares, the human-task rows, state.
@@ -76,10 +76,10 @@ def advance(session: Session, rt: VersionRuntime, dossier: Dossier, workflow: An
         return _advance(session, rt, dossier, workflow, before, actor, reason, open_before)
 
 
-def _advance(session: Session, rt: VersionRuntime, dossier: Dossier, workflow: Any, before: set[Any],
+def _advance(session: Session, rt: VersionRuntime, dossier: Dossier, workflow: Any, before: runtime.Before,
              actor: Person | None, reason: str | None, open_before: list[HumanTask] | None) -> list[HumanTask]:
     survey = runtime.survey(workflow)
-    for task in runtime.reached_since(survey, before):
+    for task in runtime.reached_since(survey, before.reached):
         props = runtime.properties(task.task_spec)
         if props.get("timeline"):
             audit(session, dossier, actor, "step.reached", text(props["timeline"], props.get("timelineEn", props["timeline"])),
@@ -106,24 +106,12 @@ def _advance(session: Session, rt: VersionRuntime, dossier: Dossier, workflow: A
     for row in still_open:  # the due date of officials' tasks follows the dossier's (pauses, extensions)
         if row.role != APPLICANT_ROLE and row.due_at != dossier.appointment_at:
             row.due_at = dossier.appointment_at
-    # what this run computed reaches the tasks it made ready; a task ready before the run (a parallel branch)
-    # still holds the data as it was when it was reached and would undo this step's answers
-    dossier.data = {**dossier.data, **_workflow_data(workflow, [t for t in survey.ready_human if t.id not in before])}
+    dossier.data = {**dossier.data, **runtime.run_output(workflow, survey, before)}
     if workflow.is_completed() and dossier.finished_at is None:
         dossier.finished_at = utcnow()
     runtime.compact(workflow)  # a long loop's finished passes are dropped; the audit trail keeps the history
     dossier.workflow = runtime.dump(workflow)
     return still_open
-
-
-def _workflow_data(workflow: Any, reached: list[Any]) -> dict[str, Any]:
-    """What the diagram's scripts computed, as seen by the human tasks this run made ready (or, when it made
-    none ready, by the task that ran last: the end of the process, or a branch that stopped at a join)."""
-    merged: dict[str, Any] = {}
-    sources = reached or ([workflow.last_task] if workflow.last_task is not None else [])
-    for task in sources:
-        merged.update(task.data)
-    return {k: v for k, v in merged.items() if not k.startswith("_")}
 
 
 def _human_task(rt: VersionRuntime, dossier: Dossier, guid: str, task: Any) -> HumanTask:
@@ -259,7 +247,7 @@ def fire_due_timers(session: Session, cache: VersionCache, limit: int = 200) -> 
     for dossier in due:
         rt = cache.of(session, dossier.version_id)
         workflow = workflow_of(cache, rt, dossier)
-        before = runtime.reached_ids(workflow)
+        before = runtime.before_run(workflow)
         # what a timer starts happens when it fell due, however late this run comes (a pause ends then)
         fired_at = min(dossier.next_timer_at + dt.timedelta(seconds=1), now)
         with clock.use(lambda at=fired_at: at):

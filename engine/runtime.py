@@ -274,15 +274,60 @@ def reached_since(survey_: Survey, before: set[Any]) -> list[Any]:
     return sorted((t for t in survey_.reached if t.id not in before), key=lambda t: t.last_state_change)
 
 
-def reached_ids(workflow: BpmnWorkflow) -> set[Any]:
-    return reached_and_ready_human(workflow)[0]
+class Before(NamedTuple):
+    """Where a workflow stood before a run: the ids of the tasks reached (see :func:`reached_since`), those of
+    the ready human tasks as text (like the task rows' ``task_guid``), and a copy of the data of every open
+    task, which the run continues from (see :func:`run_output`)."""
+
+    reached: set[Any]
+    ready_human: set[str]
+    data: dict[Any, dict[str, Any]]
 
 
-def reached_and_ready_human(workflow: BpmnWorkflow) -> tuple[set[Any], set[str]]:
-    """The ids of tasks reached (see :func:`reached_since`), and those of the ready human tasks as text (like
-    the task rows' ``task_guid``)."""
+NOTHING_BEFORE = Before(set(), set(), {})
+
+
+def before_run(workflow: BpmnWorkflow) -> Before:
     found = survey(workflow)
-    return {t.id for t in found.reached}, {str(t.id) for t in found.ready_human}
+    return Before({t.id for t in found.reached}, {str(t.id) for t in found.ready_human},
+                  {t.id: copy.deepcopy(t.data) for t in found.open})
+
+
+def run_output(workflow: BpmnWorkflow, after: Survey, before: Before) -> dict[str, Any]:
+    """The data a run produced: what the tasks it ran or reached (and the tasks it continued from) hold that
+    differs from the task each continued from, as that task held it before the run; later tasks win.
+
+    Each parallel branch carries its own copy of the data from the split, so a task's data alone does not say
+    what is new: a branch still open, or a task newly reached on it, holds values another branch has since
+    changed. Comparing with where each task's own line stood before the run keeps only this run's work (the
+    form's answers, what scripts computed, what a join gathered that differs). Keys starting with ``_`` are
+    internal."""
+    out: dict[str, Any] = {}
+
+    def changed(data: Mapping[str, Any], base: Mapping[str, Any] | None) -> None:
+        for key, value in data.items():
+            if not key.startswith("_") and (base is None or key not in base or base[key] != value):
+                out[key] = value
+
+    for task_id, base in before.data.items():  # the tasks the run went on from (a completed task's own changes)
+        task = _task_by_id(workflow, task_id)
+        if task is not None:
+            changed(task.data, base)
+    for task in reached_since(after, before.reached):
+        origin = task
+        while origin is not None and origin.id not in before.data:
+            origin = origin.parent
+        changed(task.data, before.data[origin.id] if origin is not None else None)
+    return out
+
+
+def _task_by_id(workflow: BpmnWorkflow, task_id: Any) -> Any:
+    """The task with this id in the workflow or one of its subprocesses, or None (SpiffWorkflow's
+    ``get_task_from_id`` stops at the first subprocess that does not hold it)."""
+    for tasks in (workflow.tasks, *(sub.tasks for sub in workflow.subprocesses.values())):
+        if task_id in tasks:
+            return tasks[task_id]
+    return None
 
 
 def find_task(workflow: BpmnWorkflow, guid: str) -> Any:

@@ -106,8 +106,9 @@ APPLICANT_TASKS = _listed(select(HumanTask).join(Dossier).where(
     HumanTask.role == APPLICANT_ROLE, Dossier.applicant_id == bindparam("user_id")))
 
 
-def _listing(session: Session, cache: VersionCache, query: Any, params: dict[str, Any]) -> list[TaskView]:
-    return [view(session, cache, r) for r in session.scalars(query, params).unique().all()]
+def _listing(session: Session, cache: VersionCache, query: Any, params: dict[str, Any],
+             claimant: Person | None = None) -> list[TaskView]:
+    return [view(session, cache, r, claimant=claimant) for r in session.scalars(query, params).unique().all()]
 
 
 def queue(session: Session, cache: VersionCache, official: Person, limit: int = 200) -> list[TaskView]:
@@ -119,7 +120,7 @@ def queue(session: Session, cache: VersionCache, official: Person, limit: int = 
 
 def mine(session: Session, cache: VersionCache, user: Person, limit: int = 200) -> list[TaskView]:
     return _listing(session, cache, CLAIMED_BY if user.is_official else APPLICANT_TASKS,
-                    {"user_id": user.id, "limit": limit})
+                    {"user_id": user.id, "limit": limit}, claimant=user)
 
 
 def claim(session: Session, cache: VersionCache, task_id: int, official: Person) -> TaskView:
@@ -148,7 +149,15 @@ def _claim(session: Session, row: HumanTask, official: Person) -> None:
     # what the UPDATE wrote, recorded as the row's committed state: no reload, nothing more to flush
     set_committed_value(row, "claimed_by_id", official.id)
     set_committed_value(row, "claimed_at", claimed_at)
+    _claimant_changed(session, row)
     _audit_claim(session, row, official)
+
+
+def _claimant_changed(session: Session, row: HumanTask) -> None:
+    """The row's ``claimed_by`` (read-only, loaded for views) may hold the claimant read earlier in this session:
+    it is read again, from the new ``claimed_by_id``, when next asked for."""
+    if "claimed_by" in row.__dict__:
+        session.expire(row, ["claimed_by"])
 
 
 def _audit_claim(session: Session, row: HumanTask, official: Person) -> None:
@@ -162,6 +171,7 @@ def release(session: Session, task_id: int, official: Person) -> None:
         raise Forbidden()
     row.claimed_by_id = None
     row.claimed_at = None
+    _claimant_changed(session, row)
     session.flush()
 
 
@@ -182,7 +192,7 @@ def complete(session: Session, cache: VersionCache, task_id: int, actor: Person,
         task = runtime.find_task(workflow, row.task_guid)
         if not runtime.is_ready(task):
             raise TaskNotOpen()
-        before, ready_before = runtime.reached_and_ready_human(workflow)
+        before = runtime.before_run(workflow)
         task.data.update(data)
         task.run()
         workflow.do_engine_steps()
@@ -205,7 +215,7 @@ def complete(session: Session, cache: VersionCache, task_id: int, actor: Person,
         # the task rows open before this step are those of the workflow's ready human tasks: when that is only
         # this one, there is nothing to read
         open_rows = dossiers.advance(session, rt, dossier, workflow, before, actor, reason if not was_draft else None,
-                                     open_before=[row] if ready_before == {row.task_guid} else None)
+                                     open_before=[row] if before.ready_human == {row.task_guid} else None)
     try:
         dossiers.save(session, cache, dossier, workflow)
     except StaleDossier:  # the dossier or this task changed since they were read (engine.writes)
@@ -231,6 +241,7 @@ def _take(session: Session, row: HumanTask, actor: Person) -> None:
         raise AlreadyClaimed()
     if row.claimed_by_id is None:
         row.claimed_by_id, row.claimed_at = actor.id, utcnow()
+        _claimant_changed(session, row)
         _audit_claim(session, row, actor)
 
 

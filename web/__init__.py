@@ -85,10 +85,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
 
     @login_manager.user_loader
     def load_user(user_id: str) -> Any:
+        """The signed-in user, read afresh at every request; an account deactivated since its login is signed out
+        (Flask-Login's ``login_required`` checks only that someone is signed in)."""
         try:
-            return engine.user(db(), int(user_id))
+            user = engine.user(db(), int(user_id))
         except ValueError:
             return None
+        return user if user is not None and user.is_active else None
 
     @app.teardown_appcontext
     def close_session(_exc: BaseException | None) -> None:

@@ -34,7 +34,8 @@ def test_an_older_hash_is_upgraded_at_login(engine: Engine) -> None:
 
 def test_the_signed_in_user_is_a_plain_record_read_afresh(engine: Engine) -> None:
     """``Engine.user`` (Flask-Login's loader) gives what the row holds, roles and agency included, as a record
-    that cannot be changed; each call reads the database again, so a role taken away counts at the next request."""
+    that cannot be changed; each call reads the database again, so a change of roles counts at the next request
+    (the web signs out an account deactivated meanwhile: tests/web/test_guards.py)."""
     with engine.session() as s:
         row = s.scalar(select(User).where(User.email == "motcua@demo.motcua.vn"))
         actor = engine.user(s, row.id)
@@ -54,12 +55,12 @@ def test_the_signed_in_user_is_a_plain_record_read_afresh(engine: Engine) -> Non
         assert person.is_citizen and person.roles == frozenset() and person.agency is None
         assert person.profile() == citizen.profile()
 
-        row.role_rows = [UserRole(role="civil_status_officer")]
+        row.role_rows = [UserRole(role="civil_status_officer"), UserRole(role="commune_chairman")]
         row.active = False
         s.commit()
     with engine.session() as s:
         again = engine.user(s, row.id)
-        assert again.roles == {"civil_status_officer"} and not again.is_active
+        assert again.roles == {"civil_status_officer", "commune_chairman"} and not again.is_active
 
 
 def test_a_profile_is_updated_through_the_record_of_the_signed_in_user(engine: Engine) -> None:

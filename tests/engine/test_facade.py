@@ -159,7 +159,14 @@ def test_a_claimed_task_names_its_claimant_to_everyone(eng: Engine) -> None:
     dossier_id, task_id = submit(eng)
     with eng.session() as s:
         holder, colleague = (eng.user(s, user(s, e).id) for e in (RECEPTION, RECEPTION2))
+        assert [t.claimed_by_name for t in eng.queue(s, colleague) if t.id == task_id] == [None]
+        held = s.get(HumanTask, task_id)  # read unclaimed earlier in this session (and kept, as a request would)
+        assert held.claimed_by is None
         assert eng.claim(s, task_id, holder).claimed_by_name == holder.full_name
+        # the row read unclaimed now names the claimant too
+        assert eng.task(s, task_id, colleague).claimed_by_name == holder.full_name
+        assert [t.claimed_by_name for t in eng.my_tasks(s, holder)] == [holder.full_name]
+        assert held.claimed_by_id == holder.id
         s.commit()
     with eng.session() as s:
         assert eng.task(s, task_id, eng.user(s, colleague.id)).claimed_by_name == holder.full_name

@@ -53,6 +53,24 @@ def test_an_official_cannot_act_on_another_roles_task(people) -> None:  # noqa: 
     chairman.get("/ho-so", status=403)
 
 
+def test_an_account_deactivated_after_login_is_signed_out(people, engine) -> None:  # noqa: ANN001
+    from sqlalchemy import update
+
+    from engine.models import User
+
+    official = people()
+    official.login(RECEPTION)
+    official.get("/can-bo/")
+    with engine.session() as s:
+        s.execute(update(User).where(User.email == RECEPTION).values(active=False))
+        s.commit()
+    response = official.client.get("/can-bo/")
+    assert response.status_code == 302 and "/dang-nhap" in response.headers["Location"]
+    official.get("/dang-nhap")  # and cannot sign in again
+    page = official.post("/dang-nhap", {"email": RECEPTION, "password": "matkhau-demo-2026"}, status=400)
+    assert "Email hoặc mật khẩu không đúng" in page.html
+
+
 def test_anonymous_visitors_are_sent_to_log_in(people, app) -> None:  # noqa: ANN001
     visitor = people()
     for url in ("/ho-so", "/can-bo/", "/cong-viec/1", "/tra-cuu"):
