@@ -277,7 +277,8 @@ def reached_since(survey_: Survey, before: set[Any]) -> list[Any]:
 class Before(NamedTuple):
     """Where a workflow stood before a run: the ids of the tasks reached (see :func:`reached_since`), those of
     the ready human tasks as text (like the task rows' ``task_guid``), and a copy of the data of every open
-    task, which the run continues from (see :func:`run_output`)."""
+    task, which the run continues from (see :func:`run_output`; a completed task's copy is taken with the
+    form's answers already in its data)."""
 
     reached: set[Any]
     ready_human: set[str]
@@ -294,14 +295,14 @@ def before_run(workflow: BpmnWorkflow) -> Before:
 
 
 def run_output(workflow: BpmnWorkflow, after: Survey, before: Before) -> dict[str, Any]:
-    """The data a run produced: what the tasks it ran or reached (and the tasks it continued from) hold that
-    differs from the task each continued from, as that task held it before the run; later tasks win.
+    """The data a run produced: the keys each task it ran or reached holds with another value than the task
+    before it (its parent, or for a subprocess's first task the task that started the subprocess), and those
+    the tasks it continued from changed during the run; later tasks win.
 
     Each parallel branch carries its own copy of the data from the split, so a task's data alone does not say
     what is new: a branch still open, or a task newly reached on it, holds values another branch has since
-    changed. Comparing with where each task's own line stood before the run keeps only this run's work (the
-    form's answers, what scripts computed, what a join gathered that differs). Keys starting with ``_`` are
-    internal."""
+    changed. Comparing each task with the one before it keeps only this run's work, and a value changed and
+    then set back within the run is reported as set back. Keys starting with ``_`` are internal."""
     out: dict[str, Any] = {}
 
     def changed(data: Mapping[str, Any], base: Mapping[str, Any] | None) -> None:
@@ -309,16 +310,23 @@ def run_output(workflow: BpmnWorkflow, after: Survey, before: Before) -> dict[st
             if not key.startswith("_") and (base is None or key not in base or base[key] != value):
                 out[key] = value
 
-    for task_id, base in before.data.items():  # the tasks the run went on from (a completed task's own changes)
+    for task_id, base in before.data.items():  # the tasks the run went on from (a completed task, a timer)
         task = _task_by_id(workflow, task_id)
         if task is not None:
             changed(task.data, base)
     for task in reached_since(after, before.reached):
-        origin = task
-        while origin is not None and origin.id not in before.data:
-            origin = origin.parent
-        changed(task.data, before.data[origin.id] if origin is not None else None)
+        if task.id not in before.data:
+            previous = _previous(workflow, task)
+            changed(task.data, previous.data if previous is not None else None)
     return out
+
+
+def _previous(workflow: BpmnWorkflow, task: Any) -> Any:
+    """The task a task's data came from: its parent, or across a subprocess's root the task that started it."""
+    if task.parent is not None:
+        return task.parent
+    parent_task_id = getattr(task.workflow, "parent_task_id", None)
+    return _task_by_id(workflow, parent_task_id) if parent_task_id is not None else None
 
 
 def _task_by_id(workflow: BpmnWorkflow, task_id: Any) -> Any:

@@ -192,8 +192,8 @@ def complete(session: Session, cache: VersionCache, task_id: int, actor: Person,
         task = runtime.find_task(workflow, row.task_guid)
         if not runtime.is_ready(task):
             raise TaskNotOpen()
-        before = runtime.before_run(workflow)
         task.data.update(data)
+        before = runtime.before_run(workflow)  # (with the answers: what the task's scripts make of them counts)
         task.run()
         workflow.do_engine_steps()
 
