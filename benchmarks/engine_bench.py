@@ -63,13 +63,20 @@ def spiff_memory(n: int) -> float:
     return n / (time.perf_counter() - started)
 
 
+def _store(path: Path, synchronous: str = "NORMAL") -> sqlite3.Connection:
+    """A raw sqlite3 store of workflows in WAL mode, each statement its own transaction; ``synchronous`` is the
+    engine's setting (engine.db) unless asked otherwise."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute(f"PRAGMA synchronous={synchronous}")
+    conn.execute("CREATE TABLE IF NOT EXISTS wf (id INTEGER PRIMARY KEY, state TEXT, steps INTEGER)")
+    return conn
+
+
 def spiff_naive_sqlite(n: int, directory: Path, synchronous: str = "NORMAL") -> float:
     spec, subs = _spec()
     serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
-    conn = sqlite3.connect(directory / f"naive-{synchronous.lower()}.db", isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute(f"PRAGMA synchronous={synchronous}")  # the engine's setting (engine.db), unless asked otherwise
-    conn.execute("CREATE TABLE IF NOT EXISTS wf (id INTEGER PRIMARY KEY, state TEXT)")
+    conn = _store(directory / f"naive-{synchronous.lower()}.db", synchronous)
     started = time.perf_counter()
     for _ in range(n):
         wf = BpmnWorkflow(spec, subs)
@@ -98,10 +105,7 @@ def spiff_floor(n: int, directory: Path, with_state: bool = True) -> float:
     bound for any engine, even one storing only what changed). No reads, no users or access checks, no
     validation, no task table, no audit. Their ratios to the naive way bound what such engines reach here."""
     spec, subs = _spec()
-    conn = sqlite3.connect(directory / f"floor-{with_state}.db", isolation_level=None)  # each statement commits
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute("CREATE TABLE IF NOT EXISTS wf (id INTEGER PRIMARY KEY, state TEXT, steps INTEGER)")
+    conn = _store(directory / f"floor-{with_state}.db")
     started = time.perf_counter()
     for _ in range(n):
         wf = BpmnWorkflow(spec, subs)

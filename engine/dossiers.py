@@ -32,7 +32,7 @@ DOSSIER_BY_ID = (select(Dossier).where(Dossier.id == bindparam("id"))
 DOSSIER_BY_CODE = select(Dossier).where(Dossier.code == bindparam("code"))
 OF_APPLICANT = (select(Dossier).where(Dossier.applicant_id == bindparam("applicant_id"))
                 .order_by(Dossier.created_at.desc(), Dossier.id.desc()).limit(bindparam("limit")).offset(bindparam("offset"))
-                .options(joinedload(Dossier.agency), joinedload(Dossier.applicant)))
+                .options(joinedload(Dossier.agency)))  # (the applicant is the actor: view() names them)
 EVENTS = (select(AuditEvent).where(AuditEvent.dossier_id == bindparam("dossier_id"))
           .order_by(AuditEvent.at, AuditEvent.id))
 PASSED_ELEMENTS = select(AuditEvent.element).where(AuditEvent.dossier_id == bindparam("dossier_id"),

@@ -339,12 +339,14 @@ def _task_by_id(workflow: BpmnWorkflow, task_id: Any) -> Any:
 
 
 def find_task(workflow: BpmnWorkflow, guid: str) -> Any:
+    """The task whose id is ``guid`` (a task row's ``task_guid``), or None."""
     from uuid import UUID
 
     try:
-        return workflow.get_task_from_id(UUID(guid))
-    except Exception:  # noqa: BLE001 - unknown id
+        task_id = UUID(guid)
+    except (TypeError, ValueError):
         return None
+    return _task_by_id(workflow, task_id)
 
 
 def is_ready(task: Any) -> bool:
