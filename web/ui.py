@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, Response, g, request
 from flask_babel import get_locale, get_translations
+from jinja2 import TemplateRuntimeError
 
 from engine.i18n import tr
 from engine.models import utcnow
@@ -84,6 +85,16 @@ def security_headers(response: Response) -> Response:
     return response
 
 
+def lean_params(component: str, params: Any, *supported: str) -> str:
+    """Stop a page that passes one of our govuk-frontend components (templates/macros/govuk.html) a parameter
+    it does not write, instead of leaving it out unseen."""
+    unsupported = sorted(set(params) - set(supported)) if isinstance(params, dict) else ["(not a mapping)"]
+    if unsupported:
+        raise TemplateRuntimeError(f"{component}: unsupported parameters {unsupported}; use govuk-frontend-jinja's "
+                                   "macro or add them to templates/macros/govuk.html")
+    return ""
+
+
 def init_app(app: Flask) -> None:
     # the same callables as Flask-Babel's (installed by babel.init_app), reading the request's catalog once
     app.jinja_env.install_gettext_callables(
@@ -96,5 +107,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["t"] = t
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["local_date"] = lambda v: local_time(v, with_time=False)
-    app.jinja_env.globals.update(now_utc=utcnow, lang=lang, csp_nonce=csp_nonce, STATUS_TAG=STATUS_TAG, CLASSIFICATION=CLASSIFICATION)
+    app.jinja_env.globals.update(now_utc=utcnow, lang=lang, csp_nonce=csp_nonce, lean_params=lean_params,
+                                 STATUS_TAG=STATUS_TAG, CLASSIFICATION=CLASSIFICATION)
     app.after_request(security_headers)

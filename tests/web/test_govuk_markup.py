@@ -1,6 +1,8 @@
-"""Our form fields are written in govuk-frontend's markup directly (web/templates/macros/fields.html, for speed);
-they must give what govuk-frontend-jinja's own components give for the same field (tests/web/templates/
-govuk_fields.html), for every field of every shipped form, empty and filled with an error, in both languages."""
+"""Where we write govuk-frontend's markup directly instead of calling govuk-frontend-jinja's macros (for speed):
+the form fields (web/templates/macros/fields.html) and the page's skip link, header and service navigation
+(web/templates/base.html). Each must give what the library's components give (tests/web/templates/govuk_*.html):
+every field of every shipped form, empty and filled with an error, and the layout for every kind of visitor, in
+both languages."""
 from __future__ import annotations
 
 import re
@@ -10,16 +12,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, render_template_string
+from jinja2 import TemplateRuntimeError
+from markupsafe import Markup
+from flask_login import login_user
 
+from engine.accounts import Actor, AgencyName
 from engine.api import Engine
 from engine.config import DEFAULT_ROOT, Settings
 from engine.forms import Field, FormDefinition, load_form
 from web import create_app
 
+TEMPLATES = Path(__file__).resolve().parents[2] / "web" / "templates"
 REFERENCE = (Path(__file__).parent / "templates" / "govuk_fields.html").read_text()
+REFERENCE_BASE = (Path(__file__).parent / "templates" / "govuk_base.html").read_text()
 CALL = "{{ render_field(f, values, errors) }}"
 INLINE = frozenset({"a", "abbr", "b", "code", "em", "i", "small", "span", "strong", "time"})
+REPLACED = frozenset({"img", "input", "svg"})  # inline, and content themselves
 
 
 class _Tokens(HTMLParser):
@@ -39,20 +48,34 @@ class _Tokens(HTMLParser):
 
 def rendered(html: str) -> list[tuple[Any, ...]]:
     """What a browser makes of the markup: elements with their attributes (in any order) and texts, where
-    white space counts only as far as it shows (one space; none at the edge of a block-level element)."""
+    white space counts only as far as it shows: one space between words or inline elements, none at the start
+    or end of a block (an inline element's tags between the text and the block's edge do not change that)."""
     parser = _Tokens()
     parser.feed(html)
     parser.close()
     raw, out = parser.tokens, []
+
+    def at_block_edge(i: int, step: int) -> bool:
+        i += step
+        while 0 <= i < len(raw):
+            kind, tag = raw[i][0], raw[i][1]
+            if kind == "text":
+                return not tag.strip() and at_block_edge(i, step)
+            if tag in REPLACED:
+                return False
+            if tag not in INLINE:
+                return True
+            i += step
+        return True
+
     for i, token in enumerate(raw):
         if token[0] != "text":
             out.append(token)
             continue
         text = token[1]
-        before, after = raw[i - 1] if i else None, raw[i + 1] if i + 1 < len(raw) else None
-        if before is None or (before[0] != "text" and before[1] not in INLINE):
+        if at_block_edge(i, -1):
             text = text.lstrip()
-        if after is None or (after[0] != "text" and after[1] not in INLINE):
+        if at_block_edge(i, +1):
             text = text.rstrip()
         if text:
             out.append(("text", text))
@@ -130,6 +153,32 @@ def test_a_field_with_a_hint_and_an_error_is_described_by_both(app: Flask) -> No
     assert all(f'autocomplete="bday-{part}"' in born for part in ("day", "month", "year"))  # WCAG 1.3.5
 
 
+def _person(kind: str) -> Actor:
+    official = kind == "official"
+    return Actor(id=7, email=f"{kind}@example.vn", full_name="Lê Thị <Hoa>", kind=kind, active=True,
+                 agency_id=3 if official else None, phone=None, id_number=None, birth_date=None, address=None,
+                 roles=frozenset({"reception"}) if official else frozenset(),
+                 agency=AgencyName(3, "UBND xã", "Commune") if official else None)
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+@pytest.mark.parametrize(("who", "path"), [
+    (None, "/"), (None, "/dang-nhap"), (None, "/dang-ky"), (None, "/thu-tuc/birth_registration"),
+    ("citizen", "/ho-so"), ("citizen", "/tra-cuu"), ("citizen", "/tai-khoan"), ("citizen", "/cong-viec/5"),
+    ("official", "/can-bo/"), ("official", "/can-bo/cong-viec/5"),
+])
+def test_the_layout_has_govuk_frontends_markup(app: Flask, who: str | None, path: str, lang: str) -> None:
+    """The whole page around the content (head, skip link, header, navigation with the active item, language
+    switch, sign-out, footer) for a visitor, a citizen and an official on their pages."""
+    with app.test_request_context(path, headers={"Accept-Language": lang}):
+        if who:
+            login_user(_person(who))
+        ours = render_template_string((TEMPLATES / "base.html").read_text())
+        reference = render_template_string(REFERENCE_BASE)
+    assert rendered(ours) == rendered(reference)
+    assert ("Đăng xuất" in ours or "Sign out" in ours) == (who is not None)
+
+
 def test_the_comparison_sees_a_difference(app: Flask) -> None:
     """The normalisation above keeps what shows: a changed attribute, a lost space between inline text, a
     missing element are all differences."""
@@ -137,3 +186,43 @@ def test_the_comparison_sees_a_difference(app: Flask) -> None:
     assert rendered('<p id="a">x</p>') != rendered('<p id="b">x</p>')
     assert rendered('<p><span>Lỗi:</span> x</p>') != rendered('<p><span>Lỗi:</span>x</p>')
     assert rendered('<div><p>x</p></div>') != rendered('<div>x</div>')
+    assert rendered('<div><a href="/"> x </a></div>') == rendered('<div><a href="/">x</a></div>')
+    assert rendered('<p>a <a href="/">x</a> b</p>') != rendered('<p>a<a href="/">x</a>b</p>')
+    assert rendered('<button>Go <svg></svg></button>') != rendered('<button>Go<svg></svg></button>')
+
+
+COMPONENT_CALLS = [  # the shapes of parameters our pages pass
+    'govukSummaryList({"rows": [{"key": {"text": "Họ <tên>"}, "value": {"text": "An & Bình"}, "actions": {"items": ['
+    '{"href": "/cong-viec/1/trang/a?tu=kiem-tra#x", "text": "Thay đổi", "visuallyHiddenText": "Họ <tên>"}]}},'
+    '{"key": {"text": "Phí"}, "value": {"html": html}}], "classes": "govuk-!-margin-bottom-9"})',
+    'govukSummaryList({"rows": [{"key": {"text": "Người nộp"}, "value": {"text": "–"}}, '
+    '{"key": {"text": "Ngày hẹn"}, "value": {"html": html}}]})',
+    'govukSummaryList({"rows": []})',
+    'govukButton({"text": "Tiếp tục"})',
+    'govukButton({"text": "Gửi <hồ sơ>", "preventDoubleClick": true})',
+    'govukButton({"text": "Rút hồ sơ", "classes": "govuk-button--warning", "preventDoubleClick": true})',
+    'govukButton({"text": "Bắt đầu", "isStartButton": true})',
+    'govukButton({"text": "Đăng nhập để nộp", "href": "/dang-nhap?next=/thu-tuc/a&x=1", "isStartButton": true})',
+    'govukButton({"text": "Tiếp tục khai", "href": "/cong-viec/3"})',
+    'govukTag({"text": "Đúng <hạn>", "classes": "govuk-tag--green"})',
+    'govukTag({"text": "Nháp", "classes": ""})',
+]
+
+
+@pytest.mark.parametrize("call", COMPONENT_CALLS)
+def test_our_components_have_govuk_frontends_markup(app: Flask, call: str) -> None:
+    name = call.split("(")[0]
+    library = {"govukSummaryList": "summary-list", "govukButton": "button", "govukTag": "tag"}[name]
+    ours = app.jinja_env.from_string(f'{{% from "macros/govuk.html" import {name} %}}{{{{ {call} }}}}')
+    reference = app.jinja_env.from_string(
+        f'{{% from "govuk_frontend_jinja/components/{library}/macro.html" import {name} %}}{{{{ {call} }}}}')
+    html = Markup('<ul class="govuk-list"><li>Lệ phí: <strong>8.000</strong> đồng</li></ul>')
+    with app.test_request_context("/"):
+        assert rendered(ours.render(html=html)) == rendered(reference.render(html=html))
+
+
+def test_a_parameter_our_components_do_not_write_stops_the_page(app: Flask) -> None:
+    template = app.jinja_env.from_string(
+        '{% from "macros/govuk.html" import govukButton %}{{ govukButton({"text": "x", "attributes": {"id": "y"}}) }}')
+    with app.test_request_context("/"), pytest.raises(TemplateRuntimeError, match=r"govukButton.*\['attributes'\]"):
+        template.render()
