@@ -162,53 +162,67 @@ LOOP_BPMN = (LOOP_ROOT / "bpmn" / "user_loop.bpmn").read_text()
 MARKS = (1, 100, 1000)
 
 
-def _median_ms(step: Any, count: int) -> float:
-    """The median time of ``count`` calls of ``step()``, in ms: one pause of this noisy machine does not count."""
-    times = []
-    for _ in range(count):
-        started = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times) * 1000
+def _interleaved_medians(steps: dict[int, Any], sample: int) -> dict[int, float]:
+    """ms per call of each mark's step: the marks take turns, one call each per round, starting from a different
+    mark each round, so that the machine's changing speed weighs on every mark alike; the median of ``sample``
+    calls per mark, so that one pause of this noisy machine does not count."""
+    times: dict[int, list[float]] = {mark: [] for mark in steps}
+    order = list(steps)
+    for i in range(sample):
+        for mark in order[i % len(order):] + order[:i % len(order)]:
+            started = time.perf_counter()
+            steps[mark]()
+            times[mark].append(time.perf_counter() - started)
+    return {mark: statistics.median(t) * 1000 for mark, t in times.items()}
 
 
 def history_facade(eng: Engine, sample: int = 21) -> dict[int, float]:
-    """ms per step (restore, complete, engine steps, store) through the facade after 1, 100, 1000 passes
-    (median of ``sample`` steps from each mark)."""
+    """ms per step (restore, complete, engine steps, store) through the facade after 1, 100, 1000 passes.
+
+    A dossier is taken to each later mark beforehand; the marks' steps are then timed in turns
+    (:func:`_interleaved_medians`). The first mark's steps are each a fresh dossier's first step."""
     with eng.session() as s:
         citizen_id = s.scalar(select(User.id).where(User.email == demo.ACCOUNTS[0].email))
-        warm_id = eng.start_dossier(s, "user_loop", s.get(User, citizen_id)).id
-        dossier_id = eng.start_dossier(s, "user_loop", s.get(User, citizen_id)).id
-        s.commit()
 
-    def step(target: int | None = None) -> None:
-        target = target or dossier_id
+    def start() -> int:
         with eng.session() as s:
-            citizen = s.get(User, citizen_id)
-            (task,) = [t for t in eng.my_tasks(s, citizen) if t.dossier_id == target]
-            eng.complete(s, task.id, citizen, {"note": "ok"})
+            (task,) = eng.start_dossier(s, "user_loop", eng.user(s, citizen_id)).open_tasks
             s.commit()
+        return task.id
 
-    for _ in range(sample):  # warm caches and code paths on another dossier, so pass 1 is not a cold start
-        step(warm_id)
-    out, done = {}, 0
-    for mark in MARKS:
-        while done < mark - 1:
-            step()
-            done += 1
-        out[mark] = _median_ms(step, sample)
-        done += sample
-    return out
+    def step(task_id: int) -> int:  # the next task's id, from what the completion shows
+        with eng.session() as s:
+            done = eng.complete(s, task_id, eng.user(s, citizen_id), {"note": "ok"})
+            s.commit()
+        (task,) = done.dossier.open_tasks
+        return task.id
+
+    warm = start()
+    for _ in range(sample):  # warm caches and code paths, so that the first timed step is not a cold start
+        warm = step(warm)
+    fresh = [start() for _ in range(sample)]
+    at = {}
+    for mark in MARKS[1:]:
+        at[mark] = start()
+        for _ in range(mark - 1):
+            at[mark] = step(at[mark])
+
+    def later(mark: int) -> Any:
+        def one() -> None:
+            at[mark] = step(at[mark])
+        return one
+
+    return _interleaved_medians({MARKS[0]: lambda: step(fresh.pop()), **{m: later(m) for m in MARKS[1:]}}, sample)
 
 
 def history_naive(sample: int = 21) -> dict[int, float]:
-    """The same loop with SpiffWorkflow's own serializer, whole state (spec included) per step, in memory
-    (median of ``sample`` steps from each mark)."""
+    """The same loop with SpiffWorkflow's own serializer, whole state (spec included) per step, in memory; the
+    marks' steps timed in turns as the facade's."""
     parsed = runtime.parse({"user_loop.bpmn": LOOP_BPMN}, "user_loop")
     serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
     wf = BpmnWorkflow(*parsed, script_engine=runtime.SCRIPT_ENGINE)
     wf.do_engine_steps()
-    state = serializer.serialize_json(wf)
+    first = serializer.serialize_json(wf)
 
     def step(state: str) -> str:
         wf = serializer.deserialize_json(state)
@@ -229,20 +243,14 @@ def history_naive(sample: int = 21) -> dict[int, float]:
             wf.do_engine_steps()
         return serializer.serialize_json(wf)
 
-    out, done = {}, 0
-    for mark in MARKS:
-        if done < mark - 1:
-            state = advance_in_memory(state, mark - 1 - done)
-            done = mark - 1
-        current = [state]
+    at = {mark: advance_in_memory(first, mark - 1) for mark in MARKS[1:]}
 
+    def later(mark: int) -> Any:
         def one() -> None:
-            current[0] = step(current[0])
+            at[mark] = step(at[mark])
+        return one
 
-        out[mark] = _median_ms(one, sample)
-        state = current[0]
-        done += sample
-    return out
+    return _interleaved_medians({MARKS[0]: lambda: step(first), **{m: later(m) for m in MARKS[1:]}}, sample)
 
 
 def median_of(rounds: int, fn, *args) -> float:  # noqa: ANN001
