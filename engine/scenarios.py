@@ -277,12 +277,11 @@ class Runner:
             nodes.add(bpmn_id)
             if task.state == TaskState.CANCELLED:
                 continue
-            parent = task.parent
-            while parent is not None and not getattr(parent.task_spec, "bpmn_id", None):
-                parent = parent.parent
-            if parent is not None:
-                flows.add((parent.task_spec.bpmn_id, bpmn_id))
-        return nodes, flows
+            source = runtime.nearest_element(task)
+            if source is not None:
+                flows.add((source.task_spec.bpmn_id, bpmn_id))
+        dropped = runtime.passed(workflow)  # a long run's early passes, compacted away (runtime.compact)
+        return nodes | dropped["done"] | dropped["cancelled"], flows | dropped["flows"]
 
 
 def diagram_parts(xml: str, process_id: str) -> tuple[list[str], dict[tuple[str, str], str], set[str]]:

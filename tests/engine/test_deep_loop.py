@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.util.task import TaskState
 
 from engine import runtime
 
@@ -52,6 +53,21 @@ def test_compaction_keeps_a_long_loop_correct_and_small() -> None:
     assert compacted.last_task.data["counter"] == 600 and compacted.last_task.data["note"] == "pass 599"
     assert len(compacted.tasks) < runtime.COMPACT_THRESHOLD < len(plain.tasks)
     assert largest < len(runtime.dump(plain)) / 5
+    # what the dropped passes showed is kept, through every save: the diagram's marks, the flows taken
+    assert runtime.walked(compacted) == runtime.walked(plain)
+    assert flows_taken(compacted) == flows_taken(plain)
+    in_tree = {t.task_spec.bpmn_id for t in compacted.get_tasks() if getattr(t.task_spec, "bpmn_id", None)}
+    assert {"start", "init"} <= runtime.passed(compacted)["done"] and not {"start", "init"} & in_tree
+    assert ("start", "init") in runtime.passed(compacted)["flows"]
+
+
+def flows_taken(workflow: BpmnWorkflow) -> set[tuple[str, str]]:
+    flows = set(runtime.passed(workflow)["flows"])
+    for task in workflow.get_tasks(state=TaskState.COMPLETED):
+        source = runtime.nearest_element(task)
+        if getattr(task.task_spec, "bpmn_id", None) and source is not None:
+            flows.add((source.task_spec.bpmn_id, task.task_spec.bpmn_id))
+    return flows
 
 
 def test_small_workflows_are_not_compacted() -> None:
