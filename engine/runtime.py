@@ -505,15 +505,18 @@ def compact(workflow: BpmnWorkflow, threshold: int = COMPACT_THRESHOLD, keep: in
         source = nearest_element(tasks[i])
         if source is not None and source.id in gone and getattr(tasks[i].task_spec, "bpmn_id", None):
             record["flows"].add((source.task_spec.bpmn_id, tasks[i].task_spec.bpmn_id))
-    for i in dropped:
+    for i in dropped:  # (all first: a task's parent is looked up among the tasks)
         _remember(record, tasks[i])
-        subprocess = workflow.subprocesses.get(i)
-        if subprocess is not None:
-            for inner in subprocess.tasks.values():
-                _remember(record, inner)
     for i in dropped:
         del tasks[i]
-        workflow.subprocesses.pop(i, None)
+    # the subprocesses the dropped tasks started go too, and those started inside them: SpiffWorkflow keeps every
+    # subprocess, at any depth, in the top workflow's map, by the id of the task that started it
+    started = [i for i in dropped if i in workflow.subprocesses]
+    while started:
+        for inner in workflow.subprocesses.pop(started.pop()).tasks.values():
+            _remember(record, inner)
+            if inner.id in workflow.subprocesses:
+                started.append(inner.id)
     root._children = [cut.id]
     cut._parent = root.id
     if workflow.last_task is not None and workflow.last_task.id not in tasks:

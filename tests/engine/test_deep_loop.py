@@ -9,6 +9,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine import runtime
 
 LOOP = (Path(__file__).parent / "data" / "loop.bpmn").read_text()
+NESTED_LOOP = (Path(__file__).parent / "data" / "nested_loop.bpmn").read_text()
 
 
 def test_a_loop_run_2000_times_completes_and_survives_a_save() -> None:
@@ -59,6 +60,43 @@ def test_compaction_keeps_a_long_loop_correct_and_small() -> None:
     in_tree = {t.task_spec.bpmn_id for t in compacted.get_tasks() if getattr(t.task_spec, "bpmn_id", None)}
     assert {"start", "init"} <= runtime.passed(compacted)["done"] and not {"start", "init"} & in_tree
     assert ("start", "init") in runtime.passed(compacted)["flows"]
+
+
+def test_compaction_drops_and_remembers_subprocesses_at_any_depth() -> None:
+    """A loop whose passes run two subprocesses deep, after a first step also two deep: kept in memory (as the
+    workflow cache keeps it) its subprocesses and stored state stop growing; saved and restored at every step it
+    ends with the same diagram marks and flows taken as an uncompacted run, the first step's included."""
+    spec, subs = runtime.parse({"nested_loop.bpmn": NESTED_LOOP}, "nested_loop")
+
+    def run(passes: int, compact: bool, save: bool) -> tuple[BpmnWorkflow, list[int]]:
+        workflow = BpmnWorkflow(spec, subs, script_engine=runtime.SCRIPT_ENGINE)
+        workflow.task_tree.data["passes"] = passes
+        workflow.do_engine_steps()
+        sizes = []
+        while not workflow.is_completed():
+            (task,) = runtime.ready_human_tasks(workflow)
+            task.run()
+            workflow.do_engine_steps()
+            if compact:
+                runtime.compact(workflow)
+                sizes.append(len(runtime.dump(workflow)))
+            if save:
+                workflow = runtime.restore(runtime.dump(workflow), spec, subs)
+        return workflow, sizes
+
+    kept, sizes = run(150, compact=True, save=False)
+    plain, _ = run(150, compact=False, save=False)
+    assert kept.last_task.data["counter"] == 150 == plain.last_task.data["counter"]
+    in_tree = set(kept.tasks) | {i for sub in kept.subprocesses.values() for i in sub.tasks}
+    assert set(kept.subprocesses) <= in_tree  # none is left behind by the task that started it
+    assert len(kept.subprocesses) < len(plain.subprocesses) / 5
+    assert max(sizes[100:]) < 1.5 * max(sizes[:50])  # the stored state stops growing
+    saved, _ = run(40, compact=True, save=True)
+    short, _ = run(40, compact=False, save=False)
+    assert runtime.walked(saved) == runtime.walked(short)
+    assert flows_taken(saved) == flows_taken(short)
+    assert {"setup", "setup_begin", "once_begin"} <= runtime.passed(saved)["done"]
+    assert ("setup_begin", "setup") in runtime.passed(saved)["flows"]
 
 
 def flows_taken(workflow: BpmnWorkflow) -> set[tuple[str, str]]:
