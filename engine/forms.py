@@ -340,7 +340,7 @@ def _leaves(errors: Any) -> Any:
 def _fields_of(err: Any) -> list[str]:
     """The field(s) a jsonschema error is about (``required`` errors carry no path)."""
     if err.validator == "required" and not err.path:
-        return [p for p in err.validator_value if isinstance(err.instance, Mapping) and p not in err.instance]
+        return [p for p in err.validator_value if p not in err.instance] if isinstance(err.instance, Mapping) else []
     path = list(err.absolute_path)
     if path:
         return [str(path[0])]
