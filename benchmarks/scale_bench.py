@@ -9,6 +9,14 @@ each ~``--calls`` times with random actors (p50/p95 in ms, one session per call 
 * ``lookup``: ``Engine.dossier_by_code(session, code, applicant)``: a random dossier by its code
 * ``my_dossiers``: ``Engine.dossiers_of(session, citizen)``: a random citizen's dossiers
 
+and the pages that show them, each a whole request through the Flask app in this process (its test client; the
+session cookie, the signed-in user's read, the engine's calls and the template), signed in as the same actors:
+
+* ``inbox_page``: ``GET /can-bo/`` (the group queue and the official's own tasks)
+* ``lookup_page``: ``GET /tra-cuu?ma=<code>`` and the dossier page it redirects to (details, timeline, diagram),
+  for dossiers seeded through the engine (the bulk-copied ones hold no workflow state to draw)
+* ``my_dossiers_page``: ``GET /ho-so`` (a page of the citizen's dossiers and their open tasks)
+
 Each kind of call is warmed up with its first 20 actors before timing. The small size is the same-run baseline;
 ratios are large/small. ``--explain`` prints EXPLAIN ANALYZE of each
 query's SQL for one sample actor. Figures are merged into ``benchmarks/results.json``.
@@ -40,6 +48,13 @@ from engine.procedures import APPLICANT_ROLE  # noqa: E402
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 RESULTS = Path(__file__).resolve().parent / "results.json"
 CALLS = ("inbox", "my_tasks", "lookup", "my_dossiers")
+#: page → (the calls' sample it takes its actors from, the signed-in user of a sample, its URL, a text it shows)
+PAGES: dict[str, tuple[str, Callable[[Any], int], Callable[[Any], str], Callable[[Any], str]]] = {
+    "inbox_page": ("inbox", lambda uid: uid, lambda uid: "/can-bo/", lambda uid: "app-task-table"),
+    "lookup_page": ("lookup_page", lambda pair: pair[1], lambda pair: f"/tra-cuu?ma={pair[0]}",
+                    lambda pair: f'<span class="app-code">{pair[0]}</span>'),
+    "my_dossiers_page": ("my_dossiers", lambda uid: uid, lambda uid: "/ho-so", lambda uid: "Hồ sơ của tôi</h1>"),
+}
 WARMUP = 20
 
 
@@ -61,9 +76,13 @@ def samples(eng: Engine, rng: random.Random, n: int) -> dict[str, list[Any]]:
         ids = [rng.randint(1, top) for _ in range(n * 3)]
         codes = s.execute(select(Dossier.code, Dossier.applicant_id)
                           .where(Dossier.id.in_(ids), Dossier.code.is_not(None))).all()
+        # the dossier page draws the workflow's state: only the dossiers seeded through the engine have one
+        real = s.execute(select(Dossier.code, Dossier.applicant_id).where(
+            Dossier.workflow != seed.PLACEHOLDER_WORKFLOW, Dossier.code.is_not(None))).all()
     rng.shuffle(codes)
     return {"inbox": [rng.choice(officials) for _ in range(n)], "my_tasks": [rng.choice(officials) for _ in range(n)],
-            "lookup": [tuple(c) for c in codes[:n]], "my_dossiers": [rng.choice(citizens) for _ in range(n)]}
+            "lookup": [tuple(c) for c in codes[:n]], "my_dossiers": [rng.choice(citizens) for _ in range(n)],
+            "lookup_page": [tuple(rng.choice(real)) for _ in range(n)]}
 
 
 def measure(eng: Engine, picks: dict[str, list[Any]]) -> dict[str, dict[str, float]]:
@@ -93,6 +112,32 @@ def measure(eng: Engine, picks: dict[str, list[Any]]) -> dict[str, dict[str, flo
         out[name] = {"p50_ms": pct(times, 0.5), "p95_ms": pct(times, 0.95), "max_ms": max(times),
                      "mean_rows": statistics.fmean(sizes) if name != "lookup" else 1.0,
                      "max_rows": max(sizes) if name != "lookup" else 1, "calls": len(times)}
+    return out
+
+
+def measure_pages(eng: Engine, picks: dict[str, list[Any]]) -> dict[str, dict[str, float]]:
+    """The pages of :data:`PAGES`: the time of the whole request, redirects followed, in ms."""
+    from web import create_app
+
+    app = create_app(engine=eng, SECRET_KEY="scale-bench-" + uuid.uuid4().hex)
+    out: dict[str, dict[str, float]] = {}
+
+    def get(user_id: int, url: str, shows: str) -> float:
+        client = app.test_client()
+        with client.session_transaction() as session:  # signed in as Flask-Login keeps it, before the clock
+            session["_user_id"], session["_fresh"] = str(user_id), True
+        started = time.perf_counter()
+        response = client.get(url, follow_redirects=True)
+        elapsed = (time.perf_counter() - started) * 1000
+        if response.status_code != 200 or shows not in response.get_data(as_text=True):
+            raise RuntimeError(f"{url} as user {user_id}: {response.status_code}, without {shows!r}")
+        return elapsed
+
+    for name, (sample, user, url, shows) in PAGES.items():
+        for arg in picks[sample][:WARMUP]:
+            get(user(arg), url(arg), shows(arg))
+        times = [get(user(arg), url(arg), shows(arg)) for arg in picks[sample]]
+        out[name] = {"p50_ms": pct(times, 0.5), "p95_ms": pct(times, 0.95), "max_ms": max(times), "calls": len(times)}
     return out
 
 
@@ -164,7 +209,8 @@ def main(argv: list[str] | None = None) -> int:
             s.commit()
         small = min(args.small, args.dossiers)
         first = seed.seed(eng, small, real=100, seed_value=2026)
-        results = {"small": measure(eng, samples(eng, rng, args.calls))}
+        picked = samples(eng, rng, args.calls)
+        results = {"small": measure(eng, picked) | measure_pages(eng, picked)}
         if args.explain:
             explain(eng, samples(eng, rng, 1))
         seconds = first.seconds
@@ -172,7 +218,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.dossiers > small:
             big = seed.seed(eng, args.dossiers - small, real=0, seed_value=2027)
             seconds += big.seconds
-            results["large"] = measure(eng, samples(eng, rng, args.calls))
+            picked = samples(eng, rng, args.calls)
+            results["large"] = measure(eng, picked) | measure_pages(eng, picked)
             if args.explain:
                 explain(eng, samples(eng, rng, 1))
         else:
@@ -201,6 +248,17 @@ def main(argv: list[str] | None = None) -> int:
                 f"scale_small_{name}_p95_ms": round(sm["p95_ms"], 2),
                 f"scale_{name}_p95_ratio": round(ratio, 2), f"scale_{name}_mean_rows": round(lg["mean_rows"], 1),
                 f"scale_{name}_max_rows": lg["max_rows"],
+            })
+        print(f"\n{'page':17} {'small p50':>10} {'small p95':>10} {'large p50':>10} {'large p95':>10} {'p95 ratio':>10}")
+        for name in PAGES:
+            sm, lg = results["small"][name], results["large"][name]
+            ratio = lg["p95_ms"] / sm["p95_ms"] if sm["p95_ms"] else float("nan")
+            print(f"{name:17} {sm['p50_ms']:10.2f} {sm['p95_ms']:10.2f} {lg['p50_ms']:10.2f} {lg['p95_ms']:10.2f}"
+                  f" {ratio:10.2f}")
+            figures.update({
+                f"scale_{name}_p50_ms": round(lg["p50_ms"], 2), f"scale_{name}_p95_ms": round(lg["p95_ms"], 2),
+                f"scale_small_{name}_p50_ms": round(sm["p50_ms"], 2),
+                f"scale_small_{name}_p95_ms": round(sm["p95_ms"], 2), f"scale_{name}_p95_ratio": round(ratio, 2),
             })
         figures["scale_meta"] = {"cpu_count": os.cpu_count(), "python": platform.python_version(),
                                  "calls": args.calls, "rows": counts, "open_tasks": open_tasks, "argv": sys.argv[1:]}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
 from sqlalchemy import bindparam, event, select
@@ -20,6 +21,7 @@ from .statuses import STATUSES
 from .views import DossierView, TimelineEntry
 
 NO_DOSSIER = text("Không tìm thấy hồ sơ.", "Dossier not found.")
+log = logging.getLogger(__name__)
 
 # Statements run at every step or page are built once (SQLAlchemy then keys each of them once per process).
 AGENCIES_AT_LEVEL = select(Agency).where(Agency.level == bindparam("level")).order_by(Agency.id)
@@ -431,11 +433,18 @@ def diagram(session: Session, cache: VersionCache, dossier: Dossier) -> Any:
     from .views import DiagramView
 
     rt = cache.of(session, dossier.version_id)
-    workflow = runtime.restore(dossier.workflow, rt.spec, rt.subprocess_specs)
-    done, current = runtime.walked(workflow)
+    open_rows = session.scalars(OPEN_ROWS, {"dossier_id": dossier.id}).all()
+    try:
+        done, current = runtime.walked(runtime.restore(dossier.workflow, rt.spec, rt.subprocess_specs))
+    except Exception:  # noqa: BLE001 - a state that cannot be read must not hide the rest of the dossier
+        # (a seeded dossier's placeholder, or damage): the open task rows say where it stands, the audit trail
+        # what it passed; operators are told
+        log.exception("dossier %s: its workflow state cannot be restored; its diagram is drawn from its task rows "
+                      "and audit trail", dossier.id)
+        done, current = [], sorted({r.bpmn_id for r in open_rows})
     # a compacted workflow has forgotten early elements; the audit trail has not
     done = sorted(set(done) | set(session.scalars(PASSED_ELEMENTS, {"dossier_id": dossier.id})) - set(current))
-    titles = tuple(text(r.title_vi, r.title_en) for r in session.scalars(OPEN_ROWS, {"dossier_id": dossier.id}))
+    titles = tuple(text(r.title_vi, r.title_en) for r in open_rows)
     if dossier.status in ("cancelled",):
         current = ()
     return DiagramView(xml=rt.diagram_xml, current=tuple(current), done=tuple(done), current_titles=titles)

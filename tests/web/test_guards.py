@@ -148,3 +148,22 @@ def test_security_headers(people) -> None:  # noqa: ANN001
     assert response.headers["Cache-Control"] == "no-store"
     nonce = re.search(r"'nonce-([^']+)'", csp).group(1)
     assert f'nonce="{nonce}"' in response.get_data(as_text=True)
+
+
+def test_a_dossier_whose_stored_state_cannot_be_read_still_shows_its_page(people, engine, caplog) -> None:  # noqa: ANN001
+    """A workflow state that cannot be restored (damage; a seeded dossier's placeholder) must not hide the rest of
+    the dossier: its page shows its details and timeline, the diagram marks where its open task rows stand and what
+    its audit trail passed, and the error is logged for operators."""
+    from sqlalchemy import update
+
+    from engine.models import Dossier
+
+    owner, dossier_url, code, _task_id = dossier_and_task(people)
+    with engine.session() as s:
+        s.execute(update(Dossier).where(Dossier.code == code).values(workflow='{"seeded": true}'))
+        s.commit()
+    page = owner.get(dossier_url)
+    assert page.has(code, "Trần Thị An", 'data-current="reception_check"')
+    assert re.search(r'data-done="[^"]*declaration', page.html)
+    assert "cannot be restored" in caplog.text
+
