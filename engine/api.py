@@ -106,9 +106,14 @@ class Engine:
         """Keep (typed) input between the pages of a form; merged into any earlier draft."""
         tasks.save_draft(session, tasks.get_for(session, task_id, actor, acting=True), data)
 
-    def queue(self, session: Session, official: Person, limit: int = 200) -> list[TaskView]:
-        """Open, unclaimed tasks of the official's roles in their agency, oldest first (at most ``limit``)."""
-        return tasks.queue(session, self.versions, official, limit)
+    def queue(self, session: Session, official: Person, limit: int = 200, offset: int = 0) -> list[TaskView]:
+        """Open, unclaimed tasks of the official's roles in their agency, oldest first (at most ``limit``, after
+        the first ``offset``)."""
+        return tasks.queue(session, self.versions, official, limit, offset)
+
+    def queue_size(self, session: Session, official: Person) -> int:
+        """How many tasks :meth:`queue` holds in all."""
+        return tasks.queue_size(session, official)
 
     def my_tasks(self, session: Session, user: Person, limit: int = 200) -> list[TaskView]:
         """Open tasks claimed by an official, or an applicant's own open tasks (at most ``limit``)."""

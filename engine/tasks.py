@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -94,13 +94,17 @@ def save_draft(session: Session, row: HumanTask, data: Mapping[str, Any]) -> Non
 def _listed(query: Any) -> Any:
     """A listing's statement, built once: open tasks oldest first, with what a task view shows."""
     return query.where(HumanTask.state == "open").order_by(HumanTask.created_at, HumanTask.id).limit(
-        bindparam("limit")).options(joinedload(HumanTask.dossier).joinedload(Dossier.applicant),
-                                    joinedload(HumanTask.claimed_by))
+        bindparam("limit")).offset(bindparam("offset")).options(
+        joinedload(HumanTask.dossier).joinedload(Dossier.applicant), joinedload(HumanTask.claimed_by))
 
 
-QUEUE = _listed(select(HumanTask).where(
-    HumanTask.agency_id == bindparam("agency_id"), HumanTask.role.in_(bindparam("roles", expanding=True)),
-    HumanTask.claimed_by_id.is_(None)))
+def _in_queue(query: Any) -> Any:
+    return query.where(HumanTask.state == "open", HumanTask.agency_id == bindparam("agency_id"),
+                       HumanTask.role.in_(bindparam("roles", expanding=True)), HumanTask.claimed_by_id.is_(None))
+
+
+QUEUE = _listed(_in_queue(select(HumanTask)))
+QUEUE_SIZE = _in_queue(select(func.count()).select_from(HumanTask))
 CLAIMED_BY = _listed(select(HumanTask).where(HumanTask.claimed_by_id == bindparam("user_id")))
 APPLICANT_TASKS = _listed(select(HumanTask).join(Dossier).where(
     HumanTask.role == APPLICANT_ROLE, Dossier.applicant_id == bindparam("user_id")))
@@ -111,16 +115,22 @@ def _listing(session: Session, cache: VersionCache, query: Any, params: dict[str
     return [view(session, cache, r, claimant=claimant) for r in session.scalars(query, params).unique().all()]
 
 
-def queue(session: Session, cache: VersionCache, official: Person, limit: int = 200) -> list[TaskView]:
+def queue(session: Session, cache: VersionCache, official: Person, limit: int = 200, offset: int = 0) -> list[TaskView]:
     if not official.is_official:
         raise Forbidden()
     return _listing(session, cache, QUEUE, {"agency_id": official.agency_id, "roles": sorted(official.roles),
-                                            "limit": limit})
+                                            "limit": limit, "offset": max(0, offset)})
+
+
+def queue_size(session: Session, official: Person) -> int:
+    if not official.is_official:
+        raise Forbidden()
+    return session.scalar(QUEUE_SIZE, {"agency_id": official.agency_id, "roles": sorted(official.roles)}) or 0
 
 
 def mine(session: Session, cache: VersionCache, user: Person, limit: int = 200) -> list[TaskView]:
     return _listing(session, cache, CLAIMED_BY if user.is_official else APPLICANT_TASKS,
-                    {"user_id": user.id, "limit": limit}, claimant=user)
+                    {"user_id": user.id, "limit": limit, "offset": 0}, claimant=user)
 
 
 def claim(session: Session, cache: VersionCache, task_id: int, official: Person) -> TaskView:

@@ -17,11 +17,18 @@ from .ui import t
 bp = Blueprint("officer", __name__, url_prefix="/can-bo")
 
 
+#: tasks of the group queue per page (oldest first)
+QUEUE_PAGE = 50
+
+
 @bp.get("/")
 @official_required
 def queue():  # noqa: ANN201
     engine = get_engine()
-    return render_template("officer/queue.html", queue=engine.queue(db(), current_user),
+    page = max(1, min(request.args.get("trang", 1, type=int) or 1, 10_000))
+    rows = engine.queue(db(), current_user, limit=QUEUE_PAGE + 1, offset=(page - 1) * QUEUE_PAGE)
+    return render_template("officer/queue.html", queue=rows[:QUEUE_PAGE], page=page, has_next=len(rows) > QUEUE_PAGE,
+                           first=(page - 1) * QUEUE_PAGE + 1, queue_size=engine.queue_size(db(), current_user),
                            mine=engine.my_tasks(db(), current_user))
 
 

@@ -84,3 +84,17 @@ def test_citizen_submits_a_birth_registration(server: str, page, output_dir: Pat
 
     page.get_by_role("link", name="Xem hồ sơ và tiến độ giải quyết").click()
     expect(page.get_by_text("Hồ sơ đã được nộp trực tuyến")).to_be_visible()
+
+    # the reception official finds it on a phone too: the task tables scroll within their own boxes, the page
+    # itself never sideways (WCAG 1.4.10)
+    page.get_by_role("button", name=re.compile("Đăng xuất")).click()
+    page.goto(server + "/dang-nhap")
+    page.get_by_label("Địa chỉ email").fill("motcua@demo.motcua.vn")
+    page.get_by_label("Mật khẩu", exact=True).fill("matkhau-demo-2026")
+    page.get_by_role("button", name="Đăng nhập").click()
+    row = page.locator(f'tr[data-dossier-code="{code}"]')
+    expect(row).to_be_attached()
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.evaluate("window.innerWidth")
+    region = page.get_by_role("region", name=re.compile("Việc chờ nhận"))
+    assert region.evaluate("box => box.scrollWidth > box.clientWidth")  # the table is wider: its box scrolls
+    page.screenshot(path=str(output_dir / "3-officer-queue.png"), full_page=True)

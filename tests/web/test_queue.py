@@ -1,0 +1,41 @@
+"""The officials' group queue comes in pages, oldest first, and says how many tasks wait in all."""
+from __future__ import annotations
+
+import re
+
+from engine.api import Engine
+from engine.demo import ACCOUNTS, DEMO_PASSWORD
+from tests.engine.test_birth_registration import declaration
+from tests.web.test_journey import RECEPTION
+
+
+def submit_dossiers(engine: Engine, count: int) -> None:
+    """``count`` birth registrations submitted by the demo citizen through the engine (quicker than pages)."""
+    with engine.session() as s:
+        citizen = engine.user(s, engine.authenticate(s, ACCOUNTS[0].email, DEMO_PASSWORD).id)
+        for _ in range(count):
+            (task,) = engine.start_dossier(s, "birth_registration", citizen).open_tasks
+            engine.complete(s, task.id, citizen, declaration())
+        s.commit()
+
+
+def queued_codes(html: str) -> list[str]:
+    table = html.split('id="queue-caption"', 1)[1]
+    return re.findall(r'data-task-id="\d+" data-dossier-code="([^"]+)"', table)
+
+
+def test_the_queue_comes_in_pages_of_fifty_oldest_first(people, engine: Engine) -> None:  # noqa: ANN001
+    submit_dossiers(engine, 53)
+    official = people()
+    page = official.login(RECEPTION)
+    first = queued_codes(page.html)
+    assert len(first) == 50 and first == sorted(first)  # codes follow the daily sequence: oldest first
+    assert page.has("Việc chờ nhận (53) · 1–50", 'rel="next"') and 'rel="prev"' not in page.html
+    page = official.get("/can-bo/?trang=2")
+    second = queued_codes(page.html)
+    assert len(second) == 3 and second[0] > first[-1]
+    assert page.has("Việc chờ nhận (53) · 51–53", 'rel="prev"') and 'rel="next"' not in page.html
+    # a page past the end is empty, not an error; a nonsense page number is the first page
+    past = official.get("/can-bo/?trang=9")
+    assert queued_codes(past.html) == [] and past.has("Việc chờ nhận (53)<", 'rel="prev"')
+    assert queued_codes(official.get("/can-bo/?trang=abc").html) == first
