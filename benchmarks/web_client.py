@@ -33,6 +33,7 @@ TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 CODE = re.compile(r'data-testid="dossier-code">(000\.31\.27\.H14-\d{6}-\d{4})<')
 AGENCY = re.compile(r'name="agency_id" value="(\d+)"')
 NUMBER = re.compile(r"/\d+(?=/|$)")
+NEXT = re.compile(r'href="([^"]+)" rel="next"')
 
 # The same pages and answers as tests/web/test_journey.py (PAGES) and tests/engine/test_birth_registration.py
 # (declaration()); copied so that the load process imports neither pytest nor the engine.
@@ -245,8 +246,11 @@ class Client:
             citizen.close()
         for email, data, shows in OFFICIAL_STEPS:
             official = self.official(email)
-            page = expect(official.get("/can-bo/"), code)
+            page = official.get("/can-bo/")
             task = re.search(rf'data-task-id="(\d+)" data-dossier-code="{re.escape(code)}"', page.html)
+            while not task and NEXT.search(page.html):  # the queue comes in pages, oldest first
+                page = official.get(NEXT.search(page.html).group(1).replace("&amp;", "&"))
+                task = re.search(rf'data-task-id="(\d+)" data-dossier-code="{re.escape(code)}"', page.html)
             if not task:
                 raise JourneyFailed(f"{email}: no task for {code} in the queue")
             tid = task.group(1)

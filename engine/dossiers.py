@@ -434,14 +434,16 @@ def diagram(session: Session, cache: VersionCache, dossier: Dossier) -> Any:
 
     rt = cache.of(session, dossier.version_id)
     open_rows = session.scalars(OPEN_ROWS, {"dossier_id": dossier.id}).all()
-    try:
-        done, current = runtime.walked(runtime.restore(dossier.workflow, rt.spec, rt.subprocess_specs))
-    except Exception:  # noqa: BLE001 - a state that cannot be read must not hide the rest of the dossier
-        # (a seeded dossier's placeholder, or damage): the open task rows say where it stands, the audit trail
-        # what it passed; operators are told
-        log.exception("dossier %s: its workflow state cannot be restored; its diagram is drawn from its task rows "
-                      "and audit trail", dossier.id)
-        done, current = [], sorted({r.bpmn_id for r in open_rows})
+    workflow = None
+    if dossier.workflow != runtime.PLACEHOLDER_STATE:  # (a bulk-seeded dossier: no state, by design)
+        try:
+            workflow = runtime.restore(dossier.workflow, rt.spec, rt.subprocess_specs)
+        except runtime.StateUnreadable:
+            # a damaged state must not hide the rest of the dossier: the open task rows say where it stands,
+            # the audit trail what it passed; operators are told
+            log.exception("dossier %s: its workflow state cannot be restored; its diagram is drawn from its task "
+                          "rows and audit trail", dossier.id)
+    done, current = runtime.walked(workflow) if workflow is not None else ([], sorted({r.bpmn_id for r in open_rows}))
     # a compacted workflow has forgotten early elements; the audit trail has not
     done = sorted(set(done) | set(session.scalars(PASSED_ELEMENTS, {"dossier_id": dossier.id})) - set(current))
     titles = tuple(text(r.title_vi, r.title_en) for r in open_rows)

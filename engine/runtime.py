@@ -23,6 +23,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
+from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskIterator, TaskState
@@ -235,11 +236,23 @@ def dump(workflow: BpmnWorkflow) -> str:
     return STATE_SERIALIZER.serialize_json(workflow)
 
 
+#: the workflow state of a dossier bulk-seeded for measuring queries (engine.seed): it has none, by design
+PLACEHOLDER_STATE = '{"seeded": true}'
+
+
+class StateUnreadable(Exception):
+    """A stored workflow state cannot be restored (damaged, or not a state at all)."""
+
+
 def restore(state: str | Mapping[str, Any], spec: Any, subprocess_specs: dict[str, Any]) -> BpmnWorkflow:
-    """A workflow from its stored state (JSON text; a mapping is accepted and copied)."""
-    dct = json.loads(state) if isinstance(state, str) else copy.deepcopy(dict(state))
-    STATE_SERIALIZER.migrate(dct)
-    workflow = STATE_SERIALIZER.from_dict(dct, spec=spec, subprocess_specs=subprocess_specs)
+    """A workflow from its stored state (JSON text; a mapping is accepted and copied); StateUnreadable if it
+    cannot be."""
+    try:
+        dct = json.loads(state) if isinstance(state, str) else copy.deepcopy(dict(state))
+        STATE_SERIALIZER.migrate(dct)
+        workflow = STATE_SERIALIZER.from_dict(dct, spec=spec, subprocess_specs=subprocess_specs)
+    except (ValueError, KeyError, TypeError, AttributeError, SpiffWorkflowException) as exc:
+        raise StateUnreadable(f"{type(exc).__name__}: {exc}") from exc
     workflow.script_engine = SCRIPT_ENGINE
     return workflow
 

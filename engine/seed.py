@@ -36,7 +36,7 @@ from .procedures import APPLICANT_ROLE
 from .statuses import STATUSES
 
 PASSWORD = "matkhau-seed-2026"  # every seeded account; hashed once
-PLACEHOLDER_WORKFLOW = '{"seeded": true}'  # not a SpiffWorkflow state: seeded dossiers are for query measurements
+PLACEHOLDER_WORKFLOW = runtime.PLACEHOLDER_STATE  # not a SpiffWorkflow state: seeded dossiers are for query measurements
 EMAIL_DOMAIN = "seed.motcua.vn"
 BATCH = 10_000
 

@@ -25,11 +25,12 @@ QUEUE_PAGE = 50
 @official_required
 def queue():  # noqa: ANN201
     engine = get_engine()
-    page = max(1, min(request.args.get("trang", 1, type=int) or 1, 10_000))
+    size = engine.queue_size(db(), current_user)
+    last = max(1, -(-size // QUEUE_PAGE))
+    page = max(1, min(request.args.get("trang", 1, type=int) or 1, last))  # (past the end: the last page)
     rows = engine.queue(db(), current_user, limit=QUEUE_PAGE + 1, offset=(page - 1) * QUEUE_PAGE)
     return render_template("officer/queue.html", queue=rows[:QUEUE_PAGE], page=page, has_next=len(rows) > QUEUE_PAGE,
-                           first=(page - 1) * QUEUE_PAGE + 1, queue_size=engine.queue_size(db(), current_user),
-                           mine=engine.my_tasks(db(), current_user))
+                           first=(page - 1) * QUEUE_PAGE + 1, queue_size=size, mine=engine.my_tasks(db(), current_user))
 
 
 def _render_task(task_id: int, values: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
