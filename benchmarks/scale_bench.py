@@ -32,6 +32,7 @@ import statistics
 import sys
 import time
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Callable
 
@@ -39,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 
-from engine import demo, seed  # noqa: E402
+from engine import demo, runtime, seed  # noqa: E402
 from engine.api import Engine  # noqa: E402
 from engine.config import Settings  # noqa: E402
 from engine.models import Dossier, HumanTask, User, UserRole  # noqa: E402
@@ -78,7 +79,7 @@ def samples(eng: Engine, rng: random.Random, n: int) -> dict[str, list[Any]]:
                           .where(Dossier.id.in_(ids), Dossier.code.is_not(None))).all()
         # the dossier page draws the workflow's state: only the dossiers seeded through the engine have one
         real = s.execute(select(Dossier.code, Dossier.applicant_id).where(
-            Dossier.workflow != seed.PLACEHOLDER_WORKFLOW, Dossier.code.is_not(None))).all()
+            Dossier.workflow != runtime.PLACEHOLDER_STATE, Dossier.code.is_not(None))).all()
     rng.shuffle(codes)
     return {"inbox": [rng.choice(officials) for _ in range(n)], "my_tasks": [rng.choice(officials) for _ in range(n)],
             "lookup": [tuple(c) for c in codes[:n]], "my_dossiers": [rng.choice(citizens) for _ in range(n)],
@@ -183,6 +184,31 @@ def merge_results(figures: dict[str, Any]) -> None:
     RESULTS.write_text(json.dumps(current, indent=2, ensure_ascii=False) + "\n")
 
 
+def report(results: dict[str, dict[str, dict[str, float]]], heading: str, names: Iterable[str],
+           with_rows: bool) -> dict[str, Any]:
+    """Print a table of the measured ``names`` at both sizes; return their figures for results.json."""
+    names = list(names)
+    width = max(len(heading), *map(len, names)) + 1
+    print(f"{heading:{width}} {'small p50':>10} {'small p95':>10} {'large p50':>10} {'large p95':>10} {'p95 ratio':>10}"
+          + (f" {'rows small':>11} {'rows large':>11} {'max rows':>9}" if with_rows else ""))
+    figures: dict[str, Any] = {}
+    for name in names:
+        sm, lg = results["small"][name], results["large"][name]
+        ratio = lg["p95_ms"] / sm["p95_ms"] if sm["p95_ms"] else float("nan")
+        print(f"{name:{width}} {sm['p50_ms']:10.2f} {sm['p95_ms']:10.2f} {lg['p50_ms']:10.2f} {lg['p95_ms']:10.2f}"
+              f" {ratio:10.2f}" + (f" {sm['mean_rows']:11.1f} {lg['mean_rows']:11.1f} {lg['max_rows']:9}"
+                                  if with_rows else ""))
+        figures.update({
+            f"scale_{name}_p50_ms": round(lg["p50_ms"], 2), f"scale_{name}_p95_ms": round(lg["p95_ms"], 2),
+            f"scale_small_{name}_p50_ms": round(sm["p50_ms"], 2), f"scale_small_{name}_p95_ms": round(sm["p95_ms"], 2),
+            f"scale_{name}_p95_ratio": round(ratio, 2),
+        })
+        if with_rows:
+            figures.update({f"scale_{name}_mean_rows": round(lg["mean_rows"], 1),
+                            f"scale_{name}_max_rows": lg["max_rows"]})
+    return figures
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dossiers", type=int, default=1_000_000)
@@ -233,34 +259,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nrows: {counts}, open tasks {open_tasks:,}, official roles {officials}")
         print(f"seeded {args.dossiers:,} dossiers in {seconds:.1f} s ({args.dossiers / seconds:,.0f}/s; "
               f"small phase {first.seconds:.1f} s, large phase {big.seconds if big is not first else 0:.1f} s)\n")
-        print(f"{'call':12} {'small p50':>10} {'small p95':>10} {'large p50':>10} {'large p95':>10} {'p95 ratio':>10}"
-              f" {'rows small':>11} {'rows large':>11} {'max rows':>9}")
         figures: dict[str, Any] = {"scale_dossiers": args.dossiers, "scale_small_dossiers": small,
                                    "scale_seed_seconds": round(seconds, 1),
                                    "scale_seed_dossiers_per_s": round(args.dossiers / seconds)}
-        for name in CALLS:
-            sm, lg = results["small"][name], results["large"][name]
-            ratio = lg["p95_ms"] / sm["p95_ms"] if sm["p95_ms"] else float("nan")
-            print(f"{name:12} {sm['p50_ms']:10.2f} {sm['p95_ms']:10.2f} {lg['p50_ms']:10.2f} {lg['p95_ms']:10.2f}"
-                  f" {ratio:10.2f} {sm['mean_rows']:11.1f} {lg['mean_rows']:11.1f} {lg['max_rows']:9}")
-            figures.update({
-                f"scale_{name}_p50_ms": round(lg["p50_ms"], 2), f"scale_{name}_p95_ms": round(lg["p95_ms"], 2),
-                f"scale_small_{name}_p50_ms": round(sm["p50_ms"], 2),
-                f"scale_small_{name}_p95_ms": round(sm["p95_ms"], 2),
-                f"scale_{name}_p95_ratio": round(ratio, 2), f"scale_{name}_mean_rows": round(lg["mean_rows"], 1),
-                f"scale_{name}_max_rows": lg["max_rows"],
-            })
-        print(f"\n{'page':17} {'small p50':>10} {'small p95':>10} {'large p50':>10} {'large p95':>10} {'p95 ratio':>10}")
-        for name in PAGES:
-            sm, lg = results["small"][name], results["large"][name]
-            ratio = lg["p95_ms"] / sm["p95_ms"] if sm["p95_ms"] else float("nan")
-            print(f"{name:17} {sm['p50_ms']:10.2f} {sm['p95_ms']:10.2f} {lg['p50_ms']:10.2f} {lg['p95_ms']:10.2f}"
-                  f" {ratio:10.2f}")
-            figures.update({
-                f"scale_{name}_p50_ms": round(lg["p50_ms"], 2), f"scale_{name}_p95_ms": round(lg["p95_ms"], 2),
-                f"scale_small_{name}_p50_ms": round(sm["p50_ms"], 2),
-                f"scale_small_{name}_p95_ms": round(sm["p95_ms"], 2), f"scale_{name}_p95_ratio": round(ratio, 2),
-            })
+        figures.update(report(results, "call", CALLS, with_rows=True))
+        print()
+        figures.update(report(results, "page", PAGES, with_rows=False))
         figures["scale_meta"] = {"cpu_count": os.cpu_count(), "python": platform.python_version(),
                                  "calls": args.calls, "rows": counts, "open_tasks": open_tasks, "argv": sys.argv[1:]}
         if not args.no_results:

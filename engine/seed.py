@@ -36,7 +36,6 @@ from .procedures import APPLICANT_ROLE
 from .statuses import STATUSES
 
 PASSWORD = "matkhau-seed-2026"  # every seeded account; hashed once
-PLACEHOLDER_WORKFLOW = runtime.PLACEHOLDER_STATE  # not a SpiffWorkflow state: seeded dossiers are for query measurements
 EMAIL_DOMAIN = "seed.motcua.vn"
 BATCH = 10_000
 
@@ -414,7 +413,7 @@ def seed(eng: Engine, dossiers: int, real: int = 100, seed_value: int = 2026, no
                 paused = min(at + dt.timedelta(hours=rng.uniform(1, 48)), now)
             data = {"delivery_method": delivery}
             yield (did, code, shape.code, shape.version_id, applicant, agency_id, status, created, at, due, finished,
-                   delivery, paused, 0, None, _json(data), PLACEHOLDER_WORKFLOW, runtime.SERIALIZER_VERSION, 1)
+                   delivery, paused, 0, None, _json(data), runtime.PLACEHOLDER_STATE, runtime.SERIALIZER_VERSION, 1)
             # the applicant's declaration, completed at submission
             d = shape.declaration
             tasks_out.append((did, str(uuid.UUID(int=rng.getrandbits(128))), d.bpmn_id, d.title_vi, d.title_en, d.lane,

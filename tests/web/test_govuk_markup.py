@@ -145,7 +145,8 @@ def test_every_field_has_govuk_frontends_markup(app: Flask, lang: str) -> None:
                     if state == "unset (none)" and f.widget == "textarea":
                         continue  # govuk-frontend-jinja writes "None" into the box; ours leaves it empty
                     args = {"f": f, "values": values, "errors": errors}
-                    assert rendered(ours.render(**args)) == rendered(reference.render(**args)), (form.key, f.name, state)
+                    where = (form.key, f.name, state)
+                    assert rendered(ours.render(**args)) == rendered(reference.render(**args)), where
                     widgets.add(f.widget)
                     compared += 1
     assert widgets == {"text", "textarea", "date", "radio", "select", "number", "checkbox", "email", "tel"}

@@ -150,7 +150,8 @@ def test_security_headers(people) -> None:  # noqa: ANN001
     assert f'nonce="{nonce}"' in response.get_data(as_text=True)
 
 
-def test_a_dossier_whose_stored_state_cannot_be_read_still_shows_its_page(people, engine, caplog) -> None:  # noqa: ANN001
+def test_a_dossier_whose_stored_state_cannot_be_read_still_shows_its_page(  # noqa: ANN001
+        people, engine, caplog) -> None:
     """A workflow state that cannot be restored (damage) must not hide the rest of the dossier: its page shows its
     details and timeline, the diagram marks where its open task rows stand and what its audit trail passed, and
     the error is logged for operators. A bulk-seeded dossier's placeholder (no state, by design) is shown alike,
