@@ -10,7 +10,7 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import calendar, clock, runtime, writes
+from . import calendar, clock, compaction, runtime, writes
 from .catalog import VersionCache, VersionRuntime, current_version
 from .db import get_by_id
 from .errors import Forbidden, FormInvalid, NotFound, StaleDossier
@@ -111,7 +111,7 @@ def _advance(session: Session, rt: VersionRuntime, dossier: Dossier, workflow: A
     dossier.data = {**dossier.data, **runtime.run_output(workflow, survey, before)}
     if workflow.is_completed() and dossier.finished_at is None:
         dossier.finished_at = utcnow()
-    runtime.compact(workflow)  # a long loop's finished passes are dropped; the audit trail keeps the history
+    compaction.compact(workflow)  # a long loop's finished passes are dropped; the audit trail keeps the history
     dossier.workflow = runtime.dump(workflow)
     return still_open
 

@@ -19,7 +19,7 @@ from typing import Any
 from lxml import etree
 from sqlalchemy import select
 
-from . import accounts, clock, runtime
+from . import accounts, clock, compaction, runtime
 from .api import Engine
 from .catalog import current_version
 from .config import Settings
@@ -277,10 +277,10 @@ class Runner:
             nodes.add(bpmn_id)
             if task.state == TaskState.CANCELLED:
                 continue
-            source = runtime.nearest_element(task)
+            source = compaction.nearest_element(task)
             if source is not None:
                 flows.add((source.task_spec.bpmn_id, bpmn_id))
-        dropped = runtime.passed(workflow)  # a long run's early passes, compacted away (runtime.compact)
+        dropped = compaction.passed(workflow)  # a long run's early passes, compacted away (compaction.compact)
         return nodes | dropped["done"] | dropped["cancelled"], flows | dropped["flows"]
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
-from engine import runtime
+from engine import compaction, runtime
 
 LOOP = (Path(__file__).parent / "data" / "loop.bpmn").read_text()
 NESTED_LOOP = (Path(__file__).parent / "data" / "nested_loop.bpmn").read_text()
@@ -41,7 +41,7 @@ def test_compaction_keeps_a_long_loop_correct_and_small() -> None:
             task.run()
             workflow.do_engine_steps()
             if persist:
-                runtime.compact(workflow)
+                compaction.compact(workflow)
                 state = runtime.dump(workflow)
                 largest = max(largest, len(state))
                 workflow = runtime.restore(state, spec, subs)
@@ -52,14 +52,14 @@ def test_compaction_keeps_a_long_loop_correct_and_small() -> None:
     assert compacted.is_completed() and plain.is_completed()
     assert compacted.last_task.data == plain.last_task.data
     assert compacted.last_task.data["counter"] == 600 and compacted.last_task.data["note"] == "pass 599"
-    assert len(compacted.tasks) < runtime.COMPACT_THRESHOLD < len(plain.tasks)
+    assert len(compacted.tasks) < compaction.COMPACT_THRESHOLD < len(plain.tasks)
     assert largest < len(runtime.dump(plain)) / 5
     # what the dropped passes showed is kept, through every save: the diagram's marks, the flows taken
     assert runtime.walked(compacted) == runtime.walked(plain)
     assert flows_taken(compacted) == flows_taken(plain)
     in_tree = {t.task_spec.bpmn_id for t in compacted.get_tasks() if getattr(t.task_spec, "bpmn_id", None)}
-    assert {"start", "init"} <= runtime.passed(compacted)["done"] and not {"start", "init"} & in_tree
-    assert ("start", "init") in runtime.passed(compacted)["flows"]
+    assert {"start", "init"} <= compaction.passed(compacted)["done"] and not {"start", "init"} & in_tree
+    assert ("start", "init") in compaction.passed(compacted)["flows"]
 
 
 def test_compaction_drops_and_remembers_subprocesses_at_any_depth() -> None:
@@ -78,7 +78,7 @@ def test_compaction_drops_and_remembers_subprocesses_at_any_depth() -> None:
             task.run()
             workflow.do_engine_steps()
             if compact:
-                runtime.compact(workflow)
+                compaction.compact(workflow)
                 sizes.append(len(runtime.dump(workflow)))
             if save:
                 workflow = runtime.restore(runtime.dump(workflow), spec, subs)
@@ -95,14 +95,14 @@ def test_compaction_drops_and_remembers_subprocesses_at_any_depth() -> None:
     short, _ = run(40, compact=False, save=False)
     assert runtime.walked(saved) == runtime.walked(short)
     assert flows_taken(saved) == flows_taken(short)
-    assert {"setup", "setup_begin", "once_begin"} <= runtime.passed(saved)["done"]
-    assert ("setup_begin", "setup") in runtime.passed(saved)["flows"]
+    assert {"setup", "setup_begin", "once_begin"} <= compaction.passed(saved)["done"]
+    assert ("setup_begin", "setup") in compaction.passed(saved)["flows"]
 
 
 def flows_taken(workflow: BpmnWorkflow) -> set[tuple[str, str]]:
-    flows = set(runtime.passed(workflow)["flows"])
+    flows = set(compaction.passed(workflow)["flows"])
     for task in workflow.get_tasks(state=TaskState.COMPLETED):
-        source = runtime.nearest_element(task)
+        source = compaction.nearest_element(task)
         if getattr(task.task_spec, "bpmn_id", None) and source is not None:
             flows.add((source.task_spec.bpmn_id, task.task_spec.bpmn_id))
     return flows
@@ -114,4 +114,4 @@ def test_small_workflows_are_not_compacted() -> None:
     workflow = BpmnWorkflow(spec, subs, script_engine=runtime.SCRIPT_ENGINE)
     workflow.task_tree.data["passes"] = 5
     workflow.do_engine_steps()
-    assert runtime.compact(workflow) == 0
+    assert compaction.compact(workflow) == 0
