@@ -6,13 +6,18 @@
 3. The load generator (``benchmarks/web_client.py``) runs in another process: first the same client against
    two trivial endpoints for a same-run baseline (a static file, then GET /), then ``--clients`` concurrent
    clients running full journeys (see web_client.py) for ``--duration`` seconds.
-4. Meanwhile the RSS of each gunicorn worker is sampled from /proc; the peak is reported.
+4. Meanwhile the RSS of each gunicorn worker is sampled from /proc; the peak is reported. Over the journeys, the
+   CPU time of the workers, of the local PostgreSQL (all its processes) and of the load process is read from
+   /proc, and with it the most journeys/s the machine's CPUs could serve at that cost if they did nothing else.
 
 Figures are printed and merged into ``benchmarks/results.json`` (other benchmarks' keys are kept):
 ``web_journeys_per_s``, ``web_p50_ms``/``web_p95_ms``/``web_p99_ms`` (every HTTP request of the journeys; a
 POST and the GET of its redirect count as two), ``web_errors`` (failed journeys: a status other than the
 expected one, or an expected text missing), ``web_worker_peak_rss_mb``, ``web_static_get_per_s`` and
-``web_index_get_per_s`` (requests/s of the baselines), and ratios against them.
+``web_index_get_per_s`` (requests/s of the baselines), and ratios against them; ``web_worker_cpu_ms_per_journey``,
+``web_postgres_cpu_ms_per_journey``, ``web_load_cpu_ms_per_journey``, their sum ``web_cpu_ms_per_journey``,
+``web_cpu_bound_journeys_per_s`` (CPUs × 1000 / that sum), ``web_journeys_vs_cpu_bound_ratio`` and
+``web_machine_busy_share`` (the share of all CPUs busy during the journeys, whatever ran).
 """
 from __future__ import annotations
 
@@ -138,6 +143,44 @@ def cpu_s(pids: list[int]) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def _stat(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+
+
+def postgres_cpu_s() -> float | None:
+    """CPU seconds used so far by the local PostgreSQL: its postmaster (with the children it has reaped, so that a
+    backend that ends during the run still counts) and its live processes (backends, WAL writer, checkpointer…).
+    None when no postmaster runs on this machine (a remote database)."""
+    try:
+        pids = [int(p) for p in os.listdir("/proc") if p.isdigit()]
+    except OSError:
+        return None
+    comm = {}
+    for pid in pids:
+        try:
+            comm[pid] = Path(f"/proc/{pid}/comm").read_text().strip()
+        except OSError:
+            pass
+    for pid, name in comm.items():
+        try:
+            ppid = int(_stat(pid)[1])
+            if name != "postgres" or comm.get(ppid) == "postgres":
+                continue
+            fields = _stat(pid)
+            own = sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+        except (OSError, IndexError, ValueError):
+            continue
+        return (own / os.sysconf("SC_CLK_TCK")) + cpu_s(children(pid))
+    return None
+
+
+def machine_cpu() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far, from /proc/stat."""
+    fields = [int(f) for f in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields) - idle) / os.sysconf("SC_CLK_TCK"), sum(fields) / os.sysconf("SC_CLK_TCK")
+
+
 class RssSampler(threading.Thread):
     """Samples VmRSS (and the kernel's own peak, VmHWM) of the gunicorn master's children every ``interval`` s."""
 
@@ -173,6 +216,29 @@ def load(mode: str, base: str, *extra: str) -> dict[str, Any]:
     if done.returncode != 0:
         fail(f"the load process failed ({done.returncode}):\n{done.stderr[-3000:]}", 1)
     return json.loads(done.stdout)
+
+
+def load_measured(base: str, at_mark: Any, *extra: str) -> dict[str, Any]:
+    """The journeys, calling ``at_mark("start")`` and ``at_mark("end")`` when the load process says its measured
+    journeys begin and end, so that CPU times read then leave out its start, warm-up and logins."""
+    cmd = [sys.executable, str(HERE / "web_client.py"), "journeys", "--marks", "--base", base, *extra]
+    with tempfile.TemporaryFile("w+") as err, \
+            subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=err, text=True) as proc:
+        assert proc.stdout is not None
+        for word in ("start", "end"):
+            line = proc.stdout.readline()
+            if line.strip() != word:
+                proc.wait()
+                err.seek(0)
+                fail(f"the load process failed ({proc.returncode}; expected {word!r}, read {line!r}):\n"
+                     f"{err.read()[-3000:]}", 1)
+            at_mark(word)
+        out = proc.stdout.read()
+        proc.wait()
+        if proc.returncode != 0:
+            err.seek(0)
+            fail(f"the load process failed ({proc.returncode}):\n{err.read()[-3000:]}", 1)
+    return json.loads(out)
 
 
 def pct(values: list[float], q: float) -> float:
@@ -234,9 +300,13 @@ def main(argv: list[str] | None = None) -> int:
             extra += ["--journeys", str(args.journeys)]
         load_before = os.getloadavg()[0]
         pids = children(server.pid)
-        cpu_before = cpu_s(pids)
-        run = load("journeys", base, *extra)
-        worker_cpu = cpu_s(pids) - cpu_before
+        at: dict[str, tuple[float, float | None, tuple[float, float]]] = {}
+        run = load_measured(base, lambda word: at.__setitem__(word, (cpu_s(pids), postgres_cpu_s(), machine_cpu())),
+                            *extra)
+        (cpu_before, pg_before, machine_before), (cpu_after, pg_after, machine_after) = at["start"], at["end"]
+        worker_cpu = cpu_after - cpu_before
+        pg_cpu = pg_after - pg_before if pg_before is not None and pg_after is not None else float("nan")
+        machine_busy = (machine_after[0] - machine_before[0]) / ((machine_after[1] - machine_before[1]) or 1)
         load_after = os.getloadavg()[0]
         sampler.stop.set()
         sampler.join()
@@ -283,6 +353,10 @@ def main(argv: list[str] | None = None) -> int:
         "web_static_get_per_s": static_per_s,
         "web_index_get_per_s": index_per_s,
         "web_worker_cpu_ms_per_journey": worker_cpu * 1000 / run["journeys"] if run["journeys"] else float("nan"),
+        # where the machine's CPU goes per journey, and the journeys/s it could serve if all of it went to them
+        "web_postgres_cpu_ms_per_journey": pg_cpu * 1000 / run["journeys"] if run["journeys"] else float("nan"),
+        "web_load_cpu_ms_per_journey": run["client_cpu_s"] * 1000 / run["journeys"] if run["journeys"] else float("nan"),
+        "web_machine_busy_share": machine_busy,
         "web_requests_per_journey": len(lat) / run["journeys"] if run["journeys"] else float("nan"),
         "web_journey_vs_static_ratio": journeys_per_s / static_per_s if static_per_s else float("nan"),
         "web_journey_requests_vs_index_ratio": (len(lat) / run["elapsed_s"]) / index_per_s if index_per_s else float("nan"),
@@ -299,6 +373,12 @@ def main(argv: list[str] | None = None) -> int:
         },
     }
 
+    spent = (figures["web_worker_cpu_ms_per_journey"] + figures["web_postgres_cpu_ms_per_journey"]
+             + figures["web_load_cpu_ms_per_journey"])
+    figures["web_cpu_ms_per_journey"] = spent
+    # the most journeys/s these CPUs could serve at this cost per journey, with nothing else running
+    figures["web_cpu_bound_journeys_per_s"] = (os.cpu_count() or 1) * 1000 / spent if spent == spent else spent
+    figures["web_journeys_vs_cpu_bound_ratio"] = journeys_per_s / figures["web_cpu_bound_journeys_per_s"]
     rows = [("journeys/s", f"{journeys_per_s:.2f}", f"{run['journeys']} journeys in {run['elapsed_s']:.1f} s, "
              f"{figures['web_requests_per_journey']:.1f} requests each"),
             ("requests/s in journeys", f"{len(lat) / run['elapsed_s']:.1f}", ""),
@@ -315,6 +395,12 @@ def main(argv: list[str] | None = None) -> int:
              + ", ".join(f"{v / 1024:.1f}" for v in idle_rss.values())),
             ("worker CPU ms per journey", f"{figures['web_worker_cpu_ms_per_journey']:.0f}",
              f"{worker_cpu:.1f} s in both workers (PostgreSQL not counted); machine noise affects it least"),
+            ("PostgreSQL CPU ms per journey", f"{figures['web_postgres_cpu_ms_per_journey']:.0f}",
+             "all its processes, backends that ended included (nan: not on this machine)"),
+            ("load generator CPU ms per journey", f"{figures['web_load_cpu_ms_per_journey']:.0f}", ""),
+            ("CPU ms per journey, all three", f"{spent:.0f}",
+             f"so {os.cpu_count()} CPUs could serve at most {figures['web_cpu_bound_journeys_per_s']:.1f} journeys/s"),
+            ("machine busy during the journeys", f"{machine_busy:.0%}", "of all CPUs (/proc/stat)"),
             ("load average before/after", f"{load_before:.1f} / {load_after:.1f}", f"{os.cpu_count()} CPUs"
              + ("; other processes were busy: journeys/s is low" if load_before > (os.cpu_count() or 1) / 2 else "")),
             ("load process CPU s", f"{run['client_cpu_s']:.1f}", f"of {run['elapsed_s']:.1f} s (shares the machine)")]

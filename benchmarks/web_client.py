@@ -262,9 +262,12 @@ class Client:
             b.close()
 
 
-def run_journeys(base: str, clients: int, duration: float, journeys: int | None, warmup: int) -> dict[str, Any]:
+def run_journeys(base: str, clients: int, duration: float, journeys: int | None, warmup: int,
+                 marks: Any = None) -> dict[str, Any]:
     """``clients`` threads run journeys until ``duration`` seconds have passed (or ``journeys`` are done in all);
-    journeys under way at the deadline finish and count. ``warmup`` journeys per client run first, unrecorded."""
+    journeys under way at the deadline finish and count. ``warmup`` journeys per client run first, unrecorded.
+    ``marks``, if given, is called with "start" and "end" around the measured journeys (the warm-up and the
+    officials' logins come before "start")."""
     warm = Recorder()
     recorder = Recorder()
     done = [0]
@@ -308,6 +311,8 @@ def run_journeys(base: str, clients: int, duration: float, journeys: int | None,
     for t in threads:
         t.start()
     ready.wait()
+    if marks:
+        marks("start")
     cpu0 = resource.getrusage(resource.RUSAGE_SELF)
     t0 = time.perf_counter()
     deadline[0] = t0 + duration
@@ -316,6 +321,8 @@ def run_journeys(base: str, clients: int, duration: float, journeys: int | None,
         t.join()
     elapsed = time.perf_counter() - t0
     cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+    if marks:
+        marks("end")
     return {
         "journeys": done[0],
         "failed_journeys": len(recorder.errors),
@@ -365,9 +372,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--journeys", type=int, help="stop after this many journeys in all (default: by duration)")
     parser.add_argument("--warmup", type=int, default=1, help="unrecorded journeys per client first (default 1)")
     parser.add_argument("--path", default="/", help="for mode get")
+    parser.add_argument("--marks", action="store_true",
+                        help="journeys: print a line 'start' and a line 'end' around the measured journeys, "
+                             "before the JSON (web_bench.py reads CPU times then)")
     args = parser.parse_args(argv)
     if args.mode == "journeys":
-        result = run_journeys(args.base, args.clients, args.duration, args.journeys, args.warmup)
+        def mark(word: str) -> None:
+            print(word, flush=True)
+
+        result = run_journeys(args.base, args.clients, args.duration, args.journeys, args.warmup,
+                              mark if args.marks else None)
     else:
         result = run_gets(args.base, args.path, args.clients, args.duration)
     json.dump(result, sys.stdout)
