@@ -147,10 +147,15 @@ def _stat(pid: int) -> list[str]:
     return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
 
 
-def postgres_cpu_s() -> float | None:
+def postgres_cpu_s(url: str) -> float | None:
     """CPU seconds used so far by the local PostgreSQL: its postmaster (with the children it has reaped, so that a
     backend that ends during the run still counts) and its live processes (backends, WAL writer, checkpointer…).
-    None when no postmaster runs on this machine (a remote database)."""
+    None when the database at ``url`` is not on this machine, or no postmaster runs here. With several local
+    clusters, the first postmaster found counts."""
+    from sqlalchemy.engine import make_url
+
+    if (make_url(url).host or "localhost") not in ("localhost", "127.0.0.1", "::1"):
+        return None
     try:
         pids = [int(p) for p in os.listdir("/proc") if p.isdigit()]
     except OSError:
@@ -228,10 +233,11 @@ def load_measured(base: str, at_mark: Any, *extra: str) -> dict[str, Any]:
         for word in ("start", "end"):
             line = proc.stdout.readline()
             if line.strip() != word:
+                rest = proc.stdout.read()  # (drained first: a child blocked on a full pipe would never end)
                 proc.wait()
                 err.seek(0)
-                fail(f"the load process failed ({proc.returncode}; expected {word!r}, read {line!r}):\n"
-                     f"{err.read()[-3000:]}", 1)
+                fail(f"the load process failed ({proc.returncode}; expected {word!r}, read {line!r} "
+                     f"then {rest[-300:]!r}):\n{err.read()[-3000:]}", 1)
             at_mark(word)
         out = proc.stdout.read()
         proc.wait()
@@ -301,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
         load_before = os.getloadavg()[0]
         pids = children(server.pid)
         at: dict[str, tuple[float, float | None, tuple[float, float]]] = {}
-        run = load_measured(base, lambda word: at.__setitem__(word, (cpu_s(pids), postgres_cpu_s(), machine_cpu())),
+        run = load_measured(base, lambda word: at.__setitem__(word, (cpu_s(pids), postgres_cpu_s(pg), machine_cpu())),
                             *extra)
         (cpu_before, pg_before, machine_before), (cpu_after, pg_after, machine_after) = at["start"], at["end"]
         worker_cpu = cpu_after - cpu_before

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import select
+import time
 from pathlib import Path
 from typing import Any
 
@@ -56,28 +57,53 @@ def make_engine(url: str) -> SAEngine:
     return engine
 
 
-def _drop_closed_connections(engine: SAEngine) -> None:
-    """A pooled connection the server has closed is replaced before a request uses it, without a round trip.
+#: a pooled connection idle longer than this is pinged before use (see _drop_closed_connections)
+IDLE_PING_SECONDS = 30.0
+_CHECKED_IN = "motcua_checked_in"
 
-    A PostgreSQL server that restarts, or ends an idle backend (``pg_terminate_backend``, an idle timeout), sends
-    its reason and closes the socket, which the client sees at once as readable; a connection resting in the pool
-    has nothing else to read (we never LISTEN). So a pooled connection whose socket is readable, or which the
-    driver already knows is broken, is discarded at checkout (``DisconnectionError``: the pool opens a new one,
-    up to three times), where ``pool_pre_ping`` would send ``SELECT 1`` and wait for the answer at every checkout:
-    37 of the 253 round trips of a web journey. Like the ping, this cannot notice a network that went silent; a
-    connection that breaks during a request fails that request either way.
+
+def _drop_closed_connections(engine: SAEngine) -> None:
+    """A pooled connection that can no longer work is replaced before a request uses it, with a round trip only
+    after the connection has rested in the pool for a while.
+
+    ``pool_pre_ping`` sends ``SELECT 1`` and waits for the answer at every checkout: 37 of the 253 round trips of
+    a web journey. Instead:
+
+    * a connection the server has closed (a restart, ``pg_terminate_backend``, an idle timeout, a crash of
+      another backend) carries the server's goodbye and its socket reads as readable or hung up at once; a
+      connection resting in the pool has nothing else to read (we never LISTEN), so such a socket, or a
+      connection the driver already knows is broken, is discarded at checkout;
+    * a connection that rested in the pool over :data:`IDLE_PING_SECONDS` is pinged as ``pool_pre_ping`` would,
+      because what a quiet socket cannot show happens over idle time: a database host that rebooted or failed
+      over, a load balancer or NAT that dropped an idle connection. Those answer only when something is sent.
+
+    A discarded connection is replaced by the pool (``DisconnectionError``: it opens a new one, once). A
+    connection that breaks during a request fails that request, with or without a ping.
     """
 
+    @event.listens_for(engine, "checkin")
+    def _checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_CHECKED_IN] = time.monotonic()
+
     @event.listens_for(engine, "checkout")
-    def _checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    def _checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         if dbapi_connection.closed or getattr(dbapi_connection, "broken", False):
             raise DisconnectionError("the connection is closed")
         try:
-            readable, _, _ = select.select([dbapi_connection.fileno()], [], [], 0)
-        except (OSError, ValueError) as exc:  # a socket already gone
-            raise DisconnectionError("the connection's socket is gone") from exc
-        if readable:
+            poller = select.poll()  # (select.select cannot take descriptors above 1023)
+            poller.register(dbapi_connection.fileno(), select.POLLIN | select.POLLPRI)
+            woken = poller.poll(0)  # POLLHUP, POLLERR and POLLNVAL come whether asked or not
+        except Exception as exc:  # noqa: BLE001 - a socket that cannot even be polled cannot be trusted
+            raise DisconnectionError(f"the connection's socket cannot be polled: {exc}") from exc
+        if woken:
             raise DisconnectionError("the server sent something to an idle connection: most likely its goodbye")
+        rested = time.monotonic() - record.info.get(_CHECKED_IN, time.monotonic())
+        if rested > IDLE_PING_SECONDS:
+            try:
+                engine.dialect.do_ping(dbapi_connection)
+                dbapi_connection.rollback()  # (the ping opened a transaction)
+            except Exception as exc:  # noqa: BLE001 - any failure: the pool opens a new connection
+                raise DisconnectionError(f"the connection did not answer after {rested:.0f} s idle: {exc}") from exc
 
 
 def _sqlite_setup(engine: SAEngine) -> None:

@@ -1,13 +1,16 @@
-"""Pooled PostgreSQL connections: a connection the server ended is replaced before a request uses it, and a
-healthy one is kept, with no round trip at checkout (engine.db._drop_closed_connections)."""
+"""Pooled PostgreSQL connections: a connection the server ended is replaced before a request uses it, a healthy
+one is kept with no round trip at checkout, and one that rested long is pinged first
+(engine.db._drop_closed_connections)."""
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
 
+import psycopg
 import pytest
 from sqlalchemy import create_engine, event, text
 
+from engine import db as db_module
 from engine.db import Database
 from tests.conftest import POSTGRES_URL
 
@@ -67,3 +70,26 @@ def test_a_connection_the_server_ended_is_replaced_before_use(database: Database
     second = backend_pid(database)
     assert second != first
     assert backend_pid(database) == second
+
+
+def test_a_connection_that_rested_long_is_pinged_and_replaced_if_it_does_not_answer(
+        database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a quiet socket cannot show (a host that rebooted, a NAT that dropped the connection) shows only when
+    something is sent: after a rest in the pool, the connection is pinged first."""
+    first = backend_pid(database)
+    monkeypatch.setattr(db_module, "IDLE_PING_SECONDS", 0.0)
+    assert statements_of_a_session(database, monkeypatch) == ["<ping>", "SELECT 42"]
+    assert backend_pid(database) == first  # a ping that was answered keeps the connection
+
+    real_ping = database.engine.dialect.do_ping
+    failures = []
+
+    def unanswered(conn: object) -> bool:  # as a connection dropped on the way would fail
+        if not failures:
+            failures.append(conn)
+            raise psycopg.OperationalError("consuming input failed: server closed the connection unexpectedly")
+        return real_ping(conn)
+
+    monkeypatch.setattr(database.engine.dialect, "do_ping", unanswered)
+    second = backend_pid(database)
+    assert failures and second != first
