@@ -13,7 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from . import calendar, clock, compaction, runtime, writes
 from .catalog import VersionCache, VersionRuntime, current_version
 from .db import get_by_id
-from .errors import Forbidden, FormInvalid, NotFound, StaleDossier
+from .errors import Forbidden, FormInvalid, NotFound, NotRunnable, StaleDossier
 from .i18n import Text, text, tr
 from .models import Agency, AgencyDay, AuditEvent, Dossier, HumanTask, Person, utcnow
 from .procedures import APPLICANT_ROLE
@@ -240,15 +240,21 @@ def withdraw(session: Session, cache: VersionCache, dossier: Dossier, actor: Per
 
 
 def fire_due_timers(session: Session, cache: VersionCache, limit: int = 200) -> int:
-    """Run the dossiers whose earliest BPMN timer is due by the engine's clock; returns how many ran."""
+    """Run the dossiers whose earliest BPMN timer is due by the engine's clock; returns how many ran. A dossier
+    that cannot run (:class:`NotRunnable`) is passed over, unchanged, so that it does not hold up the others."""
     now = utcnow()
     due = session.scalars(
         select(Dossier).where(Dossier.next_timer_at.is_not(None), Dossier.next_timer_at <= now,
                               Dossier.finished_at.is_(None)).order_by(Dossier.next_timer_at).limit(limit)
     ).all()
+    ran = 0
     for dossier in due:
         rt = cache.of(session, dossier.version_id)
-        workflow = workflow_of(cache, rt, dossier)
+        try:
+            workflow = workflow_of(cache, rt, dossier)
+        except NotRunnable:
+            continue  # (a damaged state is logged there) the other dossiers' timers still run
+        ran += 1
         before = runtime.before_run(workflow)
         # what a timer starts happens when it fell due, however late this run comes (a pause ends then)
         fired_at = min(dossier.next_timer_at + dt.timedelta(seconds=1), now)
@@ -256,7 +262,7 @@ def fire_due_timers(session: Session, cache: VersionCache, limit: int = 200) -> 
             runtime.refresh_timers(workflow)
             advance(session, rt, dossier, workflow, before, None)
         save(session, cache, dossier, workflow)
-    return len(due)
+    return ran
 
 
 # One text for both databases (the same upsert syntax): SQLAlchemy cannot cache the compiled form of a dialect
@@ -292,8 +298,25 @@ def workflow_of(cache: VersionCache, rt: VersionRuntime, dossier: Dossier) -> An
     restored from the stored state (the deferred column is read only then)."""
     workflow = cache.workflows.take(dossier.id, dossier.row_version)
     if workflow is None:
-        workflow = runtime.restore(dossier.workflow, rt.spec, rt.subprocess_specs)
+        if dossier.workflow == runtime.PLACEHOLDER_STATE:
+            raise NotRunnable(SEEDED_NOT_RUNNABLE)
+        try:
+            workflow = runtime.restore(dossier.workflow, rt.spec, rt.subprocess_specs)
+        except runtime.StateUnreadable:
+            log.exception("dossier %s: its workflow state cannot be restored; the step is refused", dossier.id)
+            raise NotRunnable(STATE_UNREADABLE) from None
     return workflow
+
+
+SEEDED_NOT_RUNNABLE = text(
+    "Hồ sơ này được sinh hàng loạt để đo hiệu năng: nó không có trạng thái quy trình nên không xử lý được.",
+    "This dossier was generated in bulk to measure performance: it holds no process state, so it cannot be "
+    "processed.")
+STATE_UNREADABLE = text(
+    "Không đọc được trạng thái quy trình của hồ sơ này nên chưa xử lý được. Lỗi đã được ghi lại cho quản trị "
+    "viên; hồ sơ không bị thay đổi.",
+    "This dossier's process state cannot be read, so it cannot be processed for now. The error has been logged "
+    "for the administrators; the dossier was not changed.")
 
 
 @event.listens_for(Session, "after_commit")

@@ -38,6 +38,13 @@ class StaleDossier(EngineError):
     )
 
 
+class NotRunnable(EngineError):
+    """The dossier's process cannot go on from what is stored: a dossier bulk-seeded without a process state
+    (engine.seed), or a stored state that cannot be restored. Nothing is changed."""
+
+    message = text("Hồ sơ này chưa xử lý được.", "This dossier cannot be processed.")
+
+
 class FormInvalid(EngineError):
     """Submitted data does not satisfy the task's form; ``errors`` maps field name → bilingual message."""
 

@@ -171,3 +171,35 @@ def test_a_dossier_whose_stored_state_cannot_be_read_still_shows_its_page(  # no
         assert page.has(code, "Trần Thị An", 'data-current="reception_check"')
         assert re.search(r'data-done="[^"]*declaration', page.html)
         assert ("cannot be restored" in caplog.text) is logged
+
+
+def test_a_step_on_a_dossier_without_a_readable_state_is_refused_with_a_reason(  # noqa: ANN001
+        people, engine, caplog) -> None:
+    """A bulk-seeded dossier (no process state, by design) and a dossier whose stored state is damaged cannot go
+    on: the official is told why (409, in their language), nothing is stored (the task stays open and unclaimed,
+    the dossier's version and data unchanged), and the damage, not the seeded case, is logged."""
+    from sqlalchemy import select, update
+
+    from engine import runtime
+    from engine.models import Dossier, HumanTask
+
+    _owner, _dossier_url, code, task_id = dossier_and_task(people)
+    official = people()
+    official.login(RECEPTION)
+    cases = ((runtime.PLACEHOLDER_STATE, "sinh hàng loạt để đo hiệu năng", False),
+             ('{"tasks": {}, "root": "not-a-uuid"}', "Không đọc được trạng thái quy trình", True))
+    for state, says, logged in cases:
+        caplog.clear()
+        with engine.session() as s:  # (a new row version, as every writer leaves: the cached workflow is stale)
+            s.execute(update(Dossier).where(Dossier.code == code).values(workflow=state,
+                                                                         row_version=Dossier.row_version + 1))
+            s.commit()
+            version, data = s.execute(select(Dossier.row_version, Dossier.data).where(Dossier.code == code)).one()
+        page = official.post(f"/can-bo/cong-viec/{task_id}", {"reception_decision": "accept"}, status=409)
+        assert page.has(says)
+        assert ("cannot be restored" in caplog.text) is logged
+        with engine.session() as s:
+            assert s.execute(select(Dossier.row_version, Dossier.data).where(Dossier.code == code)).one() == (
+                version, data)
+            task = s.get(HumanTask, int(task_id))
+            assert (task.state, task.claimed_by_id, task.completed_at) == ("open", None, None)
