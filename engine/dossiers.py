@@ -24,7 +24,10 @@ NO_DOSSIER = text("Không tìm thấy hồ sơ.", "Dossier not found.")
 log = logging.getLogger(__name__)
 
 # Statements run at every step or page are built once (SQLAlchemy then keys each of them once per process).
-AGENCIES_AT_LEVEL = select(Agency).where(Agency.level == bindparam("level")).order_by(Agency.id)
+# the agency a dossier is filed with: the one asked for if it serves the procedure's level, else (none asked for)
+# the first at that level; one row, however many agencies a province has
+AGENCY_AT_LEVEL = select(Agency).where(Agency.level == bindparam("level"), Agency.id == bindparam("id"))
+FIRST_AGENCY_AT_LEVEL = select(Agency).where(Agency.level == bindparam("level")).order_by(Agency.id).limit(1)
 OPEN_ROWS = (select(HumanTask).where(HumanTask.dossier_id == bindparam("dossier_id"), HumanTask.state == "open")
              .order_by(HumanTask.id))
 ALL_ROWS = (select(HumanTask).where(HumanTask.dossier_id == bindparam("dossier_id")).order_by(HumanTask.id)
@@ -47,8 +50,10 @@ def start(session: Session, cache: VersionCache, code: str, applicant: Person, a
         raise Forbidden(text("Chỉ công dân mới nộp được hồ sơ.", "Only citizens can submit dossiers."))
     version = current_version(session, code)
     rt = cache.get(version)
-    agencies = session.scalars(AGENCIES_AT_LEVEL, {"level": rt.info.agency_level}).all()
-    agency = next((a for a in agencies if a.id == agency_id), None) if agency_id else (agencies[0] if agencies else None)
+    if agency_id:
+        agency = session.scalars(AGENCY_AT_LEVEL, {"level": rt.info.agency_level, "id": agency_id}).first()
+    else:
+        agency = session.scalars(FIRST_AGENCY_AT_LEVEL, {"level": rt.info.agency_level}).first()
     if agency is None:
         raise NotFound(text("Không có cơ quan tiếp nhận thủ tục này.", "No agency receives this procedure."))
     workflow = runtime.new_workflow(rt.spec, rt.subprocess_specs)

@@ -94,6 +94,21 @@ def test_codes_follow_a_daily_sequence(eng: Engine) -> None:
     assert [c[-4:] for c in codes] == ["0001", "0002", "0003"]
 
 
+def test_a_dossier_is_filed_with_the_agency_asked_for_if_it_serves_the_procedure(eng: Engine) -> None:
+    with eng.session() as s:
+        citizen = user(s, CITIZEN)
+        commune = s.scalar(select(Agency).where(Agency.code == demo.AGENCY["code"]))
+        other = Agency(code="000.32.27.H14", name_vi="UBND xã Bên", name_en="Ben Commune", level="commune")
+        s.add(other)
+        s.commit()
+        province = s.scalar(select(Agency).where(Agency.level == "province"))
+        assert eng.start_dossier(s, "five", citizen).agency_name["vi"] == commune.name_vi  # none asked: the first
+        assert eng.start_dossier(s, "five", citizen, other.id).agency_name["vi"] == "UBND xã Bên"
+        for wrong in (province.id, 10_000):  # an agency of another level, one that does not exist
+            with pytest.raises(NotFound):
+                eng.start_dossier(s, "five", citizen, wrong)
+
+
 def test_invalid_data_lists_every_error_and_changes_nothing(eng: Engine) -> None:
     with eng.session() as s:
         citizen = user(s, CITIZEN)
