@@ -5,7 +5,7 @@ import datetime as dt
 import logging
 from typing import Any
 
-from sqlalchemy import bindparam, event, select
+from sqlalchemy import Integer, bindparam, event, select, tuple_
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 # the first at that level; one row, however many agencies a province has
 AGENCY_AT_LEVEL = select(Agency).where(Agency.level == bindparam("level"), Agency.id == bindparam("id"))
 FIRST_AGENCY_AT_LEVEL = select(Agency).where(Agency.level == bindparam("level")).order_by(Agency.id).limit(1)
+MAX_ID = 2**31 - 1  # the largest id an INTEGER column holds on PostgreSQL
 OPEN_ROWS = (select(HumanTask).where(HumanTask.dossier_id == bindparam("dossier_id"), HumanTask.state == "open")
              .order_by(HumanTask.id))
 ALL_ROWS = (select(HumanTask).where(HumanTask.dossier_id == bindparam("dossier_id")).order_by(HumanTask.id)
@@ -40,6 +41,12 @@ OF_APPLICANT = (select(Dossier).where(Dossier.applicant_id == bindparam("applica
                 .options(joinedload(Dossier.agency)))  # (the applicant is the actor: view() names them)
 EVENTS = (select(AuditEvent).where(AuditEvent.dossier_id == bindparam("dossier_id"))
           .order_by(AuditEvent.at, AuditEvent.id))
+DUE_TIMERS = (select(Dossier).where(Dossier.next_timer_at.is_not(None), Dossier.next_timer_at <= bindparam("now"),
+                                    Dossier.finished_at.is_(None))
+              .order_by(Dossier.next_timer_at, Dossier.id).limit(bindparam("limit")))
+# (typed: an untyped time would be compared as the driver writes it, not as the column stores it, on SQLite)
+DUE_TIMERS_AFTER = DUE_TIMERS.where(tuple_(Dossier.next_timer_at, Dossier.id) > tuple_(
+    bindparam("after_at", type_=Dossier.__table__.c.next_timer_at.type), bindparam("after_id", type_=Integer())))
 PASSED_ELEMENTS = select(AuditEvent.element).where(AuditEvent.dossier_id == bindparam("dossier_id"),
                                                    AuditEvent.element.is_not(None))
 INSERT_EVENTS = AuditEvent.__table__.insert()
@@ -50,7 +57,9 @@ def start(session: Session, cache: VersionCache, code: str, applicant: Person, a
         raise Forbidden(text("Chỉ công dân mới nộp được hồ sơ.", "Only citizens can submit dossiers."))
     version = current_version(session, code)
     rt = cache.get(version)
-    if agency_id:
+    if agency_id and not 0 < agency_id <= MAX_ID:
+        agency = None  # (a number no row can have: the databases would refuse it as out of range)
+    elif agency_id:
         agency = session.scalars(AGENCY_AT_LEVEL, {"level": rt.info.agency_level, "id": agency_id}).first()
     else:
         agency = session.scalars(FIRST_AGENCY_AT_LEVEL, {"level": rt.info.agency_level}).first()
@@ -245,28 +254,39 @@ def withdraw(session: Session, cache: VersionCache, dossier: Dossier, actor: Per
 
 
 def fire_due_timers(session: Session, cache: VersionCache, limit: int = 200) -> int:
-    """Run the dossiers whose earliest BPMN timer is due by the engine's clock; returns how many ran. A dossier
-    that cannot run (:class:`NotRunnable`) is passed over, unchanged, so that it does not hold up the others."""
+    """Run the dossiers whose earliest BPMN timer is due by the engine's clock, earliest first, up to ``limit``;
+    returns how many ran. A dossier that cannot run (:class:`NotRunnable`) is passed over, unchanged, and the
+    dossiers due after it are read on, so that however many cannot run, they do not hold up the others."""
     now = utcnow()
-    due = session.scalars(
-        select(Dossier).where(Dossier.next_timer_at.is_not(None), Dossier.next_timer_at <= now,
-                              Dossier.finished_at.is_(None)).order_by(Dossier.next_timer_at).limit(limit)
-    ).all()
     ran = 0
-    for dossier in due:
-        rt = cache.of(session, dossier.version_id)
-        try:
-            workflow = workflow_of(cache, rt, dossier)
-        except NotRunnable:
-            continue  # (a damaged state is logged there) the other dossiers' timers still run
-        ran += 1
-        before = runtime.before_run(workflow)
-        # what a timer starts happens when it fell due, however late this run comes (a pause ends then)
-        fired_at = min(dossier.next_timer_at + dt.timedelta(seconds=1), now)
-        with clock.use(lambda at=fired_at: at):
-            runtime.refresh_timers(workflow)
-            advance(session, rt, dossier, workflow, before, None)
-        save(session, cache, dossier, workflow)
+    after: tuple[dt.datetime, int] | None = None
+    while ran < limit:
+        if after is None:
+            due = session.scalars(DUE_TIMERS, {"now": now, "limit": limit}).all()
+        else:
+            due = session.scalars(DUE_TIMERS_AFTER, {"now": now, "limit": limit, "after_at": after[0],
+                                                     "after_id": after[1]}).all()
+            if due and (due[0].next_timer_at, due[0].id) <= after:
+                raise RuntimeError("the due timers' order went backwards")  # never loop over the same rows
+        for dossier in due:
+            after = (dossier.next_timer_at, dossier.id)
+            rt = cache.of(session, dossier.version_id)
+            try:
+                workflow = workflow_of(cache, rt, dossier)
+            except NotRunnable:
+                continue  # (a damaged state is logged there)
+            ran += 1
+            before = runtime.before_run(workflow)
+            # what a timer starts happens when it fell due, however late this run comes (a pause ends then)
+            fired_at = min(dossier.next_timer_at + dt.timedelta(seconds=1), now)
+            with clock.use(lambda at=fired_at: at):
+                runtime.refresh_timers(workflow)
+                advance(session, rt, dossier, workflow, before, None)
+            save(session, cache, dossier, workflow)
+            if ran == limit:
+                break
+        if len(due) < limit:
+            break
     return ran
 
 
@@ -308,9 +328,26 @@ def workflow_of(cache: VersionCache, rt: VersionRuntime, dossier: Dossier) -> An
         try:
             workflow = runtime.restore(dossier.workflow, rt.spec, rt.subprocess_specs)
         except runtime.StateUnreadable:
-            log.exception("dossier %s: its workflow state cannot be restored; the step is refused", dossier.id)
+            _report_unreadable(dossier)
             raise NotRunnable(STATE_UNREADABLE) from None
     return workflow
+
+
+_REPORTED: set[tuple[int, int]] = set()
+
+
+def _report_unreadable(dossier: Dossier) -> None:
+    """The error with its trace once per stored state and process, then a line each time: the timer worker meets
+    a damaged dossier again at every run."""
+    key = (dossier.id, dossier.row_version)
+    if key in _REPORTED:
+        log.error("dossier %s: its workflow state cannot be restored (trace logged before); the step is refused",
+                  dossier.id)
+        return
+    if len(_REPORTED) >= 10_000:
+        _REPORTED.clear()
+    _REPORTED.add(key)
+    log.exception("dossier %s: its workflow state cannot be restored; the step is refused", dossier.id)
 
 
 SEEDED_NOT_RUNNABLE = text(

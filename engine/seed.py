@@ -8,7 +8,8 @@ applicant's completed declaration, an open human task when it is not final, and 
 The first ``real`` dossiers (100 by default) run through the engine facade along the procedures' own scenario
 files, so real workflow state exists; every other dossier is written with SQLAlchemy Core in batches (COPY on
 PostgreSQL) and holds only a placeholder workflow state: they are for measuring queries (inboxes, look-ups,
-"my dossiers", reports), not for being advanced by the engine.
+"my dossiers", reports), not for being advanced by the engine: a step on one is refused with a message that
+says so (``errors.NotRunnable``), and its page draws the diagram from its task rows and audit trail.
 """
 from __future__ import annotations
 

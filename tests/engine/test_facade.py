@@ -104,7 +104,8 @@ def test_a_dossier_is_filed_with_the_agency_asked_for_if_it_serves_the_procedure
         province = s.scalar(select(Agency).where(Agency.level == "province"))
         assert eng.start_dossier(s, "five", citizen).agency_name["vi"] == commune.name_vi  # none asked: the first
         assert eng.start_dossier(s, "five", citizen, other.id).agency_name["vi"] == "UBND xã Bên"
-        for wrong in (province.id, 10_000):  # an agency of another level, one that does not exist
+        # an agency of another level, one that does not exist, a number no database row can have
+        for wrong in (province.id, 10_000, 2**40):
             with pytest.raises(NotFound):
                 eng.start_dossier(s, "five", citizen, wrong)
 
