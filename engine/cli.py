@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from pathlib import Path
@@ -100,9 +101,15 @@ def cmd_worker(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, stop)
     print(f"motcua worker: firing due timers every {args.interval} s (Ctrl+C to stop)", flush=True)
     while not stopping:
-        with engine.session() as session:
-            fired = engine.fire_due_timers(session)
-            session.commit()
+        fired = 0
+        try:
+            with engine.session() as session:
+                fired = engine.fire_due_timers(session)
+                session.commit()
+        except Exception:  # noqa: BLE001 - a failed run (the database away, a fault) must not end the worker
+            logging.getLogger("motcua.worker").exception("timer run failed; the next run retries")
+            if args.once:
+                return 1
         if fired:
             print(f"fired the due timers of {fired} dossier(s)", flush=True)
         if args.once:

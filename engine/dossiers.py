@@ -41,7 +41,8 @@ OF_APPLICANT = (select(Dossier).where(Dossier.applicant_id == bindparam("applica
                 .options(joinedload(Dossier.agency)))  # (the applicant is the actor: view() names them)
 EVENTS = (select(AuditEvent).where(AuditEvent.dossier_id == bindparam("dossier_id"))
           .order_by(AuditEvent.at, AuditEvent.id))
-DUE_TIMERS = (select(Dossier).where(Dossier.next_timer_at.is_not(None), Dossier.next_timer_at <= bindparam("now"),
+# each with its due time as stored (the cursor of the next page; the object's may have changed in this session)
+DUE_TIMERS = (select(Dossier, Dossier.next_timer_at, Dossier.id).where(Dossier.next_timer_at.is_not(None), Dossier.next_timer_at <= bindparam("now"),
                                     Dossier.finished_at.is_(None))
               .order_by(Dossier.next_timer_at, Dossier.id).limit(bindparam("limit")))
 # (typed: an untyped time would be compared as the driver writes it, not as the column stores it, on SQLite)
@@ -262,14 +263,14 @@ def fire_due_timers(session: Session, cache: VersionCache, limit: int = 200) -> 
     after: tuple[dt.datetime, int] | None = None
     while ran < limit:
         if after is None:
-            due = session.scalars(DUE_TIMERS, {"now": now, "limit": limit}).all()
+            due = session.execute(DUE_TIMERS, {"now": now, "limit": limit}).all()
         else:
-            due = session.scalars(DUE_TIMERS_AFTER, {"now": now, "limit": limit, "after_at": after[0],
+            due = session.execute(DUE_TIMERS_AFTER, {"now": now, "limit": limit, "after_at": after[0],
                                                      "after_id": after[1]}).all()
-            if due and (due[0].next_timer_at, due[0].id) <= after:
+            if due and (due[0][1], due[0][2]) <= after:
                 raise RuntimeError("the due timers' order went backwards")  # never loop over the same rows
-        for dossier in due:
-            after = (dossier.next_timer_at, dossier.id)
+        for dossier, due_at, dossier_id in due:
+            after = (due_at, dossier_id)
             rt = cache.of(session, dossier.version_id)
             try:
                 workflow = workflow_of(cache, rt, dossier)

@@ -31,6 +31,15 @@ def test_the_worker_runs_once(db_env: str, capsys: pytest.CaptureFixture[str]) -
     assert "firing due timers" in capsys.readouterr().out
 
 
+def test_a_failed_timer_run_is_reported_not_fatal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                  caplog: pytest.LogCaptureFixture) -> None:
+    """A run that fails (here a database without its tables) is logged and the worker goes on to its next run;
+    with --once it says so by its exit status."""
+    monkeypatch.setenv("MOTCUA_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    assert main(["worker", "--once"]) == 1
+    assert "timer run failed" in caplog.text and "no such table" in caplog.text
+
+
 def test_setup_twice_changes_nothing(db_env: str, capsys: pytest.CaptureFixture[str]) -> None:
     capsys.readouterr()
     assert main(["setup"]) == 0
