@@ -329,7 +329,7 @@ def workflow_of(cache: VersionCache, rt: VersionRuntime, dossier: Dossier) -> An
         try:
             workflow = runtime.restore(dossier.workflow, rt.spec, rt.subprocess_specs)
         except runtime.StateUnreadable:
-            _report_unreadable(dossier)
+            _report_unreadable(dossier, "the step is refused")
             raise NotRunnable(STATE_UNREADABLE) from None
     return workflow
 
@@ -337,18 +337,18 @@ def workflow_of(cache: VersionCache, rt: VersionRuntime, dossier: Dossier) -> An
 _REPORTED: set[tuple[int, int]] = set()
 
 
-def _report_unreadable(dossier: Dossier) -> None:
+def _report_unreadable(dossier: Dossier, consequence: str) -> None:
     """The error with its trace once per stored state and process, then a line each time: the timer worker meets
-    a damaged dossier again at every run."""
+    a damaged dossier again at every run, a page at every view."""
     key = (dossier.id, dossier.row_version)
     if key in _REPORTED:
-        log.error("dossier %s: its workflow state cannot be restored (trace logged before); the step is refused",
-                  dossier.id)
+        log.error("dossier %s: its workflow state cannot be restored (trace logged before); %s",
+                  dossier.id, consequence)
         return
     if len(_REPORTED) >= 10_000:
         _REPORTED.clear()
     _REPORTED.add(key)
-    log.exception("dossier %s: its workflow state cannot be restored; the step is refused", dossier.id)
+    log.exception("dossier %s: its workflow state cannot be restored; %s", dossier.id, consequence)
 
 
 SEEDED_NOT_RUNNABLE = text(
@@ -507,8 +507,7 @@ def diagram(session: Session, cache: VersionCache, dossier: Dossier) -> Any:
         except runtime.StateUnreadable:
             # a damaged state must not hide the rest of the dossier: the open task rows say where it stands,
             # the audit trail what it passed; operators are told
-            log.exception("dossier %s: its workflow state cannot be restored; its diagram is drawn from its task "
-                          "rows and audit trail", dossier.id)
+            _report_unreadable(dossier, "its diagram is drawn from its task rows and audit trail")
     done, current = runtime.walked(workflow) if workflow is not None else ([], sorted({r.bpmn_id for r in open_rows}))
     # a compacted workflow has forgotten early elements; the audit trail has not
     done = sorted(set(done) | set(session.scalars(PASSED_ELEMENTS, {"dossier_id": dossier.id})) - set(current))
