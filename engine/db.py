@@ -129,11 +129,19 @@ def _sqlite_setup(engine: SAEngine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+#: the largest id a row can have: PostgreSQL's INTEGER (a larger number in a query is an error there, and past
+#: 2**63 on SQLite too); an id outside 1..MAX_ID is nobody's
+MAX_ID = 2**31 - 1
+
+
 def get_by_id(session: Session, statement: Any, cls: type, ident: Any) -> Any:
     """``session.get`` through a statement built once per process (``… WHERE id = :id`` with its loader
     options): SQLAlchemy computes a statement's cache key once per object, where ``session.get(cls, id,
     options=[…])`` builds and keys a new statement at every call (about half the cost of a small lookup).
-    As with ``session.get``, an object already in the session is returned without a query."""
+    As with ``session.get``, an object already in the session is returned without a query; an id no row can
+    have (out of the database's range, as from a URL typed by hand) is None without one."""
+    if isinstance(ident, int) and not 0 < ident <= MAX_ID:
+        return None
     found = session.identity_map.get(identity_key(cls, ident))
     if found is not None:
         return found

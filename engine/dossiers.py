@@ -12,7 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from . import calendar, clock, compaction, runtime, writes
 from .catalog import VersionCache, VersionRuntime, current_version
-from .db import get_by_id
+from .db import MAX_ID, get_by_id
 from .errors import Forbidden, FormInvalid, NotFound, NotRunnable, StaleDossier
 from .i18n import Text, text, tr
 from .models import Agency, AgencyDay, AuditEvent, Dossier, HumanTask, Person, utcnow
@@ -28,7 +28,6 @@ log = logging.getLogger(__name__)
 # the first at that level; one row, however many agencies a province has
 AGENCY_AT_LEVEL = select(Agency).where(Agency.level == bindparam("level"), Agency.id == bindparam("id"))
 FIRST_AGENCY_AT_LEVEL = select(Agency).where(Agency.level == bindparam("level")).order_by(Agency.id).limit(1)
-MAX_ID = 2**31 - 1  # the largest id an INTEGER column holds on PostgreSQL
 OPEN_ROWS = (select(HumanTask).where(HumanTask.dossier_id == bindparam("dossier_id"), HumanTask.state == "open")
              .order_by(HumanTask.id))
 ALL_ROWS = (select(HumanTask).where(HumanTask.dossier_id == bindparam("dossier_id")).order_by(HumanTask.id)

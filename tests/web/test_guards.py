@@ -203,3 +203,18 @@ def test_a_step_on_a_dossier_without_a_readable_state_is_refused_with_a_reason( 
                 version, data)
             task = s.get(HumanTask, int(task_id))
             assert (task.state, task.claimed_by_id, task.completed_at) == ("open", None, None)
+
+
+def test_ids_no_row_can_have_are_not_found(people) -> None:  # noqa: ANN001
+    """A number typed into a URL beyond what the database's ids hold is 'not found', like any other unknown id,
+    not the database's out-of-range error (a 500)."""
+    citizen = register(people)
+    official = people()
+    official.login(RECEPTION)
+    for huge in (2**31, 2**63, 10**30):
+        for path in (f"/ho-so/{huge}", f"/ho-so/{huge}/so-do.bpmn", f"/cong-viec/{huge}",
+                     f"/cong-viec/{huge}/kiem-tra"):
+            citizen.get(path, status=404)
+        for path in (f"/can-bo/cong-viec/{huge}", f"/can-bo/ho-so/{huge}"):
+            official.get(path, status=404)
+        official.post(f"/can-bo/cong-viec/{huge}/nhan", status=404)
