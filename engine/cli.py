@@ -6,6 +6,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from .config import DEFAULT_ROOT, Settings
 
@@ -71,17 +72,25 @@ def cmd_procedures_test(args: argparse.Namespace) -> int:
     return 1 if failed or gaps else 0
 
 
+def _timer_run(engine: Any) -> int | None:
+    """One run of the due timers: how many dossiers ran, or None if the run failed (logged; a failed run, the
+    database away or a fault, must not end the worker or the server that runs it: the next run retries)."""
+    try:
+        with engine.session() as session:
+            fired = engine.fire_due_timers(session)
+            session.commit()
+        return fired
+    except Exception:  # noqa: BLE001
+        logging.getLogger("motcua.worker").exception("timer run failed; the next run retries")
+        return None
+
+
 def _worker_thread(args: argparse.Namespace) -> None:
     import time
 
     engine = _engine()
     while True:
-        try:
-            with engine.session() as session:
-                engine.fire_due_timers(session)
-                session.commit()
-        except Exception as exc:  # noqa: BLE001 - keep serving; the next run retries
-            print(f"timer run failed: {exc}", file=sys.stderr)
+        _timer_run(engine)
         time.sleep(args.interval)
 
 
@@ -101,15 +110,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, stop)
     print(f"motcua worker: firing due timers every {args.interval} s (Ctrl+C to stop)", flush=True)
     while not stopping:
-        fired = 0
-        try:
-            with engine.session() as session:
-                fired = engine.fire_due_timers(session)
-                session.commit()
-        except Exception:  # noqa: BLE001 - a failed run (the database away, a fault) must not end the worker
-            logging.getLogger("motcua.worker").exception("timer run failed; the next run retries")
-            if args.once:
-                return 1
+        fired = _timer_run(engine)
+        if fired is None and args.once:
+            return 1
         if fired:
             print(f"fired the due timers of {fired} dossier(s)", flush=True)
         if args.once:
