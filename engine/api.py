@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import accounts, catalog, dossiers, tasks
+from . import accounts, catalog, dossiers, tasks, timers
 from .config import Settings
 from .db import Database
 from .errors import StaleDossier
@@ -88,7 +88,7 @@ class Engine:
 
     def fire_due_timers(self, session: Session, limit: int = 200) -> int:
         """Fire the BPMN timers due by the engine's clock (the worker calls this); returns dossiers run."""
-        return dossiers.fire_due_timers(session, self.versions, limit)
+        return timers.fire_due_timers(session, self.versions, limit)
 
     # -- tasks -------------------------------------------------------------------------------------------------
     def task(self, session: Session, task_id: int, actor: Person) -> TaskView:

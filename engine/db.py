@@ -134,13 +134,18 @@ def _sqlite_setup(engine: SAEngine) -> None:
 MAX_ID = 2**31 - 1
 
 
+def possible_id(ident: Any) -> bool:
+    """Whether a row could have this id (an id from outside, as a URL typed by hand, may be any number)."""
+    return not isinstance(ident, int) or 0 < ident <= MAX_ID
+
+
 def get_by_id(session: Session, statement: Any, cls: type, ident: Any) -> Any:
     """``session.get`` through a statement built once per process (``… WHERE id = :id`` with its loader
     options): SQLAlchemy computes a statement's cache key once per object, where ``session.get(cls, id,
     options=[…])`` builds and keys a new statement at every call (about half the cost of a small lookup).
     As with ``session.get``, an object already in the session is returned without a query; an id no row can
     have (out of the database's range, as from a URL typed by hand) is None without one."""
-    if isinstance(ident, int) and not 0 < ident <= MAX_ID:
+    if not possible_id(ident):
         return None
     found = session.identity_map.get(identity_key(cls, ident))
     if found is not None:

@@ -5,14 +5,14 @@ import datetime as dt
 import logging
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, event, select, tuple_
+from sqlalchemy import bindparam, event, select
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import calendar, clock, compaction, runtime, writes
 from .catalog import VersionCache, VersionRuntime, current_version
-from .db import MAX_ID, get_by_id
+from .db import get_by_id, possible_id
 from .errors import Forbidden, FormInvalid, NotFound, NotRunnable, StaleDossier
 from .i18n import Text, text, tr
 from .models import Agency, AgencyDay, AuditEvent, Dossier, HumanTask, Person, utcnow
@@ -40,13 +40,6 @@ OF_APPLICANT = (select(Dossier).where(Dossier.applicant_id == bindparam("applica
                 .options(joinedload(Dossier.agency)))  # (the applicant is the actor: view() names them)
 EVENTS = (select(AuditEvent).where(AuditEvent.dossier_id == bindparam("dossier_id"))
           .order_by(AuditEvent.at, AuditEvent.id))
-# each with its due time as stored (the cursor of the next page; the object's may have changed in this session)
-DUE_TIMERS = (select(Dossier, Dossier.next_timer_at, Dossier.id).where(Dossier.next_timer_at.is_not(None), Dossier.next_timer_at <= bindparam("now"),
-                                    Dossier.finished_at.is_(None))
-              .order_by(Dossier.next_timer_at, Dossier.id).limit(bindparam("limit")))
-# (typed: an untyped time would be compared as the driver writes it, not as the column stores it, on SQLite)
-DUE_TIMERS_AFTER = DUE_TIMERS.where(tuple_(Dossier.next_timer_at, Dossier.id) > tuple_(
-    bindparam("after_at", type_=Dossier.__table__.c.next_timer_at.type), bindparam("after_id", type_=Integer())))
 PASSED_ELEMENTS = select(AuditEvent.element).where(AuditEvent.dossier_id == bindparam("dossier_id"),
                                                    AuditEvent.element.is_not(None))
 INSERT_EVENTS = AuditEvent.__table__.insert()
@@ -57,8 +50,8 @@ def start(session: Session, cache: VersionCache, code: str, applicant: Person, a
         raise Forbidden(text("Chỉ công dân mới nộp được hồ sơ.", "Only citizens can submit dossiers."))
     version = current_version(session, code)
     rt = cache.get(version)
-    if agency_id and not 0 < agency_id <= MAX_ID:
-        agency = None  # (a number no row can have: the databases would refuse it as out of range)
+    if agency_id and not possible_id(agency_id):
+        agency = None  # (the databases would refuse the number as out of range)
     elif agency_id:
         agency = session.scalars(AGENCY_AT_LEVEL, {"level": rt.info.agency_level, "id": agency_id}).first()
     else:
@@ -253,43 +246,6 @@ def withdraw(session: Session, cache: VersionCache, dossier: Dossier, actor: Per
     save(session, cache, dossier, workflow)
 
 
-def fire_due_timers(session: Session, cache: VersionCache, limit: int = 200) -> int:
-    """Run the dossiers whose earliest BPMN timer is due by the engine's clock, earliest first, up to ``limit``;
-    returns how many ran. A dossier that cannot run (:class:`NotRunnable`) is passed over, unchanged, and the
-    dossiers due after it are read on, so that however many cannot run, they do not hold up the others."""
-    now = utcnow()
-    ran = 0
-    after: tuple[dt.datetime, int] | None = None
-    while ran < limit:
-        if after is None:
-            due = session.execute(DUE_TIMERS, {"now": now, "limit": limit}).all()
-        else:
-            due = session.execute(DUE_TIMERS_AFTER, {"now": now, "limit": limit, "after_at": after[0],
-                                                     "after_id": after[1]}).all()
-            if due and (due[0][1], due[0][2]) <= after:
-                raise RuntimeError("the due timers' order went backwards")  # never loop over the same rows
-        for dossier, due_at, dossier_id in due:
-            after = (due_at, dossier_id)
-            rt = cache.of(session, dossier.version_id)
-            try:
-                workflow = workflow_of(cache, rt, dossier)
-            except NotRunnable:
-                continue  # (a damaged state is logged there)
-            ran += 1
-            before = runtime.before_run(workflow)
-            # what a timer starts happens when it fell due, however late this run comes (a pause ends then)
-            fired_at = min(dossier.next_timer_at + dt.timedelta(seconds=1), now)
-            with clock.use(lambda at=fired_at: at):
-                runtime.refresh_timers(workflow)
-                advance(session, rt, dossier, workflow, before, None)
-            save(session, cache, dossier, workflow)
-            if ran == limit:
-                break
-        if len(due) < limit:
-            break
-    return ran
-
-
 # One text for both databases (the same upsert syntax): SQLAlchemy cannot cache the compiled form of a dialect
 # insert with ON CONFLICT ("no key"), so that statement was compiled anew for every dossier submitted.
 NEXT_NUMBER = sql_text(
@@ -323,14 +279,20 @@ def workflow_of(cache: VersionCache, rt: VersionRuntime, dossier: Dossier) -> An
     restored from the stored state (the deferred column is read only then)."""
     workflow = cache.workflows.take(dossier.id, dossier.row_version)
     if workflow is None:
-        if dossier.workflow == runtime.PLACEHOLDER_STATE:
-            raise NotRunnable(SEEDED_NOT_RUNNABLE)
-        try:
-            workflow = runtime.restore(dossier.workflow, rt.spec, rt.subprocess_specs)
-        except runtime.StateUnreadable:
-            _report_unreadable(dossier, "the step is refused")
-            raise NotRunnable(STATE_UNREADABLE) from None
+        workflow = restore(rt, dossier, "the step is refused")
     return workflow
+
+
+def restore(rt: VersionRuntime, dossier: Dossier, consequence: str) -> Any:
+    """The dossier's workflow restored from its stored state, or NotRunnable saying why not: a bulk-seeded
+    dossier has none, by design; a damaged one is reported (with ``consequence``, what the caller does instead)."""
+    if dossier.workflow == runtime.PLACEHOLDER_STATE:
+        raise NotRunnable(SEEDED_NOT_RUNNABLE)
+    try:
+        return runtime.restore(dossier.workflow, rt.spec, rt.subprocess_specs)
+    except runtime.StateUnreadable:
+        _report_unreadable(dossier, consequence)
+        raise NotRunnable(STATE_UNREADABLE) from None
 
 
 _REPORTED: set[tuple[int, int]] = set()
@@ -499,14 +461,12 @@ def diagram(session: Session, cache: VersionCache, dossier: Dossier) -> Any:
 
     rt = cache.of(session, dossier.version_id)
     open_rows = session.scalars(OPEN_ROWS, {"dossier_id": dossier.id}).all()
-    workflow = None
-    if dossier.workflow != runtime.PLACEHOLDER_STATE:  # (a bulk-seeded dossier: no state, by design)
-        try:
-            workflow = runtime.restore(dossier.workflow, rt.spec, rt.subprocess_specs)
-        except runtime.StateUnreadable:
-            # a damaged state must not hide the rest of the dossier: the open task rows say where it stands,
-            # the audit trail what it passed; operators are told
-            _report_unreadable(dossier, "its diagram is drawn from its task rows and audit trail")
+    try:
+        workflow = restore(rt, dossier, "its diagram is drawn from its task rows and audit trail")
+    except NotRunnable:
+        # no state, or a damaged one, must not hide the rest of the dossier: the open task rows say where it
+        # stands, the audit trail what it passed
+        workflow = None
     done, current = runtime.walked(workflow) if workflow is not None else ([], sorted({r.bpmn_id for r in open_rows}))
     # a compacted workflow has forgotten early elements; the audit trail has not
     done = sorted(set(done) | set(session.scalars(PASSED_ELEMENTS, {"dossier_id": dossier.id})) - set(current))
