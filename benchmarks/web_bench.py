@@ -131,20 +131,21 @@ def status_kb(pid: int) -> dict[str, int]:
     return out
 
 
+def _stat(pid: int) -> list[str]:
+    """The fields of /proc/<pid>/stat after the command name: [1] is the parent, [11:15] utime, stime, cutime,
+    cstime (fields 4 and 14 to 17 of proc(5))."""
+    return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+
+
 def cpu_s(pids: list[int]) -> float:
-    """User + system CPU seconds used so far by these processes (/proc/<pid>/stat)."""
+    """User + system CPU seconds used so far by these processes."""
     total = 0
     for pid in pids:
         try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+            total += sum(int(f) for f in _stat(pid)[11:13])
         except (OSError, IndexError, ValueError):
             pass
     return total / os.sysconf("SC_CLK_TCK")
-
-
-def _stat(pid: int) -> list[str]:
-    return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
 
 
 def postgres_cpu_s(url: str) -> float | None:
@@ -156,26 +157,22 @@ def postgres_cpu_s(url: str) -> float | None:
 
     if (make_url(url).host or "localhost") not in ("localhost", "127.0.0.1", "::1"):
         return None
-    try:
-        pids = [int(p) for p in os.listdir("/proc") if p.isdigit()]
-    except OSError:
-        return None
-    comm = {}
-    for pid in pids:
+    postgres = set()
+    for entry in os.listdir("/proc"):
         try:
-            comm[pid] = Path(f"/proc/{pid}/comm").read_text().strip()
+            if entry.isdigit() and Path(f"/proc/{entry}/comm").read_text().strip() == "postgres":
+                postgres.add(int(entry))
         except OSError:
             pass
-    for pid, name in comm.items():
+    for pid in postgres:
         try:
-            ppid = int(_stat(pid)[1])
-            if name != "postgres" or comm.get(ppid) == "postgres":
-                continue
             fields = _stat(pid)
-            own = sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+            if int(fields[1]) in postgres:
+                continue  # a child: the postmaster is the one whose parent is not PostgreSQL
+            own = sum(int(f) for f in fields[11:15])
         except (OSError, IndexError, ValueError):
             continue
-        return (own / os.sysconf("SC_CLK_TCK")) + cpu_s(children(pid))
+        return own / os.sysconf("SC_CLK_TCK") + cpu_s(children(pid))
     return None
 
 
