@@ -1,7 +1,7 @@
 """Where we write govuk-frontend's markup directly instead of calling govuk-frontend-jinja's macros (for speed):
 the form fields (web/templates/macros/fields.html) and the components of web/templates/macros/govuk.html (the
 page's skip link, header and service navigation, summary lists, buttons, tags). Each must give what the library's
-components give (tests/web/templates/govuk_fields.html; govuk_library.html, the library's components in place of
+components give (tests/web/templates/govuk_fields.html; LIBRARY below, the library's components in place of
 ours): every field of every shipped form, empty and filled with an error, and the layout for every kind of visitor,
 in both languages."""
 from __future__ import annotations
@@ -26,7 +26,13 @@ from engine.forms import Field, FormDefinition, load_form
 from web import create_app
 
 REFERENCE = (Path(__file__).parent / "templates" / "govuk_fields.html").read_text()
-LIBRARY = (Path(__file__).parent / "templates" / "govuk_library.html").read_text()
+#: macros/govuk.html as govuk-frontend-jinja's own components, each under our macro's name: the reference for ours
+LIBRARY = "".join(
+    f'{{%- macro {name}(params) -%}}{{%- from "govuk_frontend_jinja/components/{component}/macro.html" '
+    f'import {name} as component -%}}{{{{ component(params) }}}}{{%- endmacro %}}'
+    for name, component in (("govukSummaryList", "summary-list"), ("govukButton", "button"), ("govukTag", "tag"),
+                            ("govukSkipLink", "skip-link"), ("govukGenericHeader", "generic-header"),
+                            ("govukServiceNavigation", "service-navigation")))
 
 
 def with_library(app: Flask) -> jinja2.Environment:
