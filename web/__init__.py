@@ -117,6 +117,8 @@ def get_engine() -> Engine:
 
 
 _LOADED = "motcua.loaded"
+#: requests that only read: their session holds no transaction and cannot write (engine.db.Database)
+READING = frozenset({"GET", "HEAD"})
 
 
 @event.listens_for(Session, "loaded_as_persistent")
@@ -133,9 +135,13 @@ def db() -> Any:
     rows weakly, and the engine's facade returns plain views, so without this a view that asks the facade
     several things about one task (its view, form, prefill, dossier) would read the same rows again each time;
     with it the later calls find them in the identity map, as they would within one facade call.
+
+    A GET or HEAD only reads: its session holds no transaction and the database refuses a write in it
+    (:meth:`engine.db.Database.read_session`).
     """
     if "db" not in g:
-        session = get_engine().session()
+        db_ = get_engine().db
+        session = db_.read_session() if request.method in READING else db_.session()
         session.info[_LOADED] = []
         g.db = session
     return g.db

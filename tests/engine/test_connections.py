@@ -22,7 +22,7 @@ def database() -> Iterator[Database]:
     assert POSTGRES_URL
     db = Database(POSTGRES_URL)
     yield db
-    db.engine.dispose()
+    db.dispose()
 
 
 def backend_pid(db: Database) -> int:
