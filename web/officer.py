@@ -25,10 +25,14 @@ QUEUE_PAGE = 50
 @official_required
 def queue():  # noqa: ANN201
     engine = get_engine()
-    size = engine.queue_size(db(), current_user)
-    last = max(1, -(-size // QUEUE_PAGE))
-    page = max(1, min(request.args.get("trang", 1, type=int) or 1, last))  # (past the end: the last page)
-    rows = engine.queue(db(), current_user, limit=QUEUE_PAGE + 1, offset=(page - 1) * QUEUE_PAGE)
+    asked = request.args.get("trang", 1, type=int) or 1
+    if asked <= 1:  # the usual page: counted only when the queue goes on past it
+        page, rows = 1, engine.queue(db(), current_user, limit=QUEUE_PAGE + 1, offset=0)
+        size = len(rows) if len(rows) <= QUEUE_PAGE else engine.queue_size(db(), current_user)
+    else:  # a later page: past the end, the last one (and a number too large for an offset, never sent)
+        size = engine.queue_size(db(), current_user)
+        page = min(asked, max(1, -(-size // QUEUE_PAGE)))
+        rows = engine.queue(db(), current_user, limit=QUEUE_PAGE + 1, offset=(page - 1) * QUEUE_PAGE)
     return render_template("officer/queue.html", queue=rows[:QUEUE_PAGE], page=page, has_next=len(rows) > QUEUE_PAGE,
                            first=(page - 1) * QUEUE_PAGE + 1, queue_size=size, mine=engine.my_tasks(db(), current_user))
 

@@ -7,6 +7,7 @@ from engine.api import Engine
 from engine.demo import ACCOUNTS, DEMO_PASSWORD
 from tests.engine.test_birth_registration import declaration
 from tests.web.test_journey import RECEPTION
+from tests.web.test_render_cost import statements
 
 
 def submit_dossiers(engine: Engine, count: int) -> None:
@@ -39,3 +40,19 @@ def test_the_queue_comes_in_pages_of_fifty_oldest_first(people, engine: Engine) 
     # number is the first page
     assert queued_codes(official.get("/can-bo/?trang=9").html) == second
     assert queued_codes(official.get("/can-bo/?trang=abc").html) == first
+    assert queued_codes(official.get(f"/can-bo/?trang={10**30}").html) == second  # beyond any offset: the last
+
+
+def test_a_queue_that_fits_on_its_first_page_is_counted_from_the_page(people, engine: Engine) -> None:  # noqa: ANN001
+    """Up to fifty waiting tasks: the count is the rows on the page, without a count query; fifty-one: counted."""
+    official = people()
+    official.login(RECEPTION)
+    for submitted, total in ((1, 1), (49, 50), (1, 51)):
+        submit_dossiers(engine, submitted)
+        with statements(engine) as seen:
+            page = official.get("/can-bo/")
+        counted = [s for s in seen if re.search(r"SELECT count\(\*\) AS count_1\s+FROM human_task", s)]
+        assert len(counted) == (total > 50), seen
+        assert page.has(f"Việc chờ nhận ({total}) · 1–50" if total > 50 else f"Việc chờ nhận ({total})<")
+        assert len(queued_codes(page.html)) == min(total, 50)
+        assert ('rel="next"' in page.html) == (total > 50)
