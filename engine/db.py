@@ -8,7 +8,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, make_url
 from sqlalchemy.engine import Engine as SAEngine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
@@ -21,26 +21,31 @@ class Database:
     """The database of one process: a pool for work that may write, and one for reading only.
 
     :meth:`session` runs in a transaction, committed or rolled back by its user. :meth:`read_session` is for
-    work that only reads (a web page's GET): its connections never open a transaction, and the database refuses
-    any write on them. On PostgreSQL each statement is then its own transaction, as it would be at READ
-    COMMITTED inside one (the default: every statement sees what was committed when it started), without the
-    ``BEGIN`` and ``ROLLBACK`` round trips and their bookkeeping: a measured 60% of PostgreSQL's CPU time per web
-    journey. On SQLite a reader no longer takes the write lock (``BEGIN IMMEDIATE``), so a page is not held up
-    by a step being saved.
+    work that only reads (a web page's GET), and the database refuses any write on its connections.
+
+    * On PostgreSQL its connections are in autocommit: each statement is its own transaction and sees what was
+      committed when it started, as at READ COMMITTED inside one (the default), without a ``BEGIN`` and a
+      ``ROLLBACK`` per request: about 60% of PostgreSQL's CPU time per web journey, measured.
+    * On SQLite it begins a plain (deferred) transaction instead of ``BEGIN IMMEDIATE``: a page reads one
+      consistent state without taking the write lock, so it is not held up by a step being saved (WAL), and
+      the transaction ends when the session does.
+
+    An in-memory SQLite database cannot be opened by a second pool: there the read sessions are ordinary ones.
     """
 
     def __init__(self, url: str):
         self.url = url
         self.engine = make_engine(url)
-        self.read_engine = make_engine(url, read_only=True)
+        self.read_engine = None if _in_memory(url) else make_engine(url, read_only=True)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._readers = sessionmaker(self.read_engine, expire_on_commit=False)
+        self._readers = (sessionmaker(self.read_engine, expire_on_commit=False) if self.read_engine is not None
+                         else self._sessions)
 
     def session(self) -> Session:
         return self._sessions()
 
     def read_session(self) -> Session:
-        """A session that reads outside any transaction and cannot write (see the class)."""
+        """A session for reading only; the database refuses writes through it (see the class)."""
         return self._readers()
 
     @property
@@ -52,7 +57,8 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
-        self.read_engine.dispose()
+        if self.read_engine is not None:
+            self.read_engine.dispose()
 
 
 def alembic_config(url: str) -> Config:
@@ -62,13 +68,18 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
+def _in_memory(url: str) -> bool:
+    parsed = make_url(url)
+    return parsed.get_backend_name() == "sqlite" and (
+        parsed.database in (None, "", ":memory:") or parsed.query.get("mode") == "memory")
+
+
 def make_engine(url: str, read_only: bool = False) -> SAEngine:
-    """An engine for ``url``; with ``read_only``, one whose connections hold no transaction and refuse writes
-    (see :class:`Database`)."""
+    """An engine for ``url``; with ``read_only``, one whose connections refuse writes (see :class:`Database`)."""
     if url.startswith("sqlite"):
+        if read_only and _in_memory(url):
+            raise ValueError("an in-memory SQLite database cannot be opened by a second engine")
         path = url.split("///", 1)[-1]
-        if path in ("", ":memory:") and read_only:
-            raise ValueError("an in-memory SQLite database cannot be shared by a second engine")
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30})
@@ -168,8 +179,9 @@ def _sqlite_setup(engine: SAEngine) -> None:
 
 
 def _sqlite_reader_setup(engine: SAEngine) -> None:
-    """A reading engine on SQLite: no transaction is begun (each statement reads a committed state on its own,
-    in WAL without waiting for a writer) and ``query_only`` makes SQLite refuse any write on the connection."""
+    """A reading engine on SQLite: a plain ``BEGIN`` (a snapshot, in WAL without waiting for a writer or holding
+    one up), ended by the pool's rollback when the session closes; ``query_only`` makes SQLite refuse any write
+    on the connection."""
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
@@ -177,6 +189,10 @@ def _sqlite_reader_setup(engine: SAEngine) -> None:
         cur = dbapi_connection.cursor()
         cur.execute("PRAGMA query_only=ON")
         cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN")
 
 
 #: the largest id a row can have: PostgreSQL's INTEGER (a larger number in a query is an error there, and past

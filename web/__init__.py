@@ -9,7 +9,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, request, session
+from flask import Flask, g, has_request_context, request, session
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
@@ -117,8 +117,9 @@ def get_engine() -> Engine:
 
 
 _LOADED = "motcua.loaded"
-#: requests that only read: their session holds no transaction and cannot write (engine.db.Database)
+#: requests that only read: their session cannot write (engine.db.Database.read_session)
 READING = frozenset({"GET", "HEAD"})
+_READING = "motcua.reading"
 
 
 @event.listens_for(Session, "loaded_as_persistent")
@@ -136,12 +137,21 @@ def db() -> Any:
     several things about one task (its view, form, prefill, dossier) would read the same rows again each time;
     with it the later calls find them in the identity map, as they would within one facade call.
 
-    A GET or HEAD only reads: its session holds no transaction and the database refuses a write in it
-    (:meth:`engine.db.Database.read_session`).
+    A GET or HEAD only reads: its session is a read session, through which the database refuses any write
+    (:meth:`engine.db.Database.read_session`). Outside a request (a script in an app context) it is an
+    ordinary session.
     """
-    if "db" not in g:
+    reading = has_request_context() and request.method in READING
+    session = g.get("db")
+    if session is not None and session.info[_READING] and not reading:
+        # an app context kept open over several requests (a script, a test) holds a GET's session: a request
+        # that may write gets its own
+        session.close()
+        session = None
+    if session is None:
         db_ = get_engine().db
-        session = db_.read_session() if request.method in READING else db_.session()
+        session = db_.read_session() if reading else db_.session()
         session.info[_LOADED] = []
+        session.info[_READING] = reading
         g.db = session
-    return g.db
+    return session

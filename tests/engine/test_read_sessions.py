@@ -1,13 +1,13 @@
-"""Sessions for work that only reads (engine.db.Database.read_session): they hold no transaction between
-statements, see what is committed, and the database itself refuses a write through them. On SQLite and
-PostgreSQL."""
+"""Sessions for work that only reads (engine.db.Database.read_session): they see what is committed and the
+database itself refuses a write through them. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from engine.api import Engine
+from engine.db import Database
 from engine.models import User
 
 CITIZEN = "congdan@demo.motcua.vn"
@@ -28,19 +28,46 @@ def name_of(engine: Engine, email: str) -> str:
         return s.scalar(select(User.full_name).where(User.email == email))
 
 
-def test_a_read_session_reads_committed_rows_outside_any_transaction(engine: Engine) -> None:
+def rename(engine: Engine, name: str) -> None:
+    with engine.session() as writer:
+        writer.execute(update(User).where(User.email == CITIZEN).values(full_name=name))
+        writer.commit()
+
+
+def read_name(session) -> str:  # noqa: ANN001
+    return session.scalar(select(User.full_name).where(User.email == CITIZEN))
+
+
+def test_a_read_session_reads_what_is_committed(engine: Engine) -> None:
+    """PostgreSQL: no transaction at all, each statement sees what was committed when it started (as at READ
+    COMMITTED). SQLite: one snapshot for the session, ended with it."""
     with engine.db.read_session() as reader:
-        assert reader.scalar(select(User.full_name).where(User.email == CITIZEN)) == name_of(engine, CITIZEN)
-        assert not in_transaction(reader)  # a writing session would now hold one (checked below)
-        # a change committed meanwhile is seen by the reader's next statement, as at READ COMMITTED
-        with engine.session() as writer:
-            writer.execute(update(User).where(User.email == CITIZEN).values(full_name="Tên Đã Đổi"))
-            writer.commit()
-        assert reader.scalar(select(User.full_name).where(User.email == CITIZEN)) == "Tên Đã Đổi"
-        assert not in_transaction(reader)
+        assert read_name(reader) == name_of(engine, CITIZEN)
+        rename(engine, "Tên Đã Đổi")
+        if engine.db.is_sqlite:
+            assert read_name(reader) != "Tên Đã Đổi"  # the page reads one state
+            assert in_transaction(reader)
+        else:
+            assert read_name(reader) == "Tên Đã Đổi"
+            assert not in_transaction(reader)
+    with engine.db.read_session() as reader:
+        assert read_name(reader) == "Tên Đã Đổi"
     with engine.session() as writer:
         writer.scalar(select(User.id).where(User.email == CITIZEN))
-        assert in_transaction(writer)  # (so that the assertion above can fail)
+        assert in_transaction(writer)  # (so that the PostgreSQL assertion above can fail)
+
+
+def test_an_in_memory_database_reads_through_its_only_pool() -> None:
+
+    for url in ("sqlite://", "sqlite:///:memory:", "sqlite+pysqlite://"):
+        db = Database(url)
+        with db.session() as s:
+            s.execute(text("CREATE TABLE t (x INTEGER)"))
+            s.execute(text("INSERT INTO t VALUES (7)"))
+            s.commit()
+        with db.read_session() as reader:
+            assert reader.scalar(text("SELECT x FROM t")) == 7
+        db.dispose()
 
 
 def test_the_database_refuses_a_write_through_a_read_session(engine: Engine) -> None:

@@ -40,6 +40,14 @@ def test_a_get_cannot_write_and_a_post_can(app: Flask, engine: Engine, caplog: p
     assert client.post("/_test/rename").get_data(as_text=True) == "renamed"
     with engine.session() as s:
         assert s.scalar(select(User.full_name).where(User.email == "congdan@demo.motcua.vn")) == "Đổi tên"
+    # one app context kept over several requests (a script, a test): the POST after a GET still writes
+    with app.app_context():
+        assert client.get("/_test/rename").status_code == 500
+        assert client.post("/_test/rename").get_data(as_text=True) == "renamed"
+        db().execute(update(User).where(User.email == "congdan@demo.motcua.vn").values(full_name="Ngoài yêu cầu"))
+        db().commit()  # outside any request: an ordinary session
+    with engine.session() as s:
+        assert s.scalar(select(User.full_name).where(User.email == "congdan@demo.motcua.vn")) == "Ngoài yêu cầu"
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # PostgreSQL's readers never wait for writers
