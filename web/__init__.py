@@ -143,7 +143,7 @@ def db() -> Any:
     """
     reading = has_request_context() and request.method in READING
     session = g.get("db")
-    if session is not None and session.info[_READING] and not reading:
+    if session is not None and session.info.get(_READING) and not reading:
         # an app context kept open over several requests (a script, a test) holds a GET's session: a request
         # that may write gets its own
         session.close()
