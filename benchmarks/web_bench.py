@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import secrets
@@ -380,7 +381,7 @@ def main(argv: list[str] | None = None) -> int:
              + figures["web_load_cpu_ms_per_journey"])
     figures["web_cpu_ms_per_journey"] = spent
     # the most journeys/s these CPUs could serve at this cost per journey, with nothing else running
-    figures["web_cpu_bound_journeys_per_s"] = (os.cpu_count() or 1) * 1000 / spent if spent == spent else spent
+    figures["web_cpu_bound_journeys_per_s"] = (os.cpu_count() or 1) * 1000 / spent if not math.isnan(spent) else spent
     figures["web_journeys_vs_cpu_bound_ratio"] = journeys_per_s / figures["web_cpu_bound_journeys_per_s"]
     rows = [("journeys/s", f"{journeys_per_s:.2f}", f"{run['journeys']} journeys in {run['elapsed_s']:.1f} s, "
              f"{figures['web_requests_per_journey']:.1f} requests each"),

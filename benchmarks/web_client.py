@@ -244,13 +244,14 @@ class Client:
             code = found.group(1)
         finally:
             citizen.close()
+        queued = re.compile(rf'data-task-id="(\d+)" data-dossier-code="{re.escape(code)}"')
         for email, data, shows in OFFICIAL_STEPS:
             official = self.official(email)
             page = official.get("/can-bo/")
-            task = re.search(rf'data-task-id="(\d+)" data-dossier-code="{re.escape(code)}"', page.html)
+            task = queued.search(page.html)
             while not task and NEXT.search(page.html):  # the queue comes in pages, oldest first
                 page = official.get(NEXT.search(page.html).group(1).replace("&amp;", "&"))
-                task = re.search(rf'data-task-id="(\d+)" data-dossier-code="{re.escape(code)}"', page.html)
+                task = queued.search(page.html)
             if not task:
                 raise JourneyFailed(f"{email}: no task for {code} in the queue")
             tid = task.group(1)

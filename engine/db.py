@@ -77,11 +77,11 @@ def _in_memory(url: str) -> bool:
 def make_engine(url: str, read_only: bool = False) -> SAEngine:
     """An engine for ``url``; with ``read_only``, one whose connections refuse writes (see :class:`Database`)."""
     if url.startswith("sqlite"):
-        if read_only and _in_memory(url):
-            raise ValueError("an in-memory SQLite database cannot be opened by a second engine")
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if _in_memory(url):
+            if read_only:
+                raise ValueError("an in-memory SQLite database cannot be opened by a second engine")
+        else:
+            Path(make_url(url).database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30})
         (_sqlite_reader_setup if read_only else _sqlite_setup)(engine)
         return engine

@@ -13,14 +13,17 @@ from .dossiers import advance, save, workflow_of
 from .errors import NotRunnable
 from .models import Dossier, utcnow
 
-# each with its due time as stored (the cursor of the next page; the object's may have changed in this session)
+# each with its due time as stored (the cursor of the next page; the object's may have changed in this session),
+# after the cursor (the first page: after every due time); the cursor's parameters are typed: an untyped time
+# would be compared as the driver writes it, not as the column stores it, on SQLite
 DUE_TIMERS = (select(Dossier, Dossier.next_timer_at, Dossier.id)
               .where(Dossier.next_timer_at.is_not(None), Dossier.next_timer_at <= bindparam("now"),
-                     Dossier.finished_at.is_(None))
+                     Dossier.finished_at.is_(None),
+                     tuple_(Dossier.next_timer_at, Dossier.id) > tuple_(
+                         bindparam("after_at", type_=Dossier.__table__.c.next_timer_at.type),
+                         bindparam("after_id", type_=Integer())))
               .order_by(Dossier.next_timer_at, Dossier.id).limit(bindparam("limit")))
-# (typed: an untyped time would be compared as the driver writes it, not as the column stores it, on SQLite)
-DUE_TIMERS_AFTER = DUE_TIMERS.where(tuple_(Dossier.next_timer_at, Dossier.id) > tuple_(
-    bindparam("after_at", type_=Dossier.__table__.c.next_timer_at.type), bindparam("after_id", type_=Integer())))
+BEFORE_ALL = (dt.datetime.min, 0)
 
 
 def fire_due_timers(session: Session, cache: VersionCache, limit: int = 200) -> int:
@@ -29,15 +32,12 @@ def fire_due_timers(session: Session, cache: VersionCache, limit: int = 200) -> 
     dossiers due after it are read on, so that however many cannot run, they do not hold up the others."""
     now = utcnow()
     ran = 0
-    after: tuple[dt.datetime, int] | None = None
+    after = BEFORE_ALL
     while ran < limit:
-        if after is None:
-            due = session.execute(DUE_TIMERS, {"now": now, "limit": limit}).all()
-        else:
-            due = session.execute(DUE_TIMERS_AFTER, {"now": now, "limit": limit, "after_at": after[0],
-                                                     "after_id": after[1]}).all()
-            if due and (due[0][1], due[0][2]) <= after:
-                raise RuntimeError("the due timers' order went backwards")  # never loop over the same rows
+        due = session.execute(DUE_TIMERS, {"now": now, "limit": limit, "after_at": after[0],
+                                           "after_id": after[1]}).all()
+        if due and (due[0][1], due[0][2]) <= after:
+            raise RuntimeError("the due timers' order went backwards")  # never loop over the same rows
         for dossier, due_at, dossier_id in due:
             after = (due_at, dossier_id)
             rt = cache.of(session, dossier.version_id)
