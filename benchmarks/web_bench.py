@@ -14,7 +14,9 @@ Figures are printed and merged into ``benchmarks/results.json`` (other benchmark
 ``web_journeys_per_s``, ``web_p50_ms``/``web_p95_ms``/``web_p99_ms`` (every HTTP request of the journeys; a
 POST and the GET of its redirect count as two), ``web_errors`` (failed journeys: a status other than the
 expected one, or an expected text missing), ``web_worker_peak_rss_mb``, ``web_static_get_per_s`` and
-``web_index_get_per_s`` (requests/s of the baselines), and ratios against them; ``web_worker_cpu_ms_per_journey``,
+``web_index_get_per_s`` (requests/s of the baselines), and ratios against them, among them
+``web_static_floor_journeys_per_s`` (the journeys/s if every request of a journey cost what the static file
+costs: what the server stack and the client allow before any page does any work); ``web_worker_cpu_ms_per_journey``,
 ``web_postgres_cpu_ms_per_journey``, ``web_load_cpu_ms_per_journey``, their sum ``web_cpu_ms_per_journey``,
 ``web_cpu_bound_journeys_per_s`` (CPUs × 1000 / that sum), ``web_journeys_vs_cpu_bound_ratio`` and
 ``web_machine_busy_share`` (the share of all CPUs busy during the journeys, whatever ran).
@@ -364,6 +366,9 @@ def main(argv: list[str] | None = None) -> int:
         "web_requests_per_journey": len(lat) / run["journeys"] if run["journeys"] else float("nan"),
         "web_journey_vs_static_ratio": journeys_per_s / static_per_s if static_per_s else float("nan"),
         "web_journey_requests_vs_index_ratio": (len(lat) / run["elapsed_s"]) / index_per_s if index_per_s else float("nan"),
+        # the journeys/s if every request of a journey cost what serving the static file costs, through the same
+        # stack (gunicorn, Flask, the load client): what the stack itself allows, before any page does anything
+        "web_static_floor_journeys_per_s": (static_per_s * run["journeys"] / len(lat)) if lat else float("nan"),
         "web_meta": {
             "cpu_count": os.cpu_count(), "python": platform.python_version(), "machine": platform.machine(),
             "gunicorn_workers": args.workers, "clients": args.clients, "duration_s": args.duration,
@@ -388,6 +393,8 @@ def main(argv: list[str] | None = None) -> int:
             ("requests/s in journeys", f"{len(lat) / run['elapsed_s']:.1f}", ""),
             ("GET /static/css/app.css /s", f"{static_per_s:.1f}", f"{static['requests']} requests, baseline"),
             ("GET / /s", f"{index_per_s:.1f}", f"{index['requests']} requests, baseline (catalog, database)"),
+            ("journeys/s at the static file's cost", f"{figures['web_static_floor_journeys_per_s']:.1f}",
+             "if each of a journey's requests cost what the static file costs"),
             ("latency p50 / p95 / p99 ms", f"{figures['web_p50_ms']:.0f} / {figures['web_p95_ms']:.0f} / "
              f"{figures['web_p99_ms']:.0f}", "every request of the journeys"),
             ("GET p50 / p95 ms", f"{pct(by_kind['GET'], .5):.0f} / {pct(by_kind['GET'], .95):.0f}",
