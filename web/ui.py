@@ -4,11 +4,14 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from typing import Any
+from weakref import WeakKeyDictionary
 from zoneinfo import ZoneInfo
 
 from flask import Flask, Response, g, request
 from flask_babel import get_locale, get_translations
-from jinja2 import TemplateRuntimeError
+from jinja2 import Environment, TemplateRuntimeError, pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup, escape
 
 from engine.i18n import tr
 from engine.models import utcnow
@@ -95,6 +98,42 @@ def lean_params(component: str, params: Any, *supported: str) -> str:
     return ""
 
 
+#: rendered fragments by template environment (an overlay environment, as the markup tests use, has its own)
+_FRAGMENTS: WeakKeyDictionary[Environment, dict[tuple[Any, ...], tuple[Markup, ...]]] = WeakKeyDictionary()
+#: fragments kept per environment at most: their keys come from a small set (languages, kinds of visitor, the
+#: app's endpoints); past this, something put an open-ended value in a key, and fragments are rendered each time
+FRAGMENTS_KEPT = 512
+#: where a kept fragment takes the markup of the request (``fill``); text that escaping leaves as it is
+_FILL = "\u2063motcua-fill\u2063"
+
+
+@pass_context
+def fragment(context: Context, *key: Any, caller: Any, fill: Markup | None = None) -> Markup:
+    """``{% call fragment(key…) %}…{% endcall %}``: the block's output, rendered once per template environment
+    and ``key`` and then reused. Only for markup that nothing outside the key changes: every value the block
+    reads that may differ between requests (the language, the kind of visitor, the page's endpoint) must be in
+    the key. With ``fill``, the block takes one argument, ``{% call(fill) fragment(key…, fill=markup) %}``, and
+    writes it once where this request's ``markup`` goes."""
+    environment = context.environment
+    kept = _FRAGMENTS.get(environment)
+    if kept is None:
+        kept = _FRAGMENTS.setdefault(environment, {})
+    parts = kept.get(key)
+    if parts is None:
+        if fill is None:
+            parts = (Markup(caller()),)
+        else:
+            parts = tuple(Markup(part) for part in str(caller(Markup(_FILL))).split(_FILL))
+            if len(parts) != 2:
+                raise TemplateRuntimeError(f"fragment {key!r}: its fill is written {len(parts) - 1} times, not once")
+        # (templates that reload when their file changes, as in debug mode, would not change a kept fragment)
+        if len(kept) < FRAGMENTS_KEPT and not environment.auto_reload:
+            kept[key] = parts
+    if fill is None:
+        return parts[0]
+    return parts[0] + escape(fill) + parts[1]
+
+
 def init_app(app: Flask) -> None:
     # the same callables as Flask-Babel's (installed by babel.init_app), reading the request's catalog once
     app.jinja_env.install_gettext_callables(
@@ -107,6 +146,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["t"] = t
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["local_date"] = lambda v: local_time(v, with_time=False)
-    app.jinja_env.globals.update(now_utc=utcnow, lang=lang, csp_nonce=csp_nonce, lean_params=lean_params,
+    app.jinja_env.globals.update(now_utc=utcnow, lang=lang, csp_nonce=csp_nonce, lean_params=lean_params, fragment=fragment,
                                  STATUS_TAG=STATUS_TAG, CLASSIFICATION=CLASSIFICATION)
     app.after_request(security_headers)

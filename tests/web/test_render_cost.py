@@ -6,10 +6,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import jinja2
+import pytest
 from flask import Flask
+from jinja2 import TemplateRuntimeError
+from markupsafe import Markup
 from sqlalchemy import event
 
 from engine.api import Engine
+from web import ui
 
 from .test_journey import PAGES, register, start_birth_registration
 
@@ -90,3 +94,40 @@ def test_translations_follow_the_request_language(app: Flask) -> None:
         assert app.jinja_env.from_string(template).render() == "Continue|en|2 matching services"
     with app.test_request_context("/", headers={"Accept-Language": "vi"}):
         assert app.jinja_env.from_string(template).render() == "Tiếp tục|vi|2 thủ tục phù hợp"
+
+
+def test_a_kept_fragment_is_rendered_once_per_key(app: Flask) -> None:
+    """``fragment`` renders its block at the first use of a key and then gives that output back; another key, or
+    another template environment (an overlay, as the markup tests use), renders its own."""
+    template = '{% call fragment("t", key) %}{{ key }}:{{ value }}{% endcall %}'
+    with app.test_request_context("/"):
+        first = app.jinja_env.from_string(template)
+        assert first.render(key=1, value="a") == "1:a"
+        assert first.render(key=1, value="b") == "1:a"  # kept: what the block reads outside the key is not seen
+        assert first.render(key=2, value="b") == "2:b"
+        assert app.jinja_env.overlay().from_string(template).render(key=1, value="c") == "1:c"
+        # templates reloaded from changed files (debug mode) keep nothing
+        reloading = app.jinja_env.overlay(auto_reload=True).from_string(template)
+        assert [reloading.render(key=1, value=v) for v in "de"] == ["1:d", "1:e"]
+
+
+def test_a_kept_fragment_takes_this_requests_fill_escaped_in_its_one_place(app: Flask) -> None:
+    template = '{% call(fill) fragment("f", fill=value) %}<p>{{ fill }}</p>{% endcall %}'
+    with app.test_request_context("/"):
+        render = app.jinja_env.from_string(template).render
+        assert render(value="<b>") == "<p>&lt;b&gt;</p>"  # plain text is escaped, as {{ }} would
+        assert render(value=Markup("<b>x</b>")) == "<p><b>x</b></p>"  # markup is written as it is
+        for body in ("<p>{{ fill }}{{ fill }}</p>", "<p></p>"):
+            with pytest.raises(TemplateRuntimeError, match="not once"):
+                app.jinja_env.from_string(
+                    f'{{% call(fill) fragment("g", {len(body)}, fill=value) %}}{body}{{% endcall %}}').render(value="x")
+
+
+def test_kept_fragments_are_bounded(app: Flask) -> None:
+    """A key with an open-ended value (a mistake) does not grow the memory without end: past FRAGMENTS_KEPT,
+    fragments are rendered each time, still right."""
+    template = app.jinja_env.overlay().from_string('{% call fragment("n", n) %}{{ n }}{% endcall %}')
+    with app.test_request_context("/"):
+        assert [template.render(n=n) for n in range(ui.FRAGMENTS_KEPT + 20)] == [
+            str(n) for n in range(ui.FRAGMENTS_KEPT + 20)]
+        assert len(ui._FRAGMENTS[template.environment]) == ui.FRAGMENTS_KEPT
