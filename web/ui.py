@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Mapping
 from typing import Any
 from weakref import WeakKeyDictionary
 from zoneinfo import ZoneInfo
@@ -99,24 +100,29 @@ def lean_params(component: str, params: Any, *supported: str) -> str:
 
 
 def lean_rows(rows: Any) -> str:
-    """lean_params for every row of a govukSummaryList at once (one call from the template instead of four per
-    row): a row, its key, its value or its actions with a parameter our component does not write stops the page."""
+    """lean_params for every row of a govukSummaryList at once (one call from the template instead of four or more
+    per row): a row, its key, its value, its actions or an action with a parameter our component does not write
+    stops the page, before any row is written."""
     for row in rows:
         lean_params("a row of govukSummaryList", row, "key", "value", "actions")
         lean_params("a row's key in govukSummaryList", row.get("key"), "text")
         lean_params("a row's value in govukSummaryList", row.get("value"), "text", "html")
         if row.get("actions"):
             lean_params("a row's actions in govukSummaryList", row["actions"], "items")
+            for action in row["actions"].get("items") or ():
+                lean_params("an action of govukSummaryList", action, "href", "text", "visuallyHiddenText")
     return ""
 
 
 def answer_rows(rows: Any, reader: str) -> list[dict[str, Any]]:
-    """A form's answers (label, value in each language) as govukSummaryList rows in the reader's language."""
-    return [{"key": {"text": tr(label, reader)}, "value": {"text": value.get(reader) or value.get("vi") or "–"}}
+    """A form's answers (label, value in each language) as govukSummaryList rows in the reader's language; an
+    answer without a text in either language shows a dash."""
+    return [{"key": {"text": tr(label, reader)},
+             "value": {"text": (value.get(reader) or value.get("vi") if isinstance(value, Mapping) else None) or "–"}}
             for label, value in rows]
 
 
-#: rendered fragments by template environment (an overlay environment, as the markup tests use, has its own)
+#: rendered fragments by template environment
 _FRAGMENTS: WeakKeyDictionary[Environment, dict[tuple[Any, ...], tuple[Markup, ...]]] = WeakKeyDictionary()
 #: fragments kept per environment at most: their keys come from a small set (languages, kinds of visitor, the
 #: app's endpoints); past this, something put an open-ended value in a key, and fragments are rendered each time
@@ -127,16 +133,23 @@ _FILL = "\u2063motcua-fill\u2063"
 
 @pass_context
 def fragment(context: Context, *key: Any, caller: Any, fill: Markup | None = None) -> Markup:
-    """``{% call fragment(key…) %}…{% endcall %}``: the block's output, rendered once per template environment
-    and ``key`` and then reused. Only for markup that nothing outside the key changes: every value the block
-    reads that may differ between requests (the language, the kind of visitor, the page's endpoint) must be in
-    the key. With ``fill``, the block takes one argument, ``{% call(fill) fragment(key…, fill=markup) %}``, and
-    writes it once where this request's ``markup`` goes."""
+    """``{% call fragment(key…) %}…{% endcall %}``: the block's output, rendered once per template environment,
+    template and ``key``, and then reused. Only for markup that nothing outside the key changes: every value the
+    block reads that may differ between requests (the language, the kind of visitor, the page's endpoint) must be
+    in the key. With ``fill``, the block takes one argument, ``{% call(fill) fragment(key…, fill=markup) %}``, and
+    writes it once where this request's ``markup`` goes (escaped, as ``{{ }}`` would write it).
+
+    Nothing is kept while templates reload when their files change (``auto_reload``, as in debug mode): a kept
+    fragment would not change with its file."""
     environment = context.environment
-    kept = _FRAGMENTS.get(environment)
-    if kept is None:
-        kept = _FRAGMENTS.setdefault(environment, {})
-    parts = kept.get(key)
+    if environment.auto_reload:
+        kept: dict[tuple[Any, ...], tuple[Markup, ...]] = {}
+    else:
+        kept = _FRAGMENTS.get(environment)  # type: ignore[assignment]
+        if kept is None:
+            kept = _FRAGMENTS.setdefault(environment, {})
+    full_key = (context.name, fill is None, *key)
+    parts = kept.get(full_key)
     if parts is None:
         if fill is None:
             parts = (Markup(caller()),)
@@ -144,9 +157,8 @@ def fragment(context: Context, *key: Any, caller: Any, fill: Markup | None = Non
             parts = tuple(Markup(part) for part in str(caller(Markup(_FILL))).split(_FILL))
             if len(parts) != 2:
                 raise TemplateRuntimeError(f"fragment {key!r}: its fill is written {len(parts) - 1} times, not once")
-        # (templates that reload when their file changes, as in debug mode, would not change a kept fragment)
-        if len(kept) < FRAGMENTS_KEPT and not environment.auto_reload:
-            kept[key] = parts
+        if len(kept) < FRAGMENTS_KEPT:
+            kept[full_key] = parts
     if fill is None:
         return parts[0]
     return parts[0] + escape(fill) + parts[1]

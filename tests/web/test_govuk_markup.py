@@ -6,6 +6,7 @@ ours): every field of every shipped form, empty and filled with an error, and th
 in both languages."""
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 from html.parser import HTMLParser
@@ -221,6 +222,28 @@ def test_the_layout_has_govuk_frontends_markup(app: Flask, who: str | None, path
     assert ("Đăng xuất" in ours or "Sign out" in ours) == (who is not None)
 
 
+def test_kept_layout_fragments_follow_the_visitor_and_request_on_one_page(app: Flask) -> None:
+    """On one page, in turn: a visitor, two citizens with other names and addresses, an official, an
+    administrator, in both languages. The layout rendered with the fragments this app keeps (web.ui.fragment) is
+    the layout rendered afresh, by an environment that keeps nothing."""
+    cases = [(None, "", ""), ("citizen", "An <Nguyễn>", "?q=1"), ("citizen", "Bình & Chi", "?q=2&x=<y>"),
+             ("official", "Lê Hoa", ""), ("admin", "Quản trị", "?a=b")]
+    seen = set()
+    for lang in ("vi", "en", "vi"):
+        for who, name, query in cases:
+            with app.test_request_context("/" + query, headers={"Accept-Language": lang}):
+                if who:
+                    login_user(dataclasses.replace(_person(who), full_name=name))
+                context: dict[str, Any] = {}
+                app.update_template_context(context)
+                kept = app.jinja_env.get_template("base.html").render(context)
+                fresh = app.jinja_env.overlay(auto_reload=True, cache_size=0).get_template("base.html").render(context)
+            assert kept == fresh, (who, lang)
+            # what differs between the cases, without what differs between any two requests
+            seen.add(re.sub(r'nonce="[^"]*"|name="csrf_token" value="[^"]*"', "", kept))
+    assert len(seen) == 2 * len(cases)  # each case and language its own layout (the third round repeats the first)
+
+
 def test_the_comparison_sees_a_difference(app: Flask) -> None:
     """The normalisation above keeps what shows: a changed attribute, a lost space between inline text, a
     missing element are all differences."""
@@ -275,6 +298,9 @@ def test_our_components_have_govuk_frontends_markup(app: Flask, call: str) -> No
      r"value.*\['classes'\]"),
     ('govukSummaryList({"rows": [{"key": {"text": "k"}, "value": {"text": "v"}, '
      '"actions": {"items": [], "classes": "c"}}]})', r"actions.*\['classes'\]"),
+    ('govukSummaryList({"rows": [{"key": {"text": "k"}, "value": {"text": "v"}}, {"key": {"text": "k"}, '
+     '"value": {"text": "v"}, "actions": {"items": [{"href": "/a", "text": "A", "classes": "c"}]}}]})',
+     r"an action of govukSummaryList.*\['classes'\]"),
 ])
 def test_a_parameter_our_components_do_not_write_stops_the_page(app: Flask, call: str, refused: str) -> None:
     name = call.split("(")[0]

@@ -131,3 +131,10 @@ def test_kept_fragments_are_bounded(app: Flask) -> None:
         assert [template.render(n=n) for n in range(ui.FRAGMENTS_KEPT + 20)] == [
             str(n) for n in range(ui.FRAGMENTS_KEPT + 20)]
         assert len(ui._FRAGMENTS[template.environment]) == ui.FRAGMENTS_KEPT
+
+
+def test_answer_rows_show_the_readers_language_then_vietnamese_then_a_dash() -> None:
+    rows = [({"vi": "Họ tên", "en": "Full name"}, {"vi": "An", "en": "An"}),
+            ("Ghi chú", {"vi": "có", "en": ""}), ({"vi": "Số"}, {"vi": "", "en": ""}), ("Khác", None), ("X", "y")]
+    assert [(r["key"]["text"], r["value"]["text"]) for r in ui.answer_rows(rows, "en")] == [
+        ("Full name", "An"), ("Ghi chú", "có"), ("Số", "–"), ("Khác", "–"), ("X", "–")]
