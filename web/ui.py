@@ -134,7 +134,8 @@ _FILL = "\u2063motcua-fill\u2063"
 @pass_context
 def fragment(context: Context, *key: Any, caller: Any, fill: Markup | None = None) -> Markup:
     """``{% call fragment(key…) %}…{% endcall %}``: the block's output, rendered once per template environment,
-    template and ``key``, and then reused. Only for markup that nothing outside the key changes: every value the
+    template rendered (a page's, for the layout it extends) and ``key``, and then reused; keys are best named
+    after the block, as two blocks with one key in one page would share the first's output. Only for markup that nothing outside the key changes: every value the
     block reads that may differ between requests (the language, the kind of visitor, the page's endpoint) must be
     in the key. With ``fill``, the block takes one argument, ``{% call(fill) fragment(key…, fill=markup) %}``, and
     writes it once where this request's ``markup`` goes (escaped, as ``{{ }}`` would write it).
