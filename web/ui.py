@@ -134,21 +134,19 @@ _FILL = "\u2063motcua-fill\u2063"
 @pass_context
 def fragment(context: Context, *key: Any, caller: Any, fill: Markup | None = None) -> Markup:
     """``{% call fragment(key…) %}…{% endcall %}``: the block's output, rendered once per template environment,
-    template rendered (a page's, for the layout it extends) and ``key``, and then reused; keys are best named
-    after the block, as two blocks with one key in one page would share the first's output. Only for markup that nothing outside the key changes: every value the
-    block reads that may differ between requests (the language, the kind of visitor, the page's endpoint) must be
-    in the key. With ``fill``, the block takes one argument, ``{% call(fill) fragment(key…, fill=markup) %}``, and
-    writes it once where this request's ``markup`` goes (escaped, as ``{{ }}`` would write it).
+    template rendered (a page's, for the layout it extends) and ``key``, and then reused. Keys are best named
+    after the block: two blocks with one key in one page would share the first's output. Only for markup that
+    nothing outside the key changes: every value the block reads that may differ between requests (the
+    language, the kind of visitor, the page's endpoint) must be in the key. With ``fill``, the block takes one
+    argument, ``{% call(fill) fragment(key…, fill=markup) %}``, and writes it once where this request's
+    ``markup`` goes (escaped, as ``{{ }}`` would write it).
 
     Nothing is kept while templates reload when their files change (``auto_reload``, as in debug mode): a kept
     fragment would not change with its file."""
     environment = context.environment
-    if environment.auto_reload:
-        kept: dict[tuple[Any, ...], tuple[Markup, ...]] = {}
-    else:
-        kept = _FRAGMENTS.get(environment)  # type: ignore[assignment]
-        if kept is None:
-            kept = _FRAGMENTS.setdefault(environment, {})
+    kept = {} if environment.auto_reload else _FRAGMENTS.get(environment)
+    if kept is None:
+        kept = _FRAGMENTS.setdefault(environment, {})
     full_key = (context.name, fill is None, *key)
     parts = kept.get(full_key)
     if parts is None:
@@ -177,7 +175,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["t"] = t
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["local_date"] = lambda v: local_time(v, with_time=False)
-    app.jinja_env.globals.update(now_utc=utcnow, lang=lang, csp_nonce=csp_nonce, lean_params=lean_params, lean_rows=lean_rows,
-                                 answer_rows=answer_rows, fragment=fragment,
+    app.jinja_env.globals.update(now_utc=utcnow, lang=lang, csp_nonce=csp_nonce, lean_params=lean_params,
+                                 lean_rows=lean_rows, answer_rows=answer_rows, fragment=fragment,
                                  STATUS_TAG=STATUS_TAG, CLASSIFICATION=CLASSIFICATION)
     app.after_request(security_headers)
