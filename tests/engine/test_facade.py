@@ -169,6 +169,28 @@ def test_two_officials_racing_for_a_claim_exactly_one_wins(eng: Engine) -> None:
         assert claims == 1
 
 
+def test_listings_show_each_task_as_its_own_view_does(eng: Engine) -> None:
+    """The queue and both kinds of "my tasks" read columns, not ORM objects: each of their rows equals the view
+    of the same task read alone (title, dossier, applicant, claimant, dates, status)."""
+    submit(eng)
+    _, claimed = submit(eng)
+    with eng.session() as s:
+        citizen, official = (eng.user(s, user(s, e).id) for e in (CITIZEN, RECEPTION))
+        eng.start_dossier(s, "five", citizen)  # a draft: the citizen's own open task
+        eng.claim(s, claimed, official)
+        s.commit()
+    with eng.session() as s:
+        citizen, official, colleague = (eng.user(s, user(s, e).id) for e in (CITIZEN, RECEPTION, RECEPTION2))
+        listings = [(eng.queue(s, colleague), colleague), (eng.my_tasks(s, official), official),
+                    (eng.my_tasks(s, citizen), citizen)]
+    assert [len(rows) for rows, _ in listings] == [1, 1, 1]
+    assert listings[1][0][0].claimed_by_name == official.full_name and listings[0][0][0].claimed_by_name is None
+    for rows, actor in listings:
+        for row in rows:
+            with eng.session() as s:
+                assert eng.task(s, row.id, actor) == row
+
+
 def test_a_claimed_task_names_its_claimant_to_everyone(eng: Engine) -> None:
     """Signed in as the records of ``Engine.user`` (as in the web), the claimant and a colleague both see who
     holds the task; the claimant's name comes from their record, the colleague's view reads it."""
