@@ -67,11 +67,18 @@ def procedures_with_manifests(root: Path) -> list[str]:
     return sorted(p.stem for p in (root / "workflows").glob("*.toml"))
 
 
-def _moment(value: Any) -> dt.datetime:
+def moment(value: Any) -> dt.datetime:
+    """A scenario's time (TOML datetime or ISO text; Vietnam time without an offset) as naive UTC."""
     moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
     if moment.tzinfo is None:  # scenario times without an offset are Vietnam time
         moment = moment.replace(tzinfo=dt.timezone(dt.timedelta(hours=7)))
     return moment.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+
+def start_of(scenario: dict[str, Any]) -> dt.datetime:
+    """When a scenario's clock starts (naive UTC): its ``start``, by default Monday 2026-11-23, 9:00."""
+    return moment(scenario.get("start", "2026-11-23T09:00:00+07:00"))
 
 
 def _plain(data: dict[str, Any]) -> dict[str, Any]:
@@ -140,7 +147,7 @@ class Runner:
             return Result(code, name, name, False, f"cannot read {path.name}: {exc}")
         title = str(scenario.get("title", name))
         result = Result(code, name, title, True)
-        start = _moment(scenario.get("start", "2026-11-23T09:00:00+07:00"))
+        start = start_of(scenario)
         manual = clock.ManualClock(start)
         dossier_id = None
         try:
@@ -180,7 +187,7 @@ class Runner:
         for key in ("at", "wait_until"):
             if key in step:
                 try:
-                    manual.move_to(_moment(step[key]))
+                    manual.move_to(moment(step[key]))
                 except ValueError as exc:
                     raise StepFailed(str(exc)) from None
                 with eng.session() as s:
@@ -245,7 +252,7 @@ class Runner:
                     if not any(wanted in label for label in labels):
                         problems.append(f"timeline lacks '{wanted}'")
             if "appointment" in step:
-                want = _moment(step["appointment"])
+                want = moment(step["appointment"])
                 if view.appointment_at != want:
                     problems.append(f"appointment {view.appointment_at} UTC, expected {want} UTC")
             for key, value in _plain(step.get("data_has", {})).items():

@@ -1,5 +1,7 @@
 """Every shipped procedure, end to end in the portal: a citizen files it and the demo officials take it to the
-result, with the data of the procedure's own happy-path scenario (the designer's test, replayed over HTTP)."""
+result, with the data of the procedure's own happy-path scenario (the designer's test, replayed over HTTP) at the
+scenario's times: the portal's clock starts at the scenario's start and moves to each step's time, so that dates
+in its data (a promotion's start, a birth date) mean the same whatever day the test runs."""
 from __future__ import annotations
 
 import datetime as dt
@@ -9,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from engine import demo, scenarios
+from engine import clock, demo, scenarios
 from engine.config import DEFAULT_ROOT
 from tests.web.test_journey import register
 
@@ -57,6 +59,12 @@ def test_each_procedure_end_to_end_in_the_portal(code: str, people, engine) -> N
     found = happy_path(code)
     assert found, f"{code} has no scenario that ends with the result returned without a clock"
     _name, scenario = found
+    manual = clock.ManualClock(scenarios.start_of(scenario))
+    with clock.use(manual):  # the test client serves requests on this thread
+        journey(code, scenario, manual, people, engine)
+
+
+def journey(code: str, scenario: dict[str, Any], manual: clock.ManualClock, people, engine) -> None:  # noqa: ANN001
     with engine.session() as s:
         level = engine.procedure(s, code).agency_level
     citizen = register(people, f"{code}@example.com")
@@ -68,6 +76,8 @@ def test_each_procedure_end_to_end_in_the_portal(code: str, people, engine) -> N
     for number, step in enumerate(scenario["step"], start=1):
         if "errors" in step:  # refused input is the engine tests' business; here only the journey
             continue
+        if "at" in step:
+            manual.move_to(scenarios.moment(step["at"]))
         data = {}
         if "data_from" in step:
             data.update(scenario["fixtures"][step["data_from"]])
@@ -90,7 +100,9 @@ def test_each_procedure_end_to_end_in_the_portal(code: str, people, engine) -> N
             if found_code:
                 code_seen = found_code.group(1)
             if dossier_url is None:
-                dossier_url = re.search(r'href="(/ho-so/\d+)"', page.html).group(1)
+                link = re.search(r'href="(/ho-so/\d+)"', page.html)
+                assert link, f"step {number}: not sent: {page.html[:2000]}"
+                dossier_url = link.group(1)
         else:
             assert code_seen, "an official's step before the dossier was submitted"
             official = people()
