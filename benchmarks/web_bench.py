@@ -19,7 +19,9 @@ expected one, or an expected text missing), ``web_worker_peak_rss_mb``, ``web_st
 costs: what the server stack and the client allow before any page does any work); ``web_worker_cpu_ms_per_journey``,
 ``web_postgres_cpu_ms_per_journey``, ``web_load_cpu_ms_per_journey``, their sum ``web_cpu_ms_per_journey``,
 ``web_cpu_bound_journeys_per_s`` (CPUs × 1000 / that sum), ``web_journeys_vs_cpu_bound_ratio`` and
-``web_machine_busy_share`` (the share of all CPUs busy during the journeys, whatever ran).
+``web_machine_busy_share`` (the share of all CPUs busy during the journeys, whatever ran) and
+``web_other_cpu_share`` (the share of all CPUs that other processes used meanwhile: busy time minus the
+workers', PostgreSQL's and the load process's).
 """
 from __future__ import annotations
 
@@ -313,6 +315,11 @@ def main(argv: list[str] | None = None) -> int:
         worker_cpu = cpu_after - cpu_before
         pg_cpu = pg_after - pg_before if pg_before is not None and pg_after is not None else float("nan")
         machine_busy = (machine_after[0] - machine_before[0]) / ((machine_after[1] - machine_before[1]) or 1)
+        # what the rest of the machine ran meanwhile: the timer worker, this script, anything else. Measured, unlike
+        # the load average, which still counts for a minute what a benchmark run before this one did
+        other_cpu = (machine_after[0] - machine_before[0] - worker_cpu - run["client_cpu_s"]
+                     - (0.0 if math.isnan(pg_cpu) else pg_cpu))
+        other_share = max(0.0, other_cpu) / ((machine_after[1] - machine_before[1]) or 1)
         load_after = os.getloadavg()[0]
         sampler.stop.set()
         sampler.join()
@@ -363,6 +370,7 @@ def main(argv: list[str] | None = None) -> int:
         "web_postgres_cpu_ms_per_journey": pg_cpu * 1000 / run["journeys"] if run["journeys"] else float("nan"),
         "web_load_cpu_ms_per_journey": run["client_cpu_s"] * 1000 / run["journeys"] if run["journeys"] else float("nan"),
         "web_machine_busy_share": machine_busy,
+        "web_other_cpu_share": other_share,
         "web_requests_per_journey": len(lat) / run["journeys"] if run["journeys"] else float("nan"),
         "web_journey_vs_static_ratio": journeys_per_s / static_per_s if static_per_s else float("nan"),
         "web_journey_requests_vs_index_ratio": (len(lat) / run["elapsed_s"]) / index_per_s if index_per_s else float("nan"),
@@ -412,8 +420,9 @@ def main(argv: list[str] | None = None) -> int:
             ("CPU ms per journey, all three", f"{spent:.0f}",
              f"so {os.cpu_count()} CPUs could serve at most {figures['web_cpu_bound_journeys_per_s']:.1f} journeys/s"),
             ("machine busy during the journeys", f"{machine_busy:.0%}", "of all CPUs (/proc/stat)"),
-            ("load average before/after", f"{load_before:.1f} / {load_after:.1f}", f"{os.cpu_count()} CPUs"
-             + ("; other processes were busy: journeys/s is low" if load_before > (os.cpu_count() or 1) / 2 else "")),
+            ("other processes' CPU meanwhile", f"{figures['web_other_cpu_share']:.0%}",
+             "of all CPUs: the timer worker, this script, anything else"
+             + ("; something else competed: journeys/s is low" if figures["web_other_cpu_share"] > 0.1 else "")),
             ("load process CPU s", f"{run['client_cpu_s']:.1f}", f"of {run['elapsed_s']:.1f} s (shares the machine)")]
     width = max(len(r[0]) for r in rows)
     print()
