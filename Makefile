@@ -47,7 +47,7 @@ clean:
 	rm -rf $(VENV) node_modules web/static/vendor $(ASSETS) $(MO) instance test-results
 
 # engine (SQLite) → web (gunicorn + PostgreSQL) → data scale (PostgreSQL) → where a step's and a web journey's
-# time goes (pyinstrument); figures merged into benchmarks/results.json
+# time goes (pyinstrument) → each goal against its figure; figures and verdicts merged into benchmarks/results.json
 bench: install
 	rm -f benchmarks/results.json
 	$(PY) benchmarks/engine_bench.py
@@ -55,3 +55,4 @@ bench: install
 	$(PY) benchmarks/scale_bench.py
 	$(PY) benchmarks/profile_step.py
 	$(PY) benchmarks/profile_web.py
+	$(PY) benchmarks/goals.py
