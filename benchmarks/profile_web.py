@@ -5,8 +5,9 @@ The app serves requests on the main thread (Werkzeug's single-threaded server, S
 directory) while ``web_client.py``'s journeys run from another thread, so the profile holds only the server's
 work, and of it only what happens inside Flask's ``wsgi_app`` is counted (not the server reading requests or
 waiting for them). Prints the share of time by library and the milliseconds per journey in each kind of work (the
-signed-in user, engine calls, template rendering, password hashing, Flask and Werkzeug), and merges them into
-``benchmarks/results.json`` under ``profile_web``. ``--html FILE`` also writes pyinstrument's report.
+signed-in user, engine calls, template rendering, password hashing, Flask and Werkzeug) and by route (each
+page's requests per journey and their time, so that the pages a journey spends most on stand out), and merges
+them into ``benchmarks/results.json`` under ``profile_web``. ``--html FILE`` also writes pyinstrument's report.
 
 Figures include the profiler's own overhead; compare shares, not absolute times, with ``web_bench.py``.
 """
@@ -18,7 +19,8 @@ import logging
 import sys
 import tempfile
 import threading
-from collections import Counter
+import time
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +62,25 @@ def app_frames(root: Any) -> list[Any]:
     return found
 
 
+def timed_by_route(app: Any, wsgi_app: Any, by_route: dict[str, list[float]]) -> Any:
+    """``wsgi_app`` timing each request into ``by_route`` under its method and URL rule (``/cong-viec/<int:task_id>``,
+    not each task's path)."""
+    adapter_for = app.url_map.bind_to_environ
+
+    def timed(environ: dict[str, Any], start_response: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return wsgi_app(environ, start_response)
+        finally:
+            try:
+                rule = adapter_for(environ).match(return_rule=True)[0].rule
+            except Exception:  # noqa: BLE001 - a 404 or a redirect of the router: counted under its path
+                rule = environ.get("PATH_INFO", "?")
+            by_route[f"{environ['REQUEST_METHOD']} {rule}"].append(time.perf_counter() - started)
+
+    return timed
+
+
 def web_groups(root: Any) -> Counter[str]:
     """profile_step's grouping, with the web's own libraries told apart first."""
     return by_library(root, tuple((name, f) for name, fragments in WEB_LIBRARIES for f in fragments) + LIBRARIES)
@@ -81,6 +102,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         engine = _facade_engine(f"sqlite:///{Path(tmp) / 'web.db'}", DEFAULT_ROOT)
         app = create_app(engine=engine, SECRET_KEY="profile-" + "x" * 32, TESTING=False)
+        by_route: dict[str, list[float]] = defaultdict(list)  # wall time of each request inside the app, by route
+        app.wsgi_app = timed_by_route(app, app.wsgi_app, by_route)
         server = make_server("127.0.0.1", 0, app, threaded=False)
         base = f"http://127.0.0.1:{server.server_port}"
         recorder = web_client.Recorder()
@@ -110,6 +133,7 @@ def main() -> int:
             if measuring.is_set() and not started:
                 profiler.start()
                 started = True
+                by_route.clear()  # the warm-up's requests are not counted
             server.handle_request()
         if started:
             profiler.stop()
@@ -132,6 +156,11 @@ def main() -> int:
     for label, _fragment, _name in PARTS:
         if label in parts:
             print(f"{label:54} {parts[label] / args.n * 1000:10.1f} {parts[label] / total * 100:6.1f}%")
+    routes = sorted(by_route.items(), key=lambda kv: -sum(kv[1]))
+    print(f"\n{'time by route (wall, with sampling)':54} {'ms/journey':>10} {'per journey':>11} {'ms each':>8}")
+    for route, seconds in routes:
+        print(f"{route:54} {sum(seconds) / args.n * 1000:10.1f} {len(seconds) / args.n:11.1f} "
+              f"{sum(seconds) / len(seconds) * 1000:8.2f}")
     if args.html:
         Path(args.html).write_text(profiler.output_html())
     out = Path(args.out)
@@ -140,6 +169,8 @@ def main() -> int:
         "ms_per_journey_sampled": total / args.n * 1000,
         "share_by_library": {k: v / total for k, v in libraries.most_common()},
         "ms_per_journey_by_part": {k: v / args.n * 1000 for k, v in parts.items()},
+        "by_route": {route: {"ms_per_journey": sum(v) / args.n * 1000, "requests_per_journey": len(v) / args.n}
+                     for route, v in routes},
     }
     out.write_text(json.dumps(merged, indent=2))
     return 0
