@@ -33,7 +33,8 @@ LIBRARY = "".join(
     f'import {name} as component -%}}{{{{ component(params) }}}}{{%- endmacro %}}'
     for name, component in (("govukSummaryList", "summary-list"), ("govukButton", "button"), ("govukTag", "tag"),
                             ("govukSkipLink", "skip-link"), ("govukGenericHeader", "generic-header"),
-                            ("govukServiceNavigation", "service-navigation")))
+                            ("govukServiceNavigation", "service-navigation"), ("govukInput", "input"),
+                            ("govukSelect", "select")))
 
 
 def with_library(app: Flask) -> jinja2.Environment:
@@ -222,6 +223,42 @@ def test_the_layout_has_govuk_frontends_markup(app: Flask, who: str | None, path
     assert ("Đăng xuất" in ours or "Sign out" in ours) == (who is not None)
 
 
+FILLED = {"full_name": "Nguyễn <An>", "email": "an@example.vn", "phone": "0987 & 654", "id_number": "001195000111",
+          "address": "Xóm Tây", "birth_date-day": "2", "birth_date-month": "11", "birth_date-year": "1990"}
+ERRORS = {"full_name": "Nhập họ <tên>", "email": "Nhập email & đúng", "password": "Ít nhất 10 ký tự",
+          "phone": "Số điện thoại sai", "id_number": "12 chữ số", "birth_date": "Ngày sinh sai", "address": "Quá dài"}
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+@pytest.mark.parametrize(("who", "template", "context"), [
+    (None, "public/index.html", {"procedures": [], "q": "", "field": None, "fields": []}),
+    (None, "public/index.html", {"procedures": [], "q": "khai <sinh>", "field": "ho_tich",
+                                 "fields": [("ho_tich", "Hộ tịch", "Civil status"), ("xay_dung", "Xây <dựng>", "Build")]}),
+    (None, "auth/login.html", {"email": "", "errors": {}, "needs_login": False}),
+    (None, "auth/login.html", {"email": "an@<example>.vn", "errors": {"email": ERRORS["email"],
+                                                                  "password": ERRORS["password"]}, "needs_login": True}),
+    (None, "auth/register.html", {"values": {}, "errors": {}}),
+    (None, "auth/register.html", {"values": FILLED, "errors": ERRORS}),
+    ("citizen", "citizen/profile.html", {"values": {}, "errors": {}}),
+    ("citizen", "citizen/profile.html", {"values": FILLED, "errors": ERRORS}),
+    ("citizen", "citizen/lookup.html", {"code": "", "error": None}),
+    ("citizen", "citizen/lookup.html", {"code": "000.31 <x>", "error": "Không tìm thấy hồ sơ"}),
+])
+def test_pages_with_inputs_have_govuk_frontends_markup(app: Flask, who: str | None, template: str,
+                                                      context: dict[str, Any], lang: str) -> None:
+    """The pages that use our govukInput and govukSelect (search, sign-in, registration, profile, lookup), empty
+    and filled with an error on every field, give the markup the library's components give on the same page."""
+    with app.test_request_context("/", headers={"Accept-Language": lang}):
+        if who:
+            login_user(_person(who))
+        full = dict(context)
+        app.update_template_context(full)
+        ours = app.jinja_env.get_template(template).render(full)
+        reference = with_library(app).get_template(template).render(full)
+    assert rendered(ours) == rendered(reference)
+    assert 'class="govuk-input' in ours
+
+
 def test_kept_layout_fragments_follow_the_visitor_and_request_on_one_page(app: Flask) -> None:
     """On one page, in turn: a visitor, two citizens with other names and addresses, an official, an
     administrator, in both languages. The layout rendered with the fragments this app keeps (web.ui.fragment) is
@@ -279,6 +316,28 @@ COMPONENT_CALLS = [  # the shapes of parameters our pages pass
     'govukButton({"text": "Tiếp tục khai", "href": "/cong-viec/3"})',
     'govukTag({"text": "Đúng <hạn>", "classes": "govuk-tag--green"})',
     'govukTag({"text": "Nháp", "classes": ""})',
+    # the search, sign-in, registration, profile and lookup pages' inputs
+    'govukInput({"id": "q", "name": "q", "type": "search", "value": "khai <sinh>", "label": {"text": "Tìm thủ tục", '
+    '"classes": "govuk-label--m"}, "hint": {"text": "Gõ có dấu hoặc không dấu"}, "spellcheck": false})',
+    'govukInput({"id": "q", "name": "q", "type": "search", "value": "", "label": {"text": "Tìm"}, "spellcheck": true})',
+    'govukInput({"id": "email", "name": "email", "type": "email", "autocomplete": "username", "spellcheck": false, '
+    '"value": none, "label": {"text": "Địa chỉ email", "classes": "govuk-label--s"}, "errorMessage": none})',
+    'govukInput({"id": "email", "name": "email", "type": "email", "autocomplete": "email", "spellcheck": false, '
+    '"value": "a@b", "label": {"text": "Email", "classes": "govuk-label--s"}, "hint": {"text": "Dùng để <đăng nhập>"}, '
+    '"errorMessage": {"text": "Nhập địa chỉ email & đúng", "visuallyHiddenText": "Lỗi"}})',
+    'govukInput({"id": "phone", "name": "phone", "type": "tel", "autocomplete": "tel", "value": "09", '
+    '"classes": "govuk-input--width-20", "label": {"text": "Số điện thoại"}, "errorMessage": {"text": "Sai"}})',
+    'govukInput({"id": "id_number", "name": "id_number", "inputmode": "numeric", "value": "0011", '
+    '"classes": "govuk-input--width-20", "label": {"text": "Số định danh", "classes": "govuk-label--s"}, '
+    '"hint": {"text": "12 chữ số"}, "errorMessage": {"text": "12 chữ số", "visuallyHiddenText": "Error"}})',
+    'govukInput({"id": "ma", "name": "ma", "value": "000.31", "spellcheck": false, "classes": "govuk-input--width-20", '
+    '"label": {"text": "Tra cứu hồ sơ", "classes": "govuk-label--l", "isPageHeading": true}, '
+    '"hint": {"text": "Nhập mã hồ sơ"}, "errorMessage": {"text": "Không thấy", "visuallyHiddenText": ""}})',
+    'govukInput({"name": "full_name", "label": {"text": "Họ và tên"}})',
+    'govukSelect({"id": "linh-vuc", "name": "linh-vuc", "label": {"text": "Lĩnh vực", "classes": "govuk-label--m"}, '
+    '"items": [{"value": "", "text": "Tất cả lĩnh vực"}, {"value": "ho_tich", "text": "Hộ <tịch>", "selected": true}, '
+    '{"value": "xay_dung", "text": "Xây dựng", "selected": false}]})',
+    'govukSelect({"id": "linh-vuc", "name": "linh-vuc", "label": {"text": "Lĩnh vực"}, "items": []})',
 ]
 
 
@@ -301,6 +360,13 @@ def test_our_components_have_govuk_frontends_markup(app: Flask, call: str) -> No
     ('govukSummaryList({"rows": [{"key": {"text": "k"}, "value": {"text": "v"}}, {"key": {"text": "k"}, '
      '"value": {"text": "v"}, "actions": {"items": [{"href": "/a", "text": "A", "classes": "c"}]}}]})',
      r"an action of govukSummaryList.*\['classes'\]"),
+    ('govukInput({"name": "x", "label": {"text": "X"}, "prefix": {"text": "£"}})', r"govukInput.*\['prefix'\]"),
+    ('govukInput({"name": "x", "label": {"text": "X", "html": "<b>X</b>"}})', r"label.*\['html'\]"),
+    ('govukInput({"name": "x", "label": {"text": "X"}, "errorMessage": {"html": "<b>e</b>"}})',
+     r"error message.*\['html'\]"),
+    ('govukSelect({"name": "x", "label": {"text": "X"}, "value": "a", "items": []})', r"govukSelect.*\['value'\]"),
+    ('govukSelect({"name": "x", "label": {"text": "X"}, "items": [{"value": "a", "text": "A", "disabled": true}]})',
+     r"an item of govukSelect.*\['disabled'\]"),
 ])
 def test_a_parameter_our_components_do_not_write_stops_the_page(app: Flask, call: str, refused: str) -> None:
     name = call.split("(")[0]
