@@ -4,6 +4,7 @@ from __future__ import annotations
 import threading
 import unicodedata
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,17 @@ class VersionRuntime:
 
     def role_of(self, lane: str | None) -> str:
         return self.lanes.get(lane or "", procedures.APPLICANT_ROLE if lane is None else lane)
+
+    @cached_property
+    def search_text(self) -> str:
+        """What a catalog search matches (code, names, summaries, field, keywords), folded once."""
+        i = self.info
+        return fold(" ".join([i.code, *i.name.values(), *i.summary.values(), *i.field.values(), *i.keywords]))
+
+    @cached_property
+    def sort_key(self) -> str:
+        """The catalog's order: by the Vietnamese name, folded."""
+        return fold(self.info.name.get("vi", ""))
 
 
 class VersionCache:
@@ -177,20 +189,19 @@ def fold(value: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
 
 
-def _haystack(info: ProcedureInfo) -> str:
-    parts = [info.code, *info.name.values(), *info.summary.values(), *info.field.values(), *info.keywords]
-    return fold(" ".join(parts))
+CURRENT_VERSION_IDS = select(ProcedureVersion.id).where(ProcedureVersion.current.is_(True))
 
 
 def search(session: Session, cache: VersionCache, query: str | None, field: str | None) -> list[ProcedureInfo]:
-    versions = session.scalars(select(ProcedureVersion).where(ProcedureVersion.current.is_(True))).all()
-    infos = [cache.get(v).info for v in versions]
+    """The current procedures, by name; those of ``field``, and those whose texts hold every word of ``query``
+    (with or without diacritics). Versions are immutable: what is searched and sorted is folded once per version."""
+    found = [cache.of(session, version_id) for version_id in session.scalars(CURRENT_VERSION_IDS)]
     if field:
-        infos = [i for i in infos if i.field_code == field]
-    if query and query.strip():
-        words = fold(query).split()
-        infos = [i for i in infos if all(w in _haystack(i) for w in words)]
-    return sorted(infos, key=lambda i: fold(i.name.get("vi", "")))
+        found = [rt for rt in found if rt.info.field_code == field]
+    words = fold(query).split() if query else []
+    if words:
+        found = [rt for rt in found if all(w in rt.search_text for w in words)]
+    return [rt.info for rt in sorted(found, key=lambda rt: rt.sort_key)]
 
 
 def info(session: Session, cache: VersionCache, code: str) -> ProcedureInfo:
