@@ -34,7 +34,8 @@ LIBRARY = "".join(
     for name, component in (("govukSummaryList", "summary-list"), ("govukButton", "button"), ("govukTag", "tag"),
                             ("govukSkipLink", "skip-link"), ("govukGenericHeader", "generic-header"),
                             ("govukServiceNavigation", "service-navigation"), ("govukInput", "input"),
-                            ("govukSelect", "select")))
+                            ("govukSelect", "select"), ("govukTextarea", "textarea"),
+                            ("govukPasswordInput", "password-input")))
 
 
 def with_library(app: Flask) -> jinja2.Environment:
@@ -223,6 +224,7 @@ def test_the_layout_has_govuk_frontends_markup(app: Flask, who: str | None, path
     assert ("Đăng xuất" in ours or "Sign out" in ours) == (who is not None)
 
 
+WITHDRAWN = {"id": 5, "code": "000.31.27.H14-261125-0001", "procedure_name": {"vi": "Khai sinh", "en": "Birth"}}
 FILLED = {"full_name": "Nguyễn <An>", "email": "an@example.vn", "phone": "0987 & 654", "id_number": "001195000111",
           "address": "Xóm Tây", "birth_date-day": "2", "birth_date-month": "11", "birth_date-year": "1990"}
 ERRORS = {"full_name": "Nhập họ <tên>", "email": "Nhập email & đúng", "password": "Ít nhất 10 ký tự",
@@ -243,10 +245,13 @@ ERRORS = {"full_name": "Nhập họ <tên>", "email": "Nhập email & đúng", "
     ("citizen", "citizen/profile.html", {"values": FILLED, "errors": ERRORS}),
     ("citizen", "citizen/lookup.html", {"code": "", "error": None}),
     ("citizen", "citizen/lookup.html", {"code": "000.31 <x>", "error": "Không tìm thấy hồ sơ"}),
+    ("citizen", "citizen/withdraw.html", {"dossier": WITHDRAWN, "reason": "", "error": None}),
+    ("citizen", "citizen/withdraw.html", {"dossier": WITHDRAWN, "reason": "Nộp <nhầm>\n  thủ tục",
+                                          "error": "Lý do quá dài"}),
 ])
 def test_pages_with_inputs_have_govuk_frontends_markup(app: Flask, who: str | None, template: str,
                                                       context: dict[str, Any], lang: str) -> None:
-    """The pages that use our govukInput and govukSelect (search, sign-in, registration, profile, lookup), empty
+    """The pages that use our form fields (search, sign-in, registration, profile, lookup, withdrawal), empty
     and filled with an error on every field, give the markup the library's components give on the same page."""
     with app.test_request_context("/", headers={"Accept-Language": lang}):
         if who:
@@ -256,7 +261,7 @@ def test_pages_with_inputs_have_govuk_frontends_markup(app: Flask, who: str | No
         ours = app.jinja_env.get_template(template).render(full)
         reference = with_library(app).get_template(template).render(full)
     assert rendered(ours) == rendered(reference)
-    assert 'class="govuk-input' in ours
+    assert 'class="govuk-form-group' in ours
 
 
 def test_kept_layout_fragments_follow_the_visitor_and_request_on_one_page(app: Flask) -> None:
@@ -338,6 +343,19 @@ COMPONENT_CALLS = [  # the shapes of parameters our pages pass
     '"items": [{"value": "", "text": "Tất cả lĩnh vực"}, {"value": "ho_tich", "text": "Hộ <tịch>", "selected": true}, '
     '{"value": "xay_dung", "text": "Xây dựng", "selected": false}]})',
     'govukSelect({"id": "linh-vuc", "name": "linh-vuc", "label": {"text": "Lĩnh vực"}, "items": []})',
+    'govukTextarea({"id": "address", "name": "address", "autocomplete": "street-address", "value": "Xóm <Tây>\\n  số 2", '
+    '"rows": 2, "label": {"text": "Nơi cư trú", "classes": "govuk-label--s"}})',
+    'govukTextarea({"id": "reason", "name": "reason", "value": "", "rows": 3, "label": {"text": "Lý do"}, '
+    '"errorMessage": {"text": "Nhập lý do", "visuallyHiddenText": "Lỗi"}})',
+    'govukTextarea({"name": "reason", "label": {"text": "Lý do"}, "hint": {"text": "Vài dòng"}, "errorMessage": none})',
+    'govukPasswordInput({"id": "password", "name": "password", "autocomplete": "new-password", '
+    '"label": {"text": "Mật khẩu", "classes": "govuk-label--s"}, "hint": {"text": "Ít nhất 10 ký tự"}, '
+    '"showPasswordText": "Hiện", "hidePasswordText": "Ẩn", "showPasswordAriaLabelText": "Hiện <mật khẩu>", '
+    '"hidePasswordAriaLabelText": "Ẩn mật khẩu", "passwordShownAnnouncementText": "Mật khẩu \\"đang\\" hiện", '
+    '"passwordHiddenAnnouncementText": "Mật khẩu đã ẩn", "errorMessage": {"text": "Sai & thiếu", "visuallyHiddenText": "Lỗi"}})',
+    'govukPasswordInput({"id": "password", "name": "password", "autocomplete": "current-password", '
+    '"label": {"text": "Mật khẩu"}, "errorMessage": none})',
+    'govukPasswordInput({"name": "pw", "label": {"text": "Password"}})',
 ]
 
 
@@ -365,6 +383,9 @@ def test_our_components_have_govuk_frontends_markup(app: Flask, call: str) -> No
     ('govukInput({"name": "x", "label": {"text": "X"}, "errorMessage": {"html": "<b>e</b>"}})',
      r"error message.*\['html'\]"),
     ('govukSelect({"name": "x", "label": {"text": "X"}, "value": "a", "items": []})', r"govukSelect.*\['value'\]"),
+    ('govukPasswordInput({"name": "x", "label": {"text": "X"}, "value": "secret"})',
+     r"govukPasswordInput.*\['value'\]"),
+    ('govukTextarea({"name": "x", "label": {"text": "X"}, "maxlength": 10})', r"govukTextarea.*\['maxlength'\]"),
     ('govukSelect({"name": "x", "label": {"text": "X"}, "items": [{"value": "a", "text": "A", "disabled": true}]})',
      r"an item of govukSelect.*\['disabled'\]"),
 ])
