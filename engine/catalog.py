@@ -60,11 +60,13 @@ class VersionRuntime:
 
 
 class VersionCache:
-    """The engine's per-process runtime caches: procedure versions (immutable, by id and content hash) and,
-    in ``workflows``, the restored workflows of recently run dossiers (checked against the row's version)."""
+    """The engine's per-process runtime caches: procedure versions (immutable, by id and content hash),
+    in ``workflows`` the restored workflows of recently run dossiers and in ``walks`` where recently drawn
+    dossiers stand in their diagrams (both checked against the row's version)."""
 
     def __init__(self, workflow_cache_size: int = 128) -> None:
         self.workflows = runtime.WorkflowCache(workflow_cache_size)
+        self.walks = runtime.WalkCache()
         self._by_hash: dict[str, VersionRuntime] = {}
         self._by_id: dict[int, VersionRuntime] = {}
         self._specs = runtime.SpecCache()

@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.util import identity_key
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+#: in a session's ``info``: it reads through the read-only pool, so all it sees is committed
+READS_COMMITTED = "motcua.reads_committed"
 
 
 class Database:
@@ -38,8 +40,8 @@ class Database:
         self.engine = make_engine(url)
         self.read_engine = None if _in_memory(url) else make_engine(url, read_only=True)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._readers = (sessionmaker(self.read_engine, expire_on_commit=False) if self.read_engine is not None
-                         else self._sessions)
+        self._readers = (sessionmaker(self.read_engine, expire_on_commit=False, info={READS_COMMITTED: True})
+                         if self.read_engine is not None else self._sessions)
 
     def session(self) -> Session:
         return self._sessions()

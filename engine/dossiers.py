@@ -12,7 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from . import calendar, clock, compaction, runtime, writes
 from .catalog import VersionCache, VersionRuntime, current_version
-from .db import get_by_id, possible_id
+from .db import READS_COMMITTED, get_by_id, possible_id
 from .errors import Forbidden, FormInvalid, NotFound, NotRunnable, StaleDossier
 from .i18n import Text, text, tr
 from .models import Agency, AgencyDay, AuditEvent, Dossier, HumanTask, Person, utcnow
@@ -461,13 +461,17 @@ def diagram(session: Session, cache: VersionCache, dossier: Dossier) -> Any:
 
     rt = cache.of(session, dossier.version_id)
     open_rows = session.scalars(OPEN_ROWS, {"dossier_id": dossier.id}).all()
-    try:
-        workflow = restore(rt, dossier, "its diagram is drawn from its task rows and audit trail")
-    except NotRunnable:
-        # no state, or a damaged one, must not hide the rest of the dossier: the open task rows say where it
-        # stands, the audit trail what it passed
-        workflow = None
-    done, current = runtime.walked(workflow) if workflow is not None else ([], sorted({r.bpmn_id for r in open_rows}))
+    walk = cache.walks.get(dossier.id, dossier.row_version)  # drawn before at this version: no state read
+    if walk is None:
+        try:
+            walk = runtime.walked(restore(rt, dossier, "its diagram is drawn from its task rows and audit trail"))
+            if session.info.get(READS_COMMITTED):  # kept only when the version read is committed (a session
+                cache.walks.put(dossier.id, dossier.row_version, walk)  # that wrote may yet roll back)
+        except NotRunnable:
+            # no state, or a damaged one, must not hide the rest of the dossier: the open task rows say where it
+            # stands, the audit trail what it passed
+            walk = ([], sorted({r.bpmn_id for r in open_rows}))
+    done, current = walk
     # a compacted workflow has forgotten early elements; the audit trail has not
     done = sorted(set(done) | set(session.scalars(PASSED_ELEMENTS, {"dossier_id": dossier.id})) - set(current))
     titles = tuple(text(r.title_vi, r.title_en) for r in open_rows)

@@ -220,6 +220,51 @@ class WorkflowCache:
         return len(self._entries)
 
 
+Walk = tuple[list[str], list[str]]
+
+
+class WalkCache:
+    """Where recently drawn dossiers stand in their diagrams (:func:`walked`: the elements passed and those the
+    flow stands at), each with the ``row_version`` of the stored state it was read from.
+
+    A walk is a function of the stored state alone, and every change of the state bumps the row's version, so a
+    walk is served only for the very version the caller has just read; an older one is dropped. Drawing a dossier
+    again (a citizen following it, an official opening it) then neither reads nor restores its state. Bounded,
+    least recently used; the walks are a few element ids each.
+    """
+
+    def __init__(self, size: int = 4096) -> None:
+        from collections import OrderedDict
+
+        self.size = size
+        self._entries: OrderedDict[int, tuple[int, Walk]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, dossier_id: int, row_version: int) -> Walk | None:
+        with self._lock:
+            entry = self._entries.get(dossier_id)
+            if entry is None or entry[0] != row_version:
+                return None
+            self._entries.move_to_end(dossier_id)
+            done, current = entry[1]
+            return list(done), list(current)
+
+    def put(self, dossier_id: int, row_version: int, walk: Walk) -> None:
+        if self.size <= 0:
+            return
+        with self._lock:
+            entry = self._entries.get(dossier_id)
+            if entry is not None and entry[0] > row_version:  # a newer walk is there already: keep it
+                return
+            self._entries[dossier_id] = (row_version, (list(walk[0]), list(walk[1])))
+            self._entries.move_to_end(dossier_id)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
 def new_workflow(spec: Any, subprocess_specs: dict[str, Any]) -> BpmnWorkflow:
     workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=SCRIPT_ENGINE)
     workflow.do_engine_steps()
