@@ -228,9 +228,10 @@ class WalkCache:
     flow stands at), each with the ``row_version`` of the stored state it was read from.
 
     A walk is a function of the stored state alone, and every change of the state bumps the row's version, so a
-    walk is served only for the very version the caller has just read; an older one is dropped. Drawing a dossier
-    again (a citizen following it, an official opening it) then neither reads nor restores its state. Bounded,
-    least recently used; the walks are a few element ids each.
+    walk is served only for the very version the caller has just read, and a newer walk replaces an older one
+    (never the other way). Drawing a dossier again (a citizen following it, an official opening it) then neither
+    reads nor restores its state. Bounded, least recently used; the walks are a few element ids each. Who puts a
+    walk must have read a committed version (see :func:`engine.dossiers.diagram`).
     """
 
     def __init__(self, size: int = 4096) -> None:
