@@ -94,6 +94,8 @@ def test_the_walk_cache_is_bounded_and_keeps_the_newest_version() -> None:
     walks.put(2, 1, ([], ["x"]))
     walks.put(3, 1, ([], ["y"]))
     assert len(walks) == 2 and walks.get(1, 3) is None  # the least recently used went
+    walks.clear()
+    assert len(walks) == 0 and walks.get(3, 1) is None
     assert WalkCache(0).get(5, 1) is None
     off = WalkCache(0)
     off.put(5, 1, ([], []))
