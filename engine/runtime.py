@@ -176,7 +176,34 @@ class SpecCache:
         return found
 
 
-class WorkflowCache:
+class _PerDossier:
+    """A bounded, least recently used store of one entry per dossier, each with the ``row_version`` it belongs
+    to, shared by threads: what the caches below have in common."""
+
+    def __init__(self, size: int) -> None:
+        from collections import OrderedDict
+
+        self.size = size
+        self._entries: OrderedDict[int, tuple[int, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _keep(self, dossier_id: int, row_version: int, value: Any) -> None:
+        """Store ``value`` for the dossier (called under the lock), evicting the least recently used past the
+        bound."""
+        self._entries[dossier_id] = (row_version, value)
+        self._entries.move_to_end(dossier_id)
+        while len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+class WorkflowCache(_PerDossier):
     """Restored workflows of recently run dossiers, each with the ``row_version`` its state was stored at.
 
     A step takes a dossier's workflow out of the cache (so no two steps ever share one object) and gets it only
@@ -187,11 +214,7 @@ class WorkflowCache:
     """
 
     def __init__(self, size: int = 128) -> None:
-        from collections import OrderedDict
-
-        self.size = size
-        self._entries: OrderedDict[int, tuple[int, BpmnWorkflow]] = OrderedDict()
-        self._lock = threading.Lock()
+        super().__init__(size)
         self.hits = self.misses = 0
 
     def take(self, dossier_id: int, row_version: int) -> BpmnWorkflow | None:
@@ -211,19 +234,13 @@ class WorkflowCache:
         if self.size <= 0:
             return
         with self._lock:
-            self._entries[dossier_id] = (row_version, workflow)
-            self._entries.move_to_end(dossier_id)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._entries)
+            self._keep(dossier_id, row_version, workflow)
 
 
 Walk = tuple[list[str], list[str]]
 
 
-class WalkCache:
+class WalkCache(_PerDossier):
     """Where recently drawn dossiers stand in their diagrams (:func:`walked`: the elements passed and those the
     flow stands at), each with the ``row_version`` of the stored state it was read from.
 
@@ -235,11 +252,7 @@ class WalkCache:
     """
 
     def __init__(self, size: int = 4096) -> None:
-        from collections import OrderedDict
-
-        self.size = size
-        self._entries: OrderedDict[int, tuple[int, Walk]] = OrderedDict()
-        self._lock = threading.Lock()
+        super().__init__(size)
 
     def get(self, dossier_id: int, row_version: int) -> Walk | None:
         with self._lock:
@@ -257,17 +270,7 @@ class WalkCache:
             entry = self._entries.get(dossier_id)
             if entry is not None and entry[0] > row_version:  # a newer walk is there already: keep it
                 return
-            self._entries[dossier_id] = (row_version, (list(walk[0]), list(walk[1])))
-            self._entries.move_to_end(dossier_id)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-    def __len__(self) -> int:
-        return len(self._entries)
+            self._keep(dossier_id, row_version, (list(walk[0]), list(walk[1])))
 
 
 def new_workflow(spec: Any, subprocess_specs: dict[str, Any]) -> BpmnWorkflow:
