@@ -12,6 +12,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from .errors import FormInvalid, NotFound
+from .forms import date_bound_error
 from .i18n import text
 from .models import Agency, Person, User, UserRole
 
@@ -22,6 +23,8 @@ HASHER = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
 MIN_PASSWORD = 10
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PROFILE_KEYS = ("phone", "id_number", "birth_date", "address")
+#: a person's date of birth: not in the future, and not before 1900 (a mistyped year, like 0990)
+BIRTH_DATE_BOUNDS = {"not_before": "1900-01-01", "not_after": "today"}
 # verifying against this keeps the time of a login for an unknown email like that of a known one
 _DUMMY_HASH = HASHER.hash("not a real password")
 
@@ -97,6 +100,10 @@ def _clean_profile(profile: dict[str, Any], errors: dict[str, Any]) -> dict[str,
                 value = dt.date.fromisoformat(value)
             except ValueError:
                 errors[key] = text("Ngày sinh phải là một ngày có thật", "Date of birth must be a real date")
+            else:
+                problem = date_bound_error(value, text("Ngày sinh", "Date of birth"), **BIRTH_DATE_BOUNDS)
+                if problem is not None:
+                    errors[key] = problem
         cleaned[key] = value
     return cleaned
 

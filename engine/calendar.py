@@ -12,6 +12,8 @@ from collections.abc import Iterable
 
 import holidays
 
+from . import clock
+
 VN_OFFSET = dt.timedelta(hours=7)
 #: office sessions (Vietnam time): morning and afternoon
 MORNING = (dt.time(7, 30), dt.time(11, 30))
@@ -26,6 +28,11 @@ def to_local(moment: dt.datetime) -> dt.datetime:
 
 def to_utc(moment: dt.datetime) -> dt.datetime:
     return moment - VN_OFFSET
+
+
+def today() -> dt.date:
+    """Today's date in Vietnam, by the engine's clock."""
+    return to_local(clock.now()).date()
 
 
 @functools.lru_cache(maxsize=64)

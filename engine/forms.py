@@ -3,6 +3,10 @@
 A form turns raw HTML input into typed data (:meth:`FormDefinition.coerce`), validates it with jsonschema
 reporting every error at once in Vietnamese and English (:meth:`FormDefinition.errors`), and turns typed data
 back into raw input for redisplay (:meth:`FormDefinition.to_raw`).
+
+Besides JSON Schema's own keywords, a date field may bound its value with ``notAfter`` and ``notBefore``: either
+``"today"`` (the day in Vietnam by the engine's clock, so a date of birth cannot be tomorrow) or an ISO date
+(``"1900-01-01"``). The bound itself is allowed: ``notAfter: "today"`` accepts today.
 """
 from __future__ import annotations
 
@@ -14,14 +18,19 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from jsonschema import Draft202012Validator, FormatChecker
-from jsonschema.exceptions import SchemaError
+from jsonschema import Draft202012Validator, FormatChecker, validators
+from jsonschema.exceptions import SchemaError, ValidationError
 
+from . import calendar
 from .i18n import Text, missing_languages, text, tr
 
 WIDGETS = ("text", "textarea", "date", "radio", "select", "number", "checkbox", "email", "tel")
 PROFILE_FIELDS = ("full_name", "birth_date", "id_number", "phone", "email", "address")
 DATE_PARTS = ("day", "month", "year")
+#: the keywords that bound a date field, and what they may hold besides an ISO date
+DATE_BOUNDS = ("notAfter", "notBefore")
+TODAY = "today"
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @dataclass(frozen=True)
@@ -147,7 +156,7 @@ class FormDefinition:
     @cached_property
     def _validator(self) -> Draft202012Validator:
         """Built once per form (a version's forms never change); validating with it keeps no state."""
-        return Draft202012Validator(self.schema, format_checker=FormatChecker())
+        return _Validator(self.schema, format_checker=FormatChecker())
 
     def clean(self, data: Mapping[str, Any]) -> dict[str, Any]:
         """Only the fields this form declares (a submission may not write other task data)."""
@@ -179,6 +188,8 @@ class FormDefinition:
                 f"Nhập {vi_label.lower()} đúng định dạng, ví dụ ten@example.com",
                 f"Enter {en_label.lower()} in the correct format, like name@example.com",
             )
+        if keyword in DATE_BOUNDS:
+            return _bound_message(keyword, value, vi_label, en_label)
         if keyword == "maxLength":
             return text(f"{vi_label} không được quá {value} ký tự", f"{en_label} must be {value} characters or fewer")
         if keyword == "minLength":
@@ -220,7 +231,7 @@ def load_form(key: str, schema_text: str, ui_text: str | None) -> FormDefinition
     if schema.get("type") != "object" or not isinstance(schema.get("properties"), dict):
         raise FormProblem(f"{key}: the schema must be an object with properties")
 
-    problems: list[str] = []
+    problems: list[str] = list(_bound_problems(schema, ""))
     required = set(schema.get("required", []))
     fields: dict[str, Field] = {}
     messages: dict[str, dict[str, Text]] = {}
@@ -256,6 +267,10 @@ def load_form(key: str, schema_text: str, ui_text: str | None) -> FormDefinition
             if missing_languages(msg):
                 problems.append(f"field '{name}': ui:errors.{keyword} lacks {', '.join(missing_languages(msg))}")
             messages.setdefault(name, {})[keyword] = msg
+        bounds = [k for k in DATE_BOUNDS if isinstance(prop, dict) and k in prop]
+        if bounds and (prop.get("format") != "date" or ftype != "string"):
+            verb = "applies" if len(bounds) == 1 else "apply"
+            problems.append(f"field '{name}': {' and '.join(bounds)} {verb} only to a date (type string, format date)")
         fields[name] = Field(
             name=name, type=ftype, widget=widget, label=label, help=opts.get("ui:help"), required=name in required,
             options=tuple(options), autocomplete=opts.get("ui:autocomplete"), prefill=prefill,
@@ -310,6 +325,83 @@ def _date_from_parts(raw: Mapping[str, Any], name: str) -> str | None:
     if not (day.isdigit() and month.isdigit() and year.isdigit() and len(year) == 4):
         return f"{year}-{month}-{day}"  # not a date: validation reports it
     return f"{int(year):04d}-{int(month):02d}-{int(day):02d}"
+
+
+def _bound_day(bound: str) -> dt.date:
+    return calendar.today() if bound == TODAY else dt.date.fromisoformat(bound)
+
+
+def _date_bound(keyword: str, outside: Any) -> Any:
+    """A jsonschema keyword: ``outside(day, limit)`` is True when ``day`` breaks the bound."""
+
+    def check(validator: Any, bound: Any, instance: Any, schema: Any) -> Any:
+        if not isinstance(instance, str) or not _ISO_DATE.fullmatch(instance):
+            return  # not a date: ``format`` says so
+        try:
+            day = dt.date.fromisoformat(instance)
+        except ValueError:
+            return
+        if outside(day, _bound_day(bound)):
+            yield ValidationError(f"{instance} is not allowed by {keyword} {bound}")
+
+    return check
+
+
+_Validator = validators.extend(Draft202012Validator, {
+    "notAfter": _date_bound("notAfter", lambda day, limit: day > limit),
+    "notBefore": _date_bound("notBefore", lambda day, limit: day < limit),
+})
+
+
+def _bound_problems(node: Any, where: str) -> Any:
+    """Every ``notAfter``/``notBefore`` anywhere in a schema that holds neither "today" nor an ISO date."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in DATE_BOUNDS and not isinstance(value, dict):
+                if not _is_bound(value):
+                    yield f"{where or '(root)'}: {key} must be \"today\" or a date like \"1900-01-01\", not {value!r}"
+            elif key != "enum" and key != "const":
+                yield from _bound_problems(value, f"{where}/{key}")
+        if all(k in node and _is_bound(node[k]) for k in DATE_BOUNDS) and TODAY not in (node["notBefore"], node["notAfter"]):
+            if node["notBefore"] > node["notAfter"]:
+                yield f"{where or '(root)'}: notBefore {node['notBefore']} is after notAfter {node['notAfter']}"
+    elif isinstance(node, list):
+        for i, item in enumerate(node):
+            yield from _bound_problems(item, f"{where}/{i}")
+
+
+def _is_bound(value: Any) -> bool:
+    if value == TODAY:
+        return True
+    if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
+        return False
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def date_bound_error(day: dt.date, label: Text, not_before: str | None = None,
+                     not_after: str | None = None) -> Text | None:
+    """The message for ``day`` outside the bounds (as a schema's ``notBefore``/``notAfter``), or None."""
+    vi_label, en_label = tr(label, "vi"), tr(label, "en")
+    if not_after is not None and day > _bound_day(not_after):
+        return _bound_message("notAfter", not_after, vi_label, en_label)
+    if not_before is not None and day < _bound_day(not_before):
+        return _bound_message("notBefore", not_before, vi_label, en_label)
+    return None
+
+
+def _bound_message(keyword: str, bound: str, vi_label: str, en_label: str) -> Text:
+    if bound == TODAY:
+        if keyword == "notAfter":
+            return text(f"{vi_label} không được sau ngày hôm nay", f"{en_label} must be today or in the past")
+        return text(f"{vi_label} không được trước ngày hôm nay", f"{en_label} must be today or in the future")
+    shown = dt.date.fromisoformat(bound).strftime("%d/%m/%Y")
+    if keyword == "notAfter":
+        return text(f"{vi_label} không được sau ngày {shown}", f"{en_label} must be {shown} or earlier")
+    return text(f"{vi_label} không được trước ngày {shown}", f"{en_label} must be {shown} or later")
 
 
 def _boolean(value: Any) -> bool:

@@ -75,9 +75,9 @@ SAFE_BUILTINS: dict[str, Any] = {
 }
 def _today() -> str:
     """Today's date in Vietnam, ISO (the engine's clock)."""
-    from . import calendar, clock
+    from . import calendar
 
-    return calendar.to_local(clock.now()).date().isoformat()
+    return calendar.today().isoformat()
 
 
 def _days_between(start: Any, end: Any) -> int:

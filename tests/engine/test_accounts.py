@@ -1,13 +1,14 @@
 """Accounts: argon2id passwords (older hashes upgraded at login) and the signed-in user as a plain record."""
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import FrozenInstanceError
 
 import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
-from engine import accounts
+from engine import accounts, clock
 from engine.api import Engine
 from engine.errors import FormInvalid
 from engine.models import User, UserRole
@@ -75,3 +76,33 @@ def test_a_profile_is_updated_through_the_record_of_the_signed_in_user(engine: E
         assert (engine.user(s, actor.id).full_name, engine.user(s, actor.id).phone) == ("Người Đã Đổi", "0901234567")
         with pytest.raises(FormInvalid):
             engine.update_profile(s, actor, full_name="")
+
+
+@pytest.mark.parametrize("moment,birth,message", [
+    # 17:30 UTC on 27 November is already the 28th in Vietnam: born "today" there is allowed, the 29th is not
+    (dt.datetime(2026, 11, 27, 17, 30), "2026-11-29", "Date of birth must be today or in the past"),
+    (dt.datetime(2026, 11, 27, 17, 30), "0990-05-06", "Date of birth must be 01/01/1900 or later"),
+    (dt.datetime(2026, 11, 27, 17, 30), "2026-11-28", None),
+    (dt.datetime(2026, 11, 27, 16, 30), "2026-11-28", "Date of birth must be today or in the past"),
+])
+def test_a_profile_date_of_birth_is_neither_in_the_future_nor_before_1900(engine: Engine, moment, birth,
+                                                                          message) -> None:
+    with engine.session() as s:
+        user = engine.register_citizen(s, "ngaysinh@example.com", "mat-khau-rat-dai", "Người Mới",
+                                       birth_date="1990-06-05")
+        s.commit()
+        actor = engine.user(s, user.id)
+    with engine.session() as s, clock.use(clock.ManualClock(moment)):
+        if message is None:
+            engine.update_profile(s, actor, full_name="Người Mới", birth_date=birth)
+            s.commit()
+            assert engine.user(s, actor.id).birth_date == dt.date.fromisoformat(birth)
+            return
+        with pytest.raises(FormInvalid) as info:
+            engine.update_profile(s, actor, full_name="Người Mới", birth_date=birth)
+        assert info.value.errors["birth_date"]["en"] == message
+        s.rollback()
+        assert engine.user(s, actor.id).birth_date == dt.date(1990, 6, 5)  # nothing lost
+        with pytest.raises(FormInvalid) as info:  # the same rule when registering
+            engine.register_citizen(s, "ngaysinh2@example.com", "mat-khau-rat-dai", "Người Khác", birth_date=birth)
+        assert info.value.errors["birth_date"]["en"] == message

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from engine import calendar
 from engine.api import Engine
 from engine.errors import FormInvalid
 from engine.models import User
@@ -221,6 +222,25 @@ def test_the_declaration_reports_every_problem_at_once(engine: Engine) -> None:
     assert errors["father_full_name"]["en"] == "Enter the father's full name"
     assert errors["postal_address"]["en"] == "Enter the address to post the result to"
     assert j.view().status == "draft" and j.open_task().state == "open"
+
+
+def test_a_birth_date_after_today_or_before_1900_is_refused(engine: Engine) -> None:
+    j = Journey(engine)
+    tomorrow = (calendar.today() + dt.timedelta(days=1)).isoformat()
+    with pytest.raises(FormInvalid) as info:
+        j.step("declaration", declaration(child_birth_date=tomorrow, mother_birth_date="1899-12-31",
+                                          birth_notice_date=tomorrow))
+    assert info.value.errors == {
+        "child_birth_date": {"vi": "Ngày, tháng, năm sinh không được sau ngày hôm nay",
+                             "en": "Date of birth must be today or in the past"},
+        "mother_birth_date": {"vi": "Ngày sinh của mẹ không được trước ngày 01/01/1900",
+                              "en": "Mother's date of birth must be 01/01/1900 or later"},
+        "birth_notice_date": {"vi": "Ngày cấp giấy chứng sinh không được sau ngày hôm nay",
+                              "en": "Date of the birth notice must be today or in the past"},
+    }
+    assert j.view().status == "draft" and j.open_task().state == "open"
+    today = calendar.today().isoformat()  # a child born today can be registered today
+    assert j.step("declaration", declaration(child_birth_date=today, birth_notice_date=today)).dossier.status == "receiving"
 
 
 def test_every_status_change_is_audited_with_actor_and_reason(engine: Engine) -> None:

@@ -1,10 +1,12 @@
 """Forms: raw input to typed data, every error at once per field in vi and en, broken definitions refused."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
 
+from engine import clock
 from engine.forms import FormProblem, load_form
 
 SCHEMA = {
@@ -90,3 +92,100 @@ def test_broken_definitions_are_refused_with_the_reason(schema: str, ui: str, fr
         load_form("t/broken.schema.json", schema, ui)
     assert fragment in str(info.value)
     assert "t/broken.schema.json" in str(info.value)
+
+
+# -- date bounds: notAfter / notBefore -------------------------------------------------------------------------
+
+BOUNDED = {
+    "type": "object",
+    "properties": {
+        "born": {"type": "string", "format": "date", "notBefore": "1900-01-01", "notAfter": "today"},
+        "starts": {"type": "string", "format": "date", "notBefore": "today"},
+        "closed": {"type": "string", "format": "date", "notAfter": "2026-06-30"},
+        "moved": {"type": "string", "format": "date", "notAfter": "today"},
+    },
+}
+BOUNDED_UI = {
+    "born": {"ui:label": {"vi": "Ngày sinh", "en": "Date of birth"}},
+    "starts": {"ui:label": {"vi": "Ngày bắt đầu", "en": "Start date"}},
+    "closed": {"ui:label": {"vi": "Ngày đóng sổ", "en": "Closing date"}},
+    "moved": {"ui:label": {"vi": "Ngày chuyển đến", "en": "Moved in"},
+              "ui:errors": {"notAfter": {"vi": "Ngày chuyển đến chưa thể ở tương lai",
+                                         "en": "The date you moved in cannot be in the future"}}},
+}
+
+
+@pytest.fixture
+def bounded():
+    return load_form("t/bounded.schema.json", json.dumps(BOUNDED), json.dumps(BOUNDED_UI))
+
+
+def _on(moment_utc: dt.datetime):
+    return clock.use(clock.ManualClock(moment_utc))
+
+
+def test_today_is_the_day_in_vietnam_by_the_engines_clock(bounded) -> None:
+    # 16:59 UTC on 27 November is 23:59 in Vietnam: the 28th is still tomorrow, and the 27th is allowed
+    with _on(dt.datetime(2026, 11, 27, 16, 59)):
+        assert bounded.errors({"born": "2026-11-27", "starts": "2026-11-27"}) == {}
+        errors = bounded.errors({"born": "2026-11-28", "starts": "2026-11-26"})
+    assert errors["born"] == {"vi": "Ngày sinh không được sau ngày hôm nay", "en": "Date of birth must be today or in the past"}
+    assert errors["starts"] == {"vi": "Ngày bắt đầu không được trước ngày hôm nay",
+                                "en": "Start date must be today or in the future"}
+    # a minute past midnight in Vietnam, 17:01 UTC, the 28th is today
+    with _on(dt.datetime(2026, 11, 27, 17, 1)):
+        assert bounded.errors({"born": "2026-11-28"}) == {}
+        assert set(bounded.errors({"born": "2026-11-29", "starts": "2026-11-27"})) == {"born", "starts"}
+
+
+def test_fixed_bounds_and_the_designers_message(bounded) -> None:
+    with _on(dt.datetime(2026, 11, 27, 3, 0)):
+        assert bounded.errors({"born": "1900-01-01", "closed": "2026-06-30"}) == {}
+        errors = bounded.errors({"born": "1899-12-31", "closed": "2026-07-01", "moved": "2026-12-01"})
+    assert errors == {
+        "born": {"vi": "Ngày sinh không được trước ngày 01/01/1900", "en": "Date of birth must be 01/01/1900 or later"},
+        "closed": {"vi": "Ngày đóng sổ không được sau ngày 30/06/2026", "en": "Closing date must be 30/06/2026 or earlier"},
+        "moved": BOUNDED_UI["moved"]["ui:errors"]["notAfter"],
+    }
+
+
+def test_a_date_that_is_not_real_is_reported_as_such_not_as_out_of_bounds(bounded) -> None:
+    with _on(dt.datetime(2026, 11, 27, 3, 0)):
+        errors = bounded.errors(bounded.coerce({"born-day": "31", "born-month": "2", "born-year": "2030"}))
+    assert errors["born"]["en"] == "Date of birth must be a real date"
+
+
+def test_a_step_refuses_a_future_date_and_keeps_what_was_typed(bounded) -> None:
+    raw = {"born-day": "2", "born-month": "12", "born-year": "2026"}
+    with _on(dt.datetime(2026, 11, 27, 3, 0)):
+        data = bounded.coerce(raw)
+        assert "born" in bounded.errors(data)
+    assert bounded.to_raw(data) == raw  # shown again as typed, to be corrected
+
+
+@pytest.mark.parametrize("prop,fragment", [
+    ({"type": "string", "format": "date", "notAfter": "tomorrow"}, 'notAfter must be "today" or a date'),
+    ({"type": "string", "format": "date", "notBefore": "2026-02-30"}, 'notBefore must be "today" or a date'),
+    ({"type": "string", "format": "date", "notAfter": 20261231}, 'notAfter must be "today" or a date'),
+    ({"type": "string", "notAfter": "today"}, "notAfter applies only to a date"),
+    ({"type": "integer", "format": "date", "notBefore": "today", "notAfter": "today"}, "notAfter and notBefore apply"),
+    ({"type": "string", "format": "date", "notBefore": "2027-01-01", "notAfter": "2026-01-01"},
+     "notBefore 2027-01-01 is after notAfter 2026-01-01"),
+])
+def test_broken_date_bounds_are_refused(prop: dict, fragment: str) -> None:
+    schema = {"type": "object", "properties": {"d": prop}}
+    with pytest.raises(FormProblem) as info:
+        load_form("t/broken.schema.json", json.dumps(schema), None)
+    assert fragment in str(info.value)
+
+
+def test_a_bound_inside_a_condition_is_checked_too() -> None:
+    schema = {"type": "object", "properties": {"d": {"type": "string", "format": "date"}, "k": {"type": "boolean"}},
+              "if": {"properties": {"k": {"const": True}}}, "then": {"properties": {"d": {"notAfter": "yesterday"}}}}
+    with pytest.raises(FormProblem, match="/then/properties/d: notAfter"):
+        load_form("t/broken.schema.json", json.dumps(schema), None)
+    schema["then"]["properties"]["d"]["notAfter"] = "today"
+    form = load_form("t/ok.schema.json", json.dumps(schema), None)
+    with _on(dt.datetime(2026, 11, 27, 3, 0)):
+        assert form.errors({"k": False, "d": "2027-01-01"}) == {}
+        assert set(form.errors({"k": True, "d": "2027-01-01"})) == {"d"}

@@ -1,10 +1,12 @@
 """The whole journey through the Flask app: a citizen submits a birth registration, officials process it."""
 from __future__ import annotations
 
+import datetime as dt
 import html
 import re
 from typing import Any
 
+from engine import calendar
 from tests.engine.test_birth_registration import declaration
 
 CODE = re.compile(r'data-testid="dossier-code">(000\.31\.27\.H14-\d{6}-\d{4})<')
@@ -92,6 +94,14 @@ def test_citizen_to_officials_to_result(people) -> None:  # noqa: ANN001
     assert page.has("Có lỗi cần sửa", 'href="#child_full_name"', "Nhập họ, chữ đệm và tên của trẻ",
                     'href="#child_birth_date-day"', "phải là một ngày có thật", "<title>Lỗi:")
     assert page.has('value="Trạm y tế"', 'value="31"')  # what was typed is kept
+    # a date of birth after today (in Vietnam) is refused on its page, what was typed kept
+    tomorrow = calendar.today() + dt.timedelta(days=1)
+    page = citizen.post(f"/cong-viec/{task_id}/trang/child", {
+        "child_full_name": "Nguyễn Minh An", "child_sex": "male", "child_birth_place": "Trạm y tế xã Mẫu Sơn",
+        "child_birth_date-day": str(tomorrow.day), "child_birth_date-month": str(tomorrow.month),
+        "child_birth_date-year": str(tomorrow.year)}, status=400)
+    assert page.has('href="#child_birth_date-day"', "Ngày, tháng, năm sinh không được sau ngày hôm nay",
+                    f'value="{tomorrow.year}"')
     # the profile prefills the requester's page
     page = citizen.get(f"/cong-viec/{task_id}/trang/requester")
     assert page.has('value="Trần Thị An"', 'value="0987654321"', 'value="001195000111"')
