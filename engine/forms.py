@@ -4,9 +4,11 @@ A form turns raw HTML input into typed data (:meth:`FormDefinition.coerce`), val
 reporting every error at once in Vietnamese and English (:meth:`FormDefinition.errors`), and turns typed data
 back into raw input for redisplay (:meth:`FormDefinition.to_raw`).
 
-Besides JSON Schema's own keywords, a date field may bound its value with ``notAfter`` and ``notBefore``: either
-``"today"`` (the day in Vietnam by the engine's clock, so a date of birth cannot be tomorrow) or an ISO date
-(``"1900-01-01"``). The bound itself is allowed: ``notAfter: "today"`` accepts today.
+Besides JSON Schema's own keywords, a date field may bound its value with ``notAfter`` and ``notBefore``:
+``"today"`` (the day in Vietnam by the engine's clock, so a date of birth cannot be tomorrow), an ISO date
+(``"1900-01-01"``) or, on a field of the form itself, another date field of the form (``{"field":
+"residence_1_from"}``: checked when both are given). The bound itself is allowed: ``notAfter: "today"`` accepts
+today.
 """
 from __future__ import annotations
 
@@ -84,6 +86,8 @@ class FormDefinition:
     fields: dict[str, Field]
     pages: list[Page]
     messages: dict[str, dict[str, Text]] = field(default_factory=dict)  # field → keyword → text
+    #: (field, keyword, other field): a date bounded by another date of the form
+    field_bounds: tuple[tuple[str, str, str], ...] = ()
 
     # -- input ---------------------------------------------------------------------------------------------
     def coerce(self, raw: Mapping[str, Any], only: tuple[str, ...] | None = None) -> dict[str, Any]:
@@ -149,6 +153,12 @@ class FormDefinition:
                 if name not in self.fields:
                     name = "_form"
                 found[name] = self._message(name, err)
+        for name, keyword, other in self.field_bounds:  # both dates at hand, each valid: compare them
+            if name in found or other in found or (only is not None and name not in only):
+                continue
+            day, limit = _as_date(data.get(name)), _as_date(data.get(other))
+            if day is not None and limit is not None and (day > limit if keyword == "notAfter" else day < limit):
+                found[name] = self._field_bound_message(name, keyword, other)
         # keep the form's field order
         order = {n: i for i, n in enumerate(self.fields)}
         return dict(sorted(found.items(), key=lambda kv: order.get(kv[0], -1)))
@@ -161,6 +171,16 @@ class FormDefinition:
     def clean(self, data: Mapping[str, Any]) -> dict[str, Any]:
         """Only the fields this form declares (a submission may not write other task data)."""
         return {k: v for k, v in data.items() if k in self.fields}
+
+    def _field_bound_message(self, name: str, keyword: str, other: str) -> Text:
+        if keyword in self.messages.get(name, {}):
+            return self.messages[name][keyword]
+        label, other_label = self.fields[name].label, self.fields[other].label
+        vi, en = tr(label, "vi"), tr(label, "en")
+        other_vi, other_en = tr(other_label, "vi").lower(), tr(other_label, "en").lower()
+        if keyword == "notAfter":
+            return text(f"{vi} không được sau {other_vi}", f"{en} cannot be after {other_en}")
+        return text(f"{vi} không được trước {other_vi}", f"{en} cannot be before {other_en}")
 
     def _message(self, name: str, err: Any) -> Text:
         keyword = err.validator
@@ -232,6 +252,7 @@ def load_form(key: str, schema_text: str, ui_text: str | None) -> FormDefinition
         raise FormProblem(f"{key}: the schema must be an object with properties")
 
     problems: list[str] = list(_bound_problems(schema, ""))
+    field_bounds: list[tuple[str, str, str]] = []
     required = set(schema.get("required", []))
     fields: dict[str, Field] = {}
     messages: dict[str, dict[str, Text]] = {}
@@ -268,6 +289,7 @@ def load_form(key: str, schema_text: str, ui_text: str | None) -> FormDefinition
                 problems.append(f"field '{name}': ui:errors.{keyword} lacks {', '.join(missing_languages(msg))}")
             messages.setdefault(name, {})[keyword] = msg
         bounds = [k for k in DATE_BOUNDS if isinstance(prop, dict) and k in prop]
+        field_bounds.extend((name, k, prop[k]["field"]) for k in bounds if isinstance(prop[k], dict))
         if bounds and (prop.get("format") != "date" or ftype != "string"):
             verb = "applies" if len(bounds) == 1 else "apply"
             problems.append(f"field '{name}': {' and '.join(bounds)} {verb} only to a date (type string, format date)")
@@ -276,6 +298,11 @@ def load_form(key: str, schema_text: str, ui_text: str | None) -> FormDefinition
             options=tuple(options), autocomplete=opts.get("ui:autocomplete"), prefill=prefill,
             max_length=prop.get("maxLength"), format=prop.get("format"),
         )
+
+    for name, keyword, other in field_bounds:
+        target = fields.get(other)
+        if other == name or target is None or target.format != "date":
+            problems.append(f"field '{name}': {keyword} names '{other}', which is not another date field of the form")
 
     pages: list[Page] = []
     seen: dict[str, str] = {}
@@ -301,7 +328,7 @@ def load_form(key: str, schema_text: str, ui_text: str | None) -> FormDefinition
         problems.append(f"ui:title lacks {', '.join(missing_languages(title))}")
     if problems:
         raise FormProblem(f"{key}: " + "; ".join(problems))
-    return FormDefinition(key, title, ui.get("ui:description"), schema, fields, pages, messages)
+    return FormDefinition(key, title, ui.get("ui:description"), schema, fields, pages, messages, tuple(field_bounds))
 
 
 # -- helpers -------------------------------------------------------------------------------------------------
@@ -335,13 +362,10 @@ def _date_bound(keyword: str, outside: Any) -> Any:
     """A jsonschema keyword: ``outside(day, limit)`` is True when ``day`` breaks the bound."""
 
     def check(validator: Any, bound: Any, instance: Any, schema: Any) -> Any:
-        if not isinstance(instance, str) or not _ISO_DATE.fullmatch(instance):
-            return  # not a date: ``format`` says so
-        try:
-            day = dt.date.fromisoformat(instance)
-        except ValueError:
-            return
-        if outside(day, _bound_day(bound)):
+        if isinstance(bound, dict):
+            return  # another field: compared by FormDefinition.errors, which sees both
+        day = _as_date(instance)
+        if day is not None and outside(day, _bound_day(bound)):  # not a date: ``format`` says so
             yield ValidationError(f"{instance} is not allowed by {keyword} {bound}")
 
     return check
@@ -354,15 +378,21 @@ _Validator = validators.extend(Draft202012Validator, {
 
 
 def _bound_problems(node: Any, where: str) -> Any:
-    """Every ``notAfter``/``notBefore`` anywhere in a schema that holds neither "today" nor an ISO date."""
+    """Every ``notAfter``/``notBefore`` anywhere in a schema that holds neither "today", an ISO date nor, on a
+    field of the form itself (``/properties/<name>``), ``{"field": <name>}``."""
     if isinstance(node, dict):
         for key, value in node.items():
-            if key in DATE_BOUNDS and not isinstance(value, dict):
-                if not _is_bound(value):
-                    yield f"{where or '(root)'}: {key} must be \"today\" or a date like \"1900-01-01\", not {value!r}"
-            elif key != "enum" and key != "const":
-                yield from _bound_problems(value, f"{where}/{key}")
-        if all(k in node and _is_bound(node[k]) for k in DATE_BOUNDS) and TODAY not in (node["notBefore"], node["notAfter"]):
+            if key not in DATE_BOUNDS:
+                if key != "enum" and key != "const":
+                    yield from _bound_problems(value, f"{where}/{key}")
+            elif isinstance(value, dict) and list(value) == ["field"] and isinstance(value["field"], str):
+                if not re.fullmatch(r"/properties/[^/]+", where):
+                    yield f"{where or '(root)'}: {key} on another field is allowed only on a field of the form"
+            elif not _is_bound(value):
+                yield (f"{where or '(root)'}: {key} must be \"today\", a date like \"1900-01-01\" or "
+                       f"{{\"field\": <a date field>}}, not {value!r}")
+        if all(k in node and isinstance(node[k], str) and _is_bound(node[k]) for k in DATE_BOUNDS) \
+                and TODAY not in (node["notBefore"], node["notAfter"]):
             if node["notBefore"] > node["notAfter"]:
                 yield f"{where or '(root)'}: notBefore {node['notBefore']} is after notAfter {node['notAfter']}"
     elif isinstance(node, list):
@@ -370,16 +400,18 @@ def _bound_problems(node: Any, where: str) -> Any:
             yield from _bound_problems(item, f"{where}/{i}")
 
 
-def _is_bound(value: Any) -> bool:
-    if value == TODAY:
-        return True
+def _as_date(value: Any) -> dt.date | None:
+    """An ISO date string as a date; None for anything else (``format`` reports what is not a date)."""
     if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
-        return False
+        return None
     try:
-        dt.date.fromisoformat(value)
+        return dt.date.fromisoformat(value)
     except ValueError:
-        return False
-    return True
+        return None
+
+
+def _is_bound(value: Any) -> bool:
+    return value == TODAY or _as_date(value) is not None
 
 
 def date_bound_error(day: dt.date, label: Text, not_before: str | None = None,

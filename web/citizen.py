@@ -115,9 +115,9 @@ def check(task_id: int):  # noqa: ANN201
             flash(_("Đã gửi: %(title)s.", title=t(task.title)), "success")
             return redirect(url_for("citizen.dossier", dossier_id=task.dossier_id))
 
-    def page_link(name: str) -> str:
+    def page_link(name: str, anchor: str) -> str:
         page = next((p for p in form.pages if name in p.fields), form.pages[0])
-        return url_for("citizen.task_page", task_id=task_id, page_id=page.id, tu=FROM_CHECK) + f"#{name}"
+        return url_for("citizen.task_page", task_id=task_id, page_id=page.id, tu=FROM_CHECK) + anchor
 
     dossier = engine.dossier(db(), task.dossier_id, current_user)
     return render_template(

@@ -27,7 +27,8 @@ def read(form: FormDefinition, raw: Mapping[str, Any], fields: tuple[str, ...]) 
 
 
 def error_list(form: FormDefinition, errors: Mapping[str, str], href: Any = None) -> list[dict[str, str]]:
-    """Items of the error summary; each links to its field (the first box of a date)."""
+    """Items of the error summary; each links to its field (the first box of a date). ``href(name, anchor)``,
+    when given, makes the link (to the field on another page)."""
     items = []
     for name, message in errors.items():
         f = form.fields.get(name)
@@ -36,7 +37,7 @@ def error_list(form: FormDefinition, errors: Mapping[str, str], href: Any = None
             anchor = f"#{name}-day"
         elif f is not None and f.widget == "radio" and f.options:
             anchor = f"#{name}"  # the first radio carries the field's id
-        items.append({"text": message, "href": href(name) if href else anchor})
+        items.append({"text": message, "href": href(name, anchor) if href else anchor})
     return items
 
 

@@ -164,9 +164,9 @@ def test_a_step_refuses_a_future_date_and_keeps_what_was_typed(bounded) -> None:
 
 
 @pytest.mark.parametrize("prop,fragment", [
-    ({"type": "string", "format": "date", "notAfter": "tomorrow"}, 'notAfter must be "today" or a date'),
-    ({"type": "string", "format": "date", "notBefore": "2026-02-30"}, 'notBefore must be "today" or a date'),
-    ({"type": "string", "format": "date", "notAfter": 20261231}, 'notAfter must be "today" or a date'),
+    ({"type": "string", "format": "date", "notAfter": "tomorrow"}, 'notAfter must be "today", a date'),
+    ({"type": "string", "format": "date", "notBefore": "2026-02-30"}, 'notBefore must be "today", a date'),
+    ({"type": "string", "format": "date", "notAfter": 20261231}, 'notAfter must be "today", a date'),
     ({"type": "string", "notAfter": "today"}, "notAfter applies only to a date"),
     ({"type": "integer", "format": "date", "notBefore": "today", "notAfter": "today"}, "notAfter and notBefore apply"),
     ({"type": "string", "format": "date", "notBefore": "2027-01-01", "notAfter": "2026-01-01"},
@@ -189,3 +189,63 @@ def test_a_bound_inside_a_condition_is_checked_too() -> None:
     with _on(dt.datetime(2026, 11, 27, 3, 0)):
         assert form.errors({"k": False, "d": "2027-01-01"}) == {}
         assert set(form.errors({"k": True, "d": "2027-01-01"})) == {"d"}
+
+
+PERIOD = {
+    "type": "object",
+    "properties": {
+        "place": {"type": "string"},
+        "since": {"type": "string", "format": "date", "notAfter": "today"},
+        "until": {"type": "string", "format": "date", "notAfter": "today", "notBefore": {"field": "since"}},
+        "noticed": {"type": "string", "format": "date", "notAfter": {"field": "until"}},
+    },
+}
+PERIOD_UI = {
+    "ui:pages": [{"id": "p1", "title": {"vi": "Nơi ở", "en": "Place"}, "fields": ["place", "since"]},
+                 {"id": "p2", "title": {"vi": "Thời gian", "en": "Dates"}, "fields": ["until", "noticed"]}],
+    "since": {"ui:label": {"vi": "Từ ngày", "en": "From"}},
+    "until": {"ui:label": {"vi": "Đến ngày", "en": "Until"},
+              "ui:errors": {"notBefore": {"vi": "Ngày kết thúc phải từ ngày bắt đầu trở đi",
+                                          "en": "The end must be on or after the start"}}},
+    "noticed": {"ui:label": {"vi": "Ngày báo", "en": "Notice date"}},
+}
+
+
+def test_a_date_bounded_by_another_field_is_compared_when_both_are_given() -> None:
+    form = load_form("t/period.schema.json", json.dumps(PERIOD), json.dumps(PERIOD_UI))
+    with _on(dt.datetime(2026, 11, 27, 3, 0)):
+        assert form.errors({"since": "2020-05-01", "until": "2020-05-01", "noticed": "2020-05-01"}) == {}
+        assert form.errors({"until": "2020-04-30"}) == {}  # nothing to compare with
+        errors = form.errors({"since": "2020-05-01", "until": "2020-04-30", "noticed": "2020-05-02"})
+        assert errors == {"until": PERIOD_UI["until"]["ui:errors"]["notBefore"]}  # not compared with a wrong date
+        errors = form.errors({"since": "2020-05-01", "until": "2020-05-01", "noticed": "2020-05-02"})
+        assert errors == {"noticed": {"vi": "Ngày báo không được sau đến ngày", "en": "Notice date cannot be after until"}}
+        # a page is checked alone: the start is on the page before, so the end is compared at the final check
+        assert form.errors({"until": "2020-04-30", "noticed": "2020-04-01"}, only=("until", "noticed")) == {}
+        # a bad date on either side is reported as such, and only as such
+        errors = form.errors({"since": "2020-02-30", "until": "2020-01-01"})
+        assert set(errors) == {"since"}
+        errors = form.errors({"since": "2020-05-01", "until": "2027-01-01"})
+        assert errors["until"]["en"] == "Until must be today or in the past"
+
+
+@pytest.mark.parametrize("bound,fragment", [
+    ({"field": "nowhere"}, "names 'nowhere', which is not another date field"),
+    ({"field": "place"}, "names 'place', which is not another date field"),
+    ({"field": "until"}, "names 'until', which is not another date field"),
+    ({"field": "since", "days": 3}, "must be \"today\", a date"),
+])
+def test_a_bound_on_another_field_must_name_another_date_of_the_form(bound: dict, fragment: str) -> None:
+    schema = json.loads(json.dumps(PERIOD))
+    schema["properties"]["until"]["notBefore"] = bound
+    with pytest.raises(FormProblem) as info:
+        load_form("t/broken.schema.json", json.dumps(schema), json.dumps(PERIOD_UI))
+    assert fragment in str(info.value)
+
+
+def test_a_bound_on_another_field_is_refused_inside_a_condition() -> None:
+    schema = json.loads(json.dumps(PERIOD))
+    schema["if"] = {"properties": {"place": {"const": "x"}}}
+    schema["then"] = {"properties": {"until": {"notBefore": {"field": "since"}}}}
+    with pytest.raises(FormProblem, match="/then/properties/until: notBefore on another field is allowed only"):
+        load_form("t/broken.schema.json", json.dumps(schema), json.dumps(PERIOD_UI))

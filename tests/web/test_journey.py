@@ -203,6 +203,24 @@ def test_my_dossiers_come_in_pages(people, engine) -> None:  # noqa: ANN001
     citizen.get("/ho-so?trang=x")  # a bad page number is the first page, not an error
 
 
+def test_dates_on_two_pages_are_compared_at_the_check_and_lead_back_to_the_page(people) -> None:  # noqa: ANN001
+    citizen = register(people, "ngaycap@example.com")
+    task_id = start_birth_registration(citizen)
+    values = declaration(birth_notice_date="2026-11-01")  # the day before the child's birth (2026-11-02)
+    for page_id, names in PAGES.items():  # each page alone is right
+        page = citizen.post(f"/cong-viec/{task_id}/trang/{page_id}", as_inputs({n: values[n] for n in names}))
+    assert page.url == f"/cong-viec/{task_id}/kiem-tra"
+    page = citizen.post(f"/cong-viec/{task_id}/kiem-tra", status=400)
+    assert page.has("Ngày cấp giấy chứng sinh không được trước ngày sinh của trẻ",
+                    f'href="/cong-viec/{task_id}/trang/notice?tu=kiem-tra#birth_notice_date-day"')
+    assert citizen.get("/ho-so").has("Đang soạn")  # nothing submitted, nothing lost
+    page = citizen.post(f"/cong-viec/{task_id}/trang/notice?tu=kiem-tra",
+                        as_inputs({n: declaration()[n] for n in PAGES["notice"]}))
+    assert page.url == f"/cong-viec/{task_id}/kiem-tra"
+    page = citizen.post(f"/cong-viec/{task_id}/kiem-tra")
+    assert page.has("Đã nộp hồ sơ") and CODE.search(page.html)
+
+
 def test_the_profile_is_given_once_and_prefills_the_forms(people) -> None:  # noqa: ANN001
     citizen = register(people, "hoso@example.com")
     page = citizen.get("/tai-khoan")
