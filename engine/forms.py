@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from .i18n import Text, missing_languages, text, tr
 WIDGETS = ("text", "textarea", "date", "radio", "select", "number", "checkbox", "email", "tel")
 PROFILE_FIELDS = ("full_name", "birth_date", "id_number", "phone", "email", "address")
 DATE_PARTS = ("day", "month", "year")
+_VI_MARKS = str.maketrans({",": ".", ".": ","})  # 1,234.5 → 1.234,5
 #: the keywords that bound a date field, and what they may hold besides an ISO date
 DATE_BOUNDS = ("notAfter", "notBefore")
 TODAY = "today"
@@ -65,8 +67,11 @@ class Field:
                 return dt.date.fromisoformat(value).strftime("%d/%m/%Y")
             except ValueError:
                 return value
-        if isinstance(value, int) and not isinstance(value, bool):
-            return f"{value:,}".replace(",", ".") if lang == "vi" else f"{value:,}"
+        if isinstance(value, float) and math.isfinite(value):
+            value = int(value) if value.is_integer() else value
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            shown = f"{value:,}" if isinstance(value, int) else f"{value:,.6f}".rstrip("0").rstrip(".")
+            return shown.translate(_VI_MARKS) if lang == "vi" else shown
         return str(value)
 
 
@@ -135,6 +140,9 @@ class FormDefinition:
                 continue
             if f.type == "boolean":
                 raw[name] = "true" if value else ""
+                continue
+            if f.type == "number" and isinstance(value, float) and math.isfinite(value):
+                raw[name] = str(int(value)) if value.is_integer() else repr(value).replace(".", ",")
                 continue
             raw[name] = str(value)
         return raw
@@ -442,14 +450,36 @@ def _boolean(value: Any) -> bool:
     return str(value or "").strip().lower() in ("true", "on", "1", "yes", "y")
 
 
+_GROUPED_DOTS = re.compile(r"[+-]?\d{1,3}(\.\d{3})+")  # 25.000, 1.000.000: thousands, as the pages show them
+_GROUPED_COMMAS = re.compile(r"[+-]?\d{1,3}(,\d{3})+")
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
+
+
 def _number(value: Any, ftype: str) -> Any:
+    """A number typed the Vietnamese way ("25.000" is twenty-five thousand, "12,5" twelve and a half), as the
+    pages show numbers; "12.5" is also read as twelve and a half, and "1,000" as a thousand in a whole-number
+    field. Anything else (letters, "nan", "inf", mixed-up separators) is kept as typed for validation to
+    report."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value if math.isfinite(value) else str(value)
+    cleaned = re.sub(r"[\s\u00a0\u202f]", "", str(value))
+    if _GROUPED_DOTS.fullmatch(cleaned):
+        cleaned = cleaned.replace(".", "")
+    elif "," in cleaned and "." in cleaned:  # 1.234,5 (vi) or 1,234.5 (en): the last mark is the decimal one
+        whole, mark, fraction = max(cleaned.rpartition(","), cleaned.rpartition("."), key=lambda p: len(p[0]))
+        other = "." if mark == "," else ","
+        if not (_GROUPED_DOTS if other == "." else _GROUPED_COMMAS).fullmatch(whole):
+            return value
+        cleaned = whole.replace(other, "") + "." + fraction
+    elif _GROUPED_COMMAS.fullmatch(cleaned) and ftype == "integer":
+        cleaned = cleaned.replace(",", "")
+    elif cleaned.count(",") == 1 and "." not in cleaned:
+        cleaned = cleaned.replace(",", ".")
+    if not _PLAIN_NUMBER.fullmatch(cleaned):
         return value
-    cleaned = str(value).replace(" ", "").replace(",", ".") if ftype == "number" else str(value).replace(" ", "")
-    try:
-        return int(cleaned) if ftype == "integer" else float(cleaned)
-    except ValueError:
-        return value
+    if ftype == "integer":
+        return int(cleaned) if "." not in cleaned else value
+    return float(cleaned)
 
 
 def _leaves(errors: Any) -> Any:

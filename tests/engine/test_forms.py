@@ -249,3 +249,40 @@ def test_a_bound_on_another_field_is_refused_inside_a_condition() -> None:
     schema["then"] = {"properties": {"until": {"notBefore": {"field": "since"}}}}
     with pytest.raises(FormProblem, match="/then/properties/until: notBefore on another field is allowed only"):
         load_form("t/broken.schema.json", json.dumps(schema), json.dumps(PERIOD_UI))
+
+
+NUMBERS = {"type": "object", "properties": {"area": {"type": "number", "minimum": 10, "maximum": 10000},
+                                            "count": {"type": "integer", "minimum": 0}}}
+NUMBERS_UI = {"area": {"ui:label": {"vi": "Diện tích", "en": "Area"}},
+              "count": {"ui:label": {"vi": "Số lượng", "en": "Count"}}}
+
+
+@pytest.mark.parametrize("area,count,expected", [
+    ("1.200", "1.000.000", {"area": 1200.0, "count": 1000000}),  # thousands as the pages show them
+    ("25,5", "12", {"area": 25.5, "count": 12}),  # the Vietnamese decimal comma
+    ("25.5", "1,000", {"area": 25.5, "count": 1000}),  # a decimal point; thousands the English way
+    ("1.234,5", "-3", {"area": 1234.5, "count": -3}),
+    ("1,234.5", " 7 ", {"area": 1234.5, "count": 7}),
+    ("10 000", "0", {"area": 10000.0, "count": 0}),
+])
+def test_numbers_are_read_as_vietnamese_pages_write_them(area: str, count: str, expected: dict) -> None:
+    form = load_form("t/n.schema.json", json.dumps(NUMBERS), json.dumps(NUMBERS_UI))
+    data = form.coerce({"area": area, "count": count})
+    assert data == expected and type(data["count"]) is int
+    assert form.coerce(form.to_raw(data)) == data  # shown again, read back the same
+
+
+@pytest.mark.parametrize("area", ["nan", "NaN", "inf", "-Infinity", "1e3", "1.2.3", "1,2,3", "12,50.3", "mười"])
+def test_what_is_not_a_plain_number_is_refused_not_guessed(area: str) -> None:
+    form = load_form("t/n.schema.json", json.dumps(NUMBERS), json.dumps(NUMBERS_UI))
+    data = form.coerce({"area": area, "count": "2.5"})
+    assert form.errors(data) == {"area": {"vi": "Diện tích phải là một số", "en": "Area must be a number"},
+                                 "count": {"vi": "Số lượng phải là một số nguyên", "en": "Count must be a whole number"}}
+
+
+def test_numbers_are_shown_in_each_language() -> None:
+    form = load_form("t/n.schema.json", json.dumps(NUMBERS), json.dumps(NUMBERS_UI))
+    area, count = form.fields["area"], form.fields["count"]
+    assert (area.display(25000.0, "vi"), area.display(25000.0, "en")) == ("25.000", "25,000")
+    assert (area.display(1234.5, "vi"), area.display(1234.5, "en")) == ("1.234,5", "1,234.5")
+    assert (count.display(1000000, "vi"), area.display(0.1 + 0.2, "vi")) == ("1.000.000", "0,3")
