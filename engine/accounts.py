@@ -23,6 +23,10 @@ HASHER = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
 MIN_PASSWORD = 10
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PROFILE_KEYS = ("phone", "id_number", "birth_date", "address")
+#: the profile prefills the forms, so it keeps to their limits: a name of at most 100 characters, an address of 300,
+#: an email address of 200, a Vietnamese phone number
+MAX_NAME, MAX_ADDRESS, MAX_EMAIL = 100, 300, 200
+PHONE = re.compile(r"(\+84|0)\d{9,10}")
 #: a person's date of birth: not in the future, and not before 1900 (a mistyped year, like 0990)
 BIRTH_DATE_BOUNDS = {"not_before": "1900-01-01", "not_after": "today"}
 # verifying against this keeps the time of a login for an unknown email like that of a known one
@@ -93,8 +97,11 @@ def _clean_profile(profile: dict[str, Any], errors: dict[str, Any]) -> dict[str,
                 errors[key] = text("Số định danh cá nhân gồm 12 chữ số", "A personal ID number has 12 digits")
         elif key == "phone":
             value = re.sub(r"[\s.\-()]", "", value)
-            if not re.fullmatch(r"\+?\d{9,15}", value):
+            if not PHONE.fullmatch(value):
                 errors[key] = text("Nhập số điện thoại, ví dụ 0912345678", "Enter a phone number, like 0912345678")
+        elif key == "address" and len(value) > MAX_ADDRESS:
+            errors[key] = text(f"Địa chỉ không được quá {MAX_ADDRESS} ký tự",
+                               f"Address must be {MAX_ADDRESS} characters or fewer")
         elif key == "birth_date" and isinstance(value, str):
             try:
                 value = dt.date.fromisoformat(value)
@@ -108,11 +115,22 @@ def _clean_profile(profile: dict[str, Any], errors: dict[str, Any]) -> dict[str,
     return cleaned
 
 
+def _check_name(full_name: str, errors: dict[str, Any]) -> None:
+    if not full_name:
+        errors["full_name"] = text("Nhập họ và tên", "Enter your full name")
+    elif len(full_name) > MAX_NAME:
+        errors["full_name"] = text(f"Họ và tên không được quá {MAX_NAME} ký tự",
+                                   f"Full name must be {MAX_NAME} characters or fewer")
+
+
 def register_citizen(session: Session, email: str, password: str, full_name: str, **profile: Any) -> User:
     errors: dict[str, Any] = {}
     email = (email or "").strip().lower()
     full_name = (full_name or "").strip()
-    if not EMAIL.match(email):
+    if len(email) > MAX_EMAIL:
+        errors["email"] = text(f"Địa chỉ email không được quá {MAX_EMAIL} ký tự",
+                               f"Email address must be {MAX_EMAIL} characters or fewer")
+    elif not EMAIL.match(email):
         errors["email"] = text("Nhập địa chỉ email đúng định dạng, ví dụ ten@example.com",
                                "Enter an email address in the correct format, like name@example.com")
     elif session.scalar(select(func.count()).select_from(User).where(User.email == email)):
@@ -120,8 +138,7 @@ def register_citizen(session: Session, email: str, password: str, full_name: str
     if len(password or "") < MIN_PASSWORD:
         errors["password"] = text(f"Mật khẩu phải có ít nhất {MIN_PASSWORD} ký tự",
                                   f"Password must be at least {MIN_PASSWORD} characters")
-    if not full_name:
-        errors["full_name"] = text("Nhập họ và tên", "Enter your full name")
+    _check_name(full_name, errors)
     cleaned = _clean_profile(profile, errors)
     if errors:
         raise FormInvalid(errors)
@@ -133,8 +150,8 @@ def register_citizen(session: Session, email: str, password: str, full_name: str
 
 def update_profile(session: Session, person: Person, **profile: Any) -> None:
     errors: dict[str, Any] = {}
-    if "full_name" in profile and not str(profile["full_name"] or "").strip():
-        errors["full_name"] = text("Nhập họ và tên", "Enter your full name")
+    if "full_name" in profile:
+        _check_name(str(profile["full_name"] or "").strip(), errors)
     cleaned = _clean_profile(profile, errors)
     if errors:
         raise FormInvalid(errors)

@@ -5,6 +5,7 @@ Nothing here imports SpiffWorkflow; every rule about procedures, dossiers and ta
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Any
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
         app.config["SECRET_KEY"] = _secret_key(engine.settings.root / "instance")
     app.extensions["motcua"] = engine
 
+    app.before_request(_refuse_control_characters)  # before CSRF's check, which reads the form too
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
@@ -108,6 +110,27 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
     app.register_blueprint(citizen.bp)
     app.register_blueprint(officer.bp)
     return app
+
+
+#: characters no field may hold (tab, line feed and carriage return are allowed): PostgreSQL refuses NUL in text,
+#: and none of them is ever typed
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _refuse_control_characters() -> Any:
+    """A request whose address, query or form holds a control character gets a 400 page saying so."""
+    values = [request.path, *(v for _, vs in request.args.lists() for v in vs)]
+    if request.method not in READING:
+        values.extend(v for _, vs in request.form.lists() for v in vs)
+    if not _CONTROL.search("\n".join(values)):
+        return None
+    from flask_babel import gettext as _
+
+    from .errors import page
+
+    return page(400, _("Dữ liệu gửi lên có ký tự không hợp lệ"),
+                _("Một ô bạn điền, hoặc địa chỉ trang, có ký tự điều khiển không in được (ví dụ ký tự NUL), thường do "
+                  "dán từ một tệp khác. Quay lại, xoá ký tự đó rồi gửi lại."))
 
 
 def get_engine() -> Engine:

@@ -140,6 +140,39 @@ def test_bad_input_gets_a_clear_page(people) -> None:  # noqa: ANN001
     assert page.has("Email hoặc mật khẩu không đúng")
 
 
+def test_control_characters_and_overlong_account_fields_get_a_clear_page(people) -> None:  # noqa: ANN001
+    # a NUL byte made PostgreSQL fail with a 500: every page now refuses control characters with a 400
+    citizen = register(people)
+    for url in ("/tra-cuu?ma=a%00b", "/thu-tuc/a%00b", "/?q=khai%01sinh"):
+        page = citizen.get(url, status=400)
+        assert page.has("Dữ liệu gửi lên có ký tự không hợp lệ", "ký tự NUL"), url
+    task = start_birth_registration(citizen)
+    citizen.get(f"/cong-viec/{task}/trang/child")
+    page = citizen.post(f"/cong-viec/{task}/trang/child", {"child_full_name": "An\x00", "child_birth_place": "Xã\x1b"},
+                        status=400)
+    assert page.has("Dữ liệu gửi lên có ký tự không hợp lệ")
+    page = citizen.get(f"/cong-viec/{task}/trang/child")
+    assert "An" not in re.findall(r'id="child_full_name"[^>]*', page.html)[0]  # nothing was saved
+    citizen.get("/cong-viec/%d/trang/notice" % task)
+    citizen.post(f"/cong-viec/{task}/trang/notice", {"postal_address": "Dòng một\r\nDòng hai\tX",
+                                                      "birth_notice_number": "CS-1"}, status=400)  # allowed, other errors
+    visitor = people()
+    visitor.get("/dang-nhap")
+    page = visitor.post("/dang-nhap", {"email": "an@example.com\x00", "password": "mat-khau-rat-dai"}, status=400)
+    assert page.has("Dữ liệu gửi lên có ký tự không hợp lệ")
+    # overlong account fields: a message, never a database error (PostgreSQL) or a stored name no form accepts
+    visitor.get("/dang-ky")
+    page = visitor.post("/dang-ky", {"full_name": "A" * 201, "email": "x" * 250 + "@example.com",
+                                     "password": "mat-khau-rat-dai"}, status=400)
+    assert page.has("Họ và tên không được quá 100 ký tự", "Địa chỉ email không được quá 200 ký tự")
+    citizen.get("/tai-khoan")
+    page = citizen.post("/tai-khoan", {"full_name": "Trần Thị An", "address": "x" * 301, "phone": "123456789"},
+                        status=400)
+    assert page.has("Địa chỉ không được quá 300 ký tự", "Nhập số điện thoại, ví dụ 0912345678")
+    page = citizen.post("/tai-khoan", {"full_name": "Trần Thị An", "address": "x" * 300, "phone": "+84912345678"})
+    assert page.has("Đã lưu thông tin cá nhân")
+
+
 def test_security_headers(people) -> None:  # noqa: ANN001
     response = people().client.get("/")
     csp = response.headers["Content-Security-Policy"]
