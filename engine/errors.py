@@ -29,6 +29,14 @@ class AlreadyClaimed(EngineError):
 
 class TaskNotOpen(EngineError):
     message = text("Công việc này đã được xử lý xong.", "This task has already been completed.")
+    CANCELLED = text("Công việc này đã bị huỷ: người nộp đã rút hồ sơ hoặc quy trình đã dừng. Không cần xử lý nữa.",
+                     "This task was cancelled: the applicant withdrew the dossier or the process stopped. "
+                     "Nothing more needs doing.")
+
+    @classmethod
+    def of(cls, state: str) -> TaskNotOpen:
+        """The refusal for a task in ``state``: completed, or cancelled (a withdrawn dossier)."""
+        return cls(cls.CANCELLED if state == "cancelled" else None)
 
 
 class StaleDossier(EngineError):

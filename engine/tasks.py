@@ -86,7 +86,7 @@ def prefill(session: Session, cache: VersionCache, row: HumanTask, actor: Person
 
 def save_draft(session: Session, row: HumanTask, data: Mapping[str, Any]) -> None:
     if row.state != "open":
-        raise TaskNotOpen()
+        raise TaskNotOpen.of(row.state)
     row.draft = {**(row.draft or {}), **dict(data)}
     session.flush()
 
@@ -162,7 +162,7 @@ CLAIM = (update(HumanTask)
 
 def _claim(session: Session, row: HumanTask, official: Person) -> None:
     if row.state != "open":
-        raise TaskNotOpen()
+        raise TaskNotOpen.of(row.state)
     if row.claimed_by_id == official.id:
         return
     # one UPDATE guarded by "nobody has it": of two officials racing, the database lets exactly one through
@@ -170,7 +170,7 @@ def _claim(session: Session, row: HumanTask, official: Person) -> None:
     won = session.execute(CLAIM, {"task_id": row.id, "official_id": official.id, "at": claimed_at}).rowcount
     if not won:
         session.refresh(row)  # someone else was first: say why from what the database holds now
-        raise TaskNotOpen() if row.state != "open" else AlreadyClaimed()
+        raise TaskNotOpen.of(row.state) if row.state != "open" else AlreadyClaimed()
     # what the UPDATE wrote, recorded as the row's committed state: no reload, nothing more to flush
     set_committed_value(row, "claimed_by_id", official.id)
     set_committed_value(row, "claimed_at", claimed_at)
@@ -192,8 +192,11 @@ def _audit_claim(session: Session, row: HumanTask, official: Person) -> None:
 
 def release(session: Session, task_id: int, official: Person) -> None:
     row = get_for(session, task_id, official, acting=True)
+    if row.state != "open":
+        raise TaskNotOpen.of(row.state)
     if row.claimed_by_id != official.id:
-        raise Forbidden()
+        raise Forbidden(text("Chỉ cán bộ đã nhận công việc này mới trả lại được.",
+                             "Only the official who claimed this task can put it back."))
     row.claimed_by_id = None
     row.claimed_at = None
     _claimant_changed(session, row)
@@ -259,7 +262,7 @@ def _take(session: Session, row: HumanTask, actor: Person) -> None:
     """Check that ``actor`` may complete the open task now; an official completing a task nobody has claimed
     claims it in the completion's own UPDATE, guarded by "still open and nobody has it" (engine.writes)."""
     if row.state != "open":
-        raise TaskNotOpen()
+        raise TaskNotOpen.of(row.state)
     if row.role == APPLICANT_ROLE:
         return
     if row.claimed_by_id not in (None, actor.id):
@@ -276,7 +279,7 @@ def _why_refused(session: Session, row: HumanTask, actor: Person) -> StaleDossie
     with session.no_autoflush:  # (the step's pending rows are not to be written now)
         session.refresh(row)
     if row.state != "open":
-        return TaskNotOpen()
+        return TaskNotOpen.of(row.state)
     if row.claimed_by_id not in (None, actor.id):
         return AlreadyClaimed()
     return StaleDossier()

@@ -112,6 +112,12 @@ def check(task_id: int):  # noqa: ANN201
         else:
             if completion.submitted:
                 return redirect(url_for("citizen.submitted", dossier_id=task.dossier_id))
+            if completion.dossier.status == "draft":  # the process sent the declaration back before submitting it
+                following = next(iter(completion.next_tasks_for_actor), None)
+                flash(_("Hồ sơ chưa được nộp. Xem lý do dưới đây, sửa lại rồi gửi."), "info")
+                if following is not None:
+                    return redirect(url_for("citizen.task_page", task_id=following.id))
+                return redirect(url_for("citizen.dossier", dossier_id=task.dossier_id))
             flash(_("Đã gửi: %(title)s.", title=t(task.title)), "success")
             return redirect(url_for("citizen.dossier", dossier_id=task.dossier_id))
 

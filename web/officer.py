@@ -77,8 +77,13 @@ def claim(task_id: int):  # noqa: ANN201
 @bp.post("/cong-viec/<int:task_id>/tra-lai")
 @official_required
 def release(task_id: int):  # noqa: ANN201
-    get_engine().release(db(), task_id, current_user)
-    db().commit()
+    try:
+        get_engine().release(db(), task_id, current_user)
+        db().commit()
+    except TaskNotOpen as exc:  # finished or cancelled meanwhile (another tab, a withdrawal): nothing to put back
+        db().rollback()
+        flash(t(exc.message), "error")
+        return redirect(url_for("officer.queue"))
     flash(_("Đã trả công việc về hàng đợi chung."), "info")
     return redirect(url_for("officer.queue"))
 

@@ -84,6 +84,11 @@ def test_citizen_submits_a_birth_registration(server: str, page, output_dir: Pat
 
     page.get_by_role("link", name="Xem hồ sơ và tiến độ giải quyết").click()
     expect(page.get_by_text("Hồ sơ đã được nộp trực tuyến")).to_be_visible()
+    # "my dossiers" on a phone: the table scrolls in its own box, not the page
+    page.goto(server + "/ho-so")
+    expect(page.get_by_role("link", name=code)).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.evaluate("window.innerWidth")
+    assert page.get_by_role("region", name="Các hồ sơ của bạn").evaluate("box => box.scrollWidth > box.clientWidth")
 
     # the reception official finds it on a phone too: the task tables scroll within their own boxes, the page
     # itself never sideways (WCAG 1.4.10)

@@ -114,3 +114,28 @@ def journey(code: str, scenario: dict[str, Any], manual: clock.ManualClock, peop
             assert page.url == "/can-bo/", f"step {number} ({step.get('task')}): {page.html[:2000]}"
     page = citizen.get(dossier_url)
     assert page.has(TERMINAL["done"]), page.html[:3000]
+
+
+def test_a_declaration_the_process_sends_back_is_not_called_sent(people) -> None:  # noqa: ANN001
+    """The promotion notice's process checks its dates after the declaration; dates in the wrong order send the
+    trader to a correction page with the dossier still a draft: no "sent" banner, the reason on the page."""
+    path = next(p for p in scenarios.scenario_files(DEFAULT_ROOT, "promotion_notice") if p.stem == "end_before_start_corrected")
+    scenario = tomllib.loads(path.read_text(encoding="utf-8"))
+    fixtures = tomllib.loads((path.parent / "_fixtures.toml").read_text(encoding="utf-8"))["fixtures"]
+    step = scenario["step"][0]
+    form = as_form({**fixtures[step["data_from"]], **step["data"]})
+    with clock.use(clock.ManualClock(scenarios.start_of(scenario))):
+        citizen = register(people, "khuyenmai@example.com")
+        page = citizen.get("/thu-tuc/promotion_notice")
+        agency = re.search(r'name="agency_id" value="(\d+)"', page.html)
+        page = citizen.post("/thu-tuc/promotion_notice/bat-dau", {"agency_id": agency.group(1)} if agency else {})
+        for _ in range(12):
+            page = citizen.post(page.url.split("#")[0].split("?")[0], form)
+            if page.url.endswith("/kiem-tra"):
+                break
+        declaration_url = page.url
+        page = citizen.post(page.url)
+    assert page.url.startswith("/cong-viec/") and page.url != declaration_url
+    assert page.has("Hồ sơ chưa được nộp", "ngày kết thúc không được trước ngày bắt đầu")
+    assert "Đã gửi" not in page.html and "govuk-notification-banner--success" not in page.html
+    assert citizen.get("/ho-so").has("Đang soạn")

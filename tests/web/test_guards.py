@@ -114,6 +114,28 @@ def test_two_officials_claiming_the_same_task_exactly_one_gets_it(people, engine
     page = second.post(f"/can-bo/cong-viec/{task_id}", {"reception_decision": "accept"})
     assert page.has("đã được cán bộ khác nhận xử lý")
     assert first.get(f"/can-bo/cong-viec/{task_id}").has("Hoàn thành")
+    page = second.post(f"/can-bo/cong-viec/{task_id}/tra-lai", status=403)  # only the claimant puts it back
+    assert page.has("Chỉ cán bộ đã nhận công việc này mới trả lại được")
+
+
+def test_an_official_acting_on_a_withdrawn_dossiers_task_is_told_why_and_changes_nothing(  # noqa: ANN001
+        people, engine) -> None:
+    from engine.models import HumanTask
+
+    owner, dossier_url, code, task_id = dossier_and_task(people)
+    official = people()
+    official.login(RECEPTION)
+    official.post(f"/can-bo/cong-viec/{task_id}/nhan")
+    owner.get(dossier_url + "/rut")
+    owner.post(dossier_url + "/rut", {"reason": "Gia đình sẽ nộp ở nơi khác."})
+    page = official.post(f"/can-bo/cong-viec/{task_id}", {"reception_decision": "accept"})  # the tab still open
+    assert page.url == "/can-bo/" and page.has("Công việc này đã bị huỷ: người nộp đã rút hồ sơ")
+    assert official.get(f"/can-bo/cong-viec/{task_id}").has("Công việc này đã bị huỷ")
+    page = official.post(f"/can-bo/cong-viec/{task_id}/tra-lai")
+    assert page.url == "/can-bo/" and page.has("Công việc này đã bị huỷ") and "Đã trả công việc" not in page.html
+    with engine.session() as s:
+        row = s.get(HumanTask, int(task_id))
+        assert row.state == "cancelled" and row.claimed_by_id is not None  # the record of who had it is kept
 
 
 def test_bad_input_gets_a_clear_page(people) -> None:  # noqa: ANN001
