@@ -219,17 +219,20 @@ def extend(session: Session, dossier: Dossier, actor: Person | None, days: int, 
           element=element, detail={"days": days, "reason": reason, "appointment": dossier.appointment_at.isoformat()})
 
 
-WITHDRAWABLE = ("receiving", "new", "processing", "waiting", "paying")
+#: a draft too: a declaration the process sent back (dates to correct) may never be sent, and must not stay forever
+WITHDRAWABLE = ("draft", "receiving", "new", "processing", "waiting", "paying")
 
 
 def withdraw(session: Session, cache: VersionCache, dossier: Dossier, actor: Person, reason: str) -> None:
-    """The applicant withdraws a dossier before a decision: the process stops, open tasks are cancelled."""
+    """The applicant withdraws a dossier before a decision, or a draft they will not send: the process stops,
+    open tasks are cancelled. A submitted dossier needs a reason; a draft may have one."""
     if dossier.applicant_id != actor.id:
         raise NotFound(NO_DOSSIER)
     if dossier.status not in WITHDRAWABLE:
         raise Forbidden(text("Hồ sơ này không còn rút được.", "This dossier can no longer be withdrawn."))
     reason = (reason or "").strip()
-    if not 5 <= len(reason) <= 2000:
+    draft = dossier.status == "draft"
+    if not (5 <= len(reason) <= 2000 or (draft and not reason)):
         raise FormInvalid({"reason": text("Nhập lý do rút hồ sơ (5 đến 2000 ký tự)",
                                           "Enter why you withdraw the dossier (5 to 2000 characters)")})
     rt = cache.of(session, dossier.version_id)
@@ -237,9 +240,11 @@ def withdraw(session: Session, cache: VersionCache, dossier: Dossier, actor: Per
     workflow.cancel()
     for row in session.scalars(OPEN_ROWS, {"dossier_id": dossier.id}):
         row.state = "cancelled"
-    audit(session, dossier, actor, "dossier.withdrawn",
-          text(f"Người nộp rút hồ sơ. Lý do: {reason}", f"The applicant withdrew the dossier. Reason: {reason}"),
-          detail={"reason": reason})
+    if draft and not reason:
+        said = text("Người nộp rút hồ sơ đang soạn, chưa nộp.", "The applicant withdrew the draft before sending it.")
+    else:
+        said = text(f"Người nộp rút hồ sơ. Lý do: {reason}", f"The applicant withdrew the dossier. Reason: {reason}")
+    audit(session, dossier, actor, "dossier.withdrawn", said, detail={"reason": reason} if reason else {})
     set_status(session, rt, dossier, "cancelled", actor, reason=reason)
     dossier.finished_at, dossier.next_timer_at, dossier.clock_paused_at = utcnow(), None, None
     dossier.workflow = runtime.dump(workflow)

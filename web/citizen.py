@@ -47,7 +47,8 @@ def start(code: str):  # noqa: ANN201
 def task_page(task_id: int, page_id: str | None):  # noqa: ANN201
     task, form = _open_task(task_id)
     if task.state != "open":
-        flash(_("Việc này đã được hoàn thành."), "info")
+        flash(_("Việc này đã bị huỷ vì hồ sơ đã được rút.") if task.state == "cancelled"
+              else _("Việc này đã được hoàn thành."), "info")
         return redirect(url_for("citizen.dossier", dossier_id=task.dossier_id))
     found = page_of(form, page_id)
     if found is None:
@@ -198,7 +199,7 @@ def withdraw(dossier_id: int):  # noqa: ANN201
             flash(t(exc.message), "error")
             return redirect(url_for("citizen.dossier", dossier_id=dossier_id))
         else:
-            flash(_("Đã rút hồ sơ %(code)s.", code=view.code or ""), "success")
+            flash(_("Đã rút hồ sơ %(code)s.", code=view.code) if view.code else _("Đã rút hồ sơ đang soạn."), "success")
             return redirect(url_for("citizen.dossier", dossier_id=dossier_id))
     return render_template("citizen/withdraw.html", dossier=view, error=error, reason=reason), (400 if error else 200)
 

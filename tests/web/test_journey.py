@@ -185,6 +185,24 @@ def test_the_citizen_withdraws_before_a_decision(people) -> None:  # noqa: ANN00
     assert code not in official.login(RECEPTION).html  # the reception task is gone from the queue
 
 
+def test_a_draft_can_be_withdrawn_without_a_reason_and_leaves_nothing_to_do(people) -> None:  # noqa: ANN001
+    citizen = register(people, "nhap@example.com")
+    task_id = start_birth_registration(citizen)
+    page = citizen.get("/ho-so")
+    assert page.has("Đang soạn", f'href="/cong-viec/{task_id}"')
+    dossier_url = re.search(r'href="(/ho-so/\d+)"', page.html).group(1)
+    assert citizen.get(dossier_url).has(f'href="{dossier_url}/rut"')
+    assert citizen.get(dossier_url + "/rut").has("Lý do rút hồ sơ (không bắt buộc)", "Chưa nộp")
+    page = citizen.post(dossier_url + "/rut", {"reason": "abc"}, status=400)  # a reason, if given, says something
+    assert page.has("Nhập lý do rút hồ sơ")
+    page = citizen.post(dossier_url + "/rut", {"reason": ""})
+    assert page.url == dossier_url and page.has("Đã rút hồ sơ đang soạn.", "Người nộp rút hồ sơ đang soạn, chưa nộp.")
+    page = citizen.get("/ho-so")
+    assert page.has("Đã rút hồ sơ") and "Đang soạn" not in page.html and f'href="/cong-viec/{task_id}"' not in page.html
+    page = citizen.get(f"/cong-viec/{task_id}")
+    assert page.url == dossier_url and page.has("Việc này đã bị huỷ vì hồ sơ đã được rút.")
+
+
 def test_my_dossiers_come_in_pages(people, engine) -> None:  # noqa: ANN001
     from sqlalchemy import select
 
