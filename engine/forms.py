@@ -7,8 +7,8 @@ back into raw input for redisplay (:meth:`FormDefinition.to_raw`).
 Besides JSON Schema's own keywords, a date field may bound its value with ``notAfter`` and ``notBefore``:
 ``"today"`` (the day in Vietnam by the engine's clock, so a date of birth cannot be tomorrow), an ISO date
 (``"1900-01-01"``) or, on a field of the form itself, another date field of the form (``{"field":
-"residence_1_from"}``: checked when both are given). The bound itself is allowed: ``notAfter: "today"`` accepts
-today.
+"residence_1_from"}``: checked when both are given), or a list of these that must all hold. The bound itself is
+allowed: ``notAfter: "today"`` accepts today.
 """
 from __future__ import annotations
 
@@ -297,7 +297,7 @@ def load_form(key: str, schema_text: str, ui_text: str | None) -> FormDefinition
                 problems.append(f"field '{name}': ui:errors.{keyword} lacks {', '.join(missing_languages(msg))}")
             messages.setdefault(name, {})[keyword] = msg
         bounds = [k for k in DATE_BOUNDS if isinstance(prop, dict) and k in prop]
-        field_bounds.extend((name, k, prop[k]["field"]) for k in bounds if isinstance(prop[k], dict))
+        field_bounds.extend((name, k, b["field"]) for k in bounds for b in _listed(prop[k]) if isinstance(b, dict))
         if bounds and (prop.get("format") != "date" or ftype != "string"):
             verb = "applies" if len(bounds) == 1 else "apply"
             problems.append(f"field '{name}': {' and '.join(bounds)} {verb} only to a date (type string, format date)")
@@ -369,12 +369,16 @@ def _bound_day(bound: str) -> dt.date:
 def _date_bound(keyword: str, outside: Any) -> Any:
     """A jsonschema keyword: ``outside(day, limit)`` is True when ``day`` breaks the bound."""
 
-    def check(validator: Any, bound: Any, instance: Any, schema: Any) -> Any:
-        if isinstance(bound, dict):
-            return  # another field: compared by FormDefinition.errors, which sees both
+    def check(validator: Any, bounds: Any, instance: Any, schema: Any) -> Any:
         day = _as_date(instance)
-        if day is not None and outside(day, _bound_day(bound)):  # not a date: ``format`` says so
-            yield ValidationError(f"{instance} is not allowed by {keyword} {bound}")
+        if day is None:
+            return  # not a date: ``format`` says so
+        for bound in bounds if isinstance(bounds, list) else [bounds]:
+            if isinstance(bound, dict):
+                continue  # another field: compared by FormDefinition.errors, which sees both
+            if outside(day, _bound_day(bound)):  # the message names the bound broken
+                yield ValidationError(f"{instance} is not allowed by {keyword} {bound}", validator_value=bound)
+                return
 
     return check
 
@@ -393,12 +397,14 @@ def _bound_problems(node: Any, where: str) -> Any:
             if key not in DATE_BOUNDS:
                 if key != "enum" and key != "const":
                     yield from _bound_problems(value, f"{where}/{key}")
-            elif isinstance(value, dict) and list(value) == ["field"] and isinstance(value["field"], str):
-                if not re.fullmatch(r"/properties/[^/]+", where):
-                    yield f"{where or '(root)'}: {key} on another field is allowed only on a field of the form"
-            elif not _is_bound(value):
-                yield (f"{where or '(root)'}: {key} must be \"today\", a date like \"1900-01-01\" or "
-                       f"{{\"field\": <a date field>}}, not {value!r}")
+            else:
+                for bound in _listed(value):
+                    if isinstance(bound, dict) and list(bound) == ["field"] and isinstance(bound["field"], str):
+                        if not re.fullmatch(r"/properties/[^/]+", where):
+                            yield f"{where or '(root)'}: {key} on another field is allowed only on a field of the form"
+                    elif not _is_bound(bound):
+                        yield (f"{where or '(root)'}: {key} must be \"today\", a date like \"1900-01-01\", "
+                               f"{{\"field\": <a date field>}} or a list of them, not {bound!r}")
         if all(k in node and isinstance(node[k], str) and _is_bound(node[k]) for k in DATE_BOUNDS) \
                 and TODAY not in (node["notBefore"], node["notAfter"]):
             if node["notBefore"] > node["notAfter"]:
@@ -406,6 +412,11 @@ def _bound_problems(node: Any, where: str) -> Any:
     elif isinstance(node, list):
         for i, item in enumerate(node):
             yield from _bound_problems(item, f"{where}/{i}")
+
+
+def _listed(value: Any) -> list[Any]:
+    """A bound, or a list of bounds that must all hold, as a list."""
+    return value if isinstance(value, list) and value else [value]
 
 
 def _as_date(value: Any) -> dt.date | None:

@@ -286,3 +286,24 @@ def test_numbers_are_shown_in_each_language() -> None:
     assert (area.display(25000.0, "vi"), area.display(25000.0, "en")) == ("25.000", "25,000")
     assert (area.display(1234.5, "vi"), area.display(1234.5, "en")) == ("1.234,5", "1,234.5")
     assert (count.display(1000000, "vi"), area.display(0.1 + 0.2, "vi")) == ("1.000.000", "0,3")
+
+
+def test_a_list_of_bounds_must_all_hold_and_the_message_names_the_one_broken() -> None:
+    schema = {"type": "object", "properties": {
+        "child": {"type": "string", "format": "date"},
+        "mother": {"type": "string", "format": "date", "notAfter": ["today", {"field": "child"}],
+                   "notBefore": ["1900-01-01"]}}}
+    ui = {"mother": {"ui:label": {"vi": "Ngày sinh của mẹ", "en": "Mother's date of birth"}},
+          "child": {"ui:label": {"vi": "Ngày sinh của trẻ", "en": "Child's date of birth"}}}
+    form = load_form("t/list.schema.json", json.dumps(schema), json.dumps(ui))
+    with _on(dt.datetime(2026, 11, 27, 3, 0)):
+        assert form.errors({"child": "2026-11-02", "mother": "1995-04-12"}) == {}
+        assert form.errors({"mother": "2026-11-28"})["mother"]["en"] == "Mother's date of birth must be today or in the past"
+        assert form.errors({"child": "2026-11-02", "mother": "2026-11-03"})["mother"] == {
+            "vi": "Ngày sinh của mẹ không được sau ngày sinh của trẻ",
+            "en": "Mother's date of birth cannot be after child's date of birth"}
+        assert form.errors({"mother": "1899-01-01"})["mother"]["en"] == "Mother's date of birth must be 01/01/1900 or later"
+    for bad in (["today", "tomorrow"], [], [{"field": "nobody"}]):
+        schema["properties"]["mother"]["notAfter"] = bad
+        with pytest.raises(FormProblem):
+            load_form("t/list.schema.json", json.dumps(schema), json.dumps(ui))
