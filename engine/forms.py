@@ -52,6 +52,8 @@ class Field:
     prefill: str | None = None
     max_length: int | None = None
     format: str | None = None
+    #: (other field, the values of it under which this field applies): "ui:onlyWhen"; empty: always applies
+    only_when: tuple[tuple[str, tuple[Any, ...]], ...] = ()
 
     def display(self, value: Any, lang: str = "vi") -> str:
         """Show a typed value to a person (check-answers page, dossier page)."""
@@ -180,6 +182,22 @@ class FormDefinition:
         """Only the fields this form declares (a submission may not write other task data)."""
         return {k: v for k, v in data.items() if k in self.fields}
 
+    def unused(self, data: Mapping[str, Any], whole: bool = True) -> list[str]:
+        """Fields that do not apply to ``data`` by their ``ui:onlyWhen`` (a father's name when the father is not
+        known): their answers are dropped, not validated, shown or kept. With ``whole`` False (one page of a
+        form), a field whose condition is on another page is left alone."""
+        out = []
+        for name, f in self.fields.items():
+            for other, values in f.only_when:
+                if (other in data or whole) and data.get(other) not in values:
+                    out.append(name)
+                    break
+        return out
+
+    def without_unused(self, data: Mapping[str, Any], whole: bool = True) -> dict[str, Any]:
+        unused = set(self.unused(data, whole))
+        return {k: v for k, v in data.items() if k not in unused}
+
     def _field_bound_message(self, name: str, keyword: str, other: str) -> Text:
         if keyword in self.messages.get(name, {}):
             return self.messages[name][keyword]
@@ -289,6 +307,17 @@ def load_form(key: str, schema_text: str, ui_text: str | None) -> FormDefinition
             if missing_languages(lbl):
                 problems.append(f"field '{name}': enum label of '{value}' lacks {', '.join(missing_languages(lbl))}")
             options.append((value, lbl))
+        only_when = []
+        for other, values in (opts.get("ui:onlyWhen") or {}).items():
+            values = tuple(values) if isinstance(values, list) else (values,)
+            other_prop = schema["properties"].get(other)
+            if other == name or not isinstance(other_prop, dict):
+                problems.append(f"field '{name}': ui:onlyWhen names '{other}', which is not another field of the form")
+            elif other_prop.get("enum") and any(v not in other_prop["enum"] for v in values):
+                problems.append(f"field '{name}': ui:onlyWhen gives '{other}' a value it cannot take: {list(values)}")
+            elif name in schema.get("required", []):
+                problems.append(f"field '{name}': ui:onlyWhen on a field that is always required")
+            only_when.append((other, values))
         prefill = opts.get("ui:prefill")
         if prefill is not None and prefill not in PROFILE_FIELDS:
             problems.append(f"field '{name}': ui:prefill '{prefill}' is not a profile field {PROFILE_FIELDS}")
@@ -304,7 +333,7 @@ def load_form(key: str, schema_text: str, ui_text: str | None) -> FormDefinition
         fields[name] = Field(
             name=name, type=ftype, widget=widget, label=label, help=opts.get("ui:help"), required=name in required,
             options=tuple(options), autocomplete=opts.get("ui:autocomplete"), prefill=prefill,
-            max_length=prop.get("maxLength"), format=prop.get("format"),
+            max_length=prop.get("maxLength"), format=prop.get("format"), only_when=tuple(only_when),
         )
 
     for name, keyword, other in field_bounds:

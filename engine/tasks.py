@@ -210,6 +210,8 @@ def complete(session: Session, cache: VersionCache, task_id: int, actor: Person,
     rt = cache.of(session, dossier.version_id)
     form = form_of(session, cache, row)
     data = form.coerce(raw)
+    unused = form.unused(data)  # answers that no longer apply (a father's name, the father not known) go
+    data = form.without_unused(data)
     errors = form.errors(data)
     if errors:
         raise FormInvalid(errors)
@@ -221,6 +223,7 @@ def complete(session: Session, cache: VersionCache, task_id: int, actor: Person,
         if not runtime.is_ready(task):
             raise TaskNotOpen()
         task.data.update(data)
+        task.data.update({name: None for name in unused if task.data.get(name) is not None})  # given before
         before = runtime.before_run(workflow)  # (with the answers: what the task's scripts make of them counts)
         task.run()
         workflow.do_engine_steps()

@@ -21,7 +21,7 @@ def read(form: FormDefinition, raw: Mapping[str, Any], fields: tuple[str, ...]) 
 
     Fields left empty are returned as None so that a saved draft forgets what the person removed.
     """
-    data = form.coerce(raw, only=fields)
+    data = form.without_unused(form.coerce(raw, only=fields), whole=False)  # (an answer that no longer applies)
     errors = {name: t(msg) for name, msg in form.errors(data, only=fields).items()}
     return {name: data.get(name) for name in fields}, errors
 
@@ -44,9 +44,12 @@ def error_list(form: FormDefinition, errors: Mapping[str, str], href: Any = None
 def summary(form: FormDefinition, values: Mapping[str, Any], lang: str) -> list[tuple[Page, list[tuple[str, str, str]]]]:
     """(page, [(field name, label, shown value)]) for a check-answers page."""
     out = []
+    unused = set(form.unused(values))
     for page in form.pages:
         rows = []
         for name in page.fields:
+            if name in unused:
+                continue
             f = form.fields[name]
             rows.append((name, t(f.label), f.display(values.get(name), lang)))
         out.append((page, rows))

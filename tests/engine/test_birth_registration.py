@@ -243,6 +243,20 @@ def test_a_birth_date_after_today_or_before_1900_is_refused(engine: Engine) -> N
     assert j.step("declaration", declaration(child_birth_date=today, birth_notice_date=today)).dossier.status == "receiving"
 
 
+def test_answers_that_no_longer_apply_are_dropped_not_checked_or_kept(engine: Engine) -> None:
+    j = Journey(engine)
+    # the citizen first said the father was known, then changed it; and asked for the result online after typing
+    # a postal address: those answers no longer apply (ui:onlyWhen), even a malformed ID number among them
+    view = j.step("declaration", declaration(father_known="no", father_id_number="123", delivery_method="online",
+                                             postal_address="Thôn Đông")).dossier
+    assert view.status == "receiving"
+    data = j.view().data
+    assert data["father_known"] == "no" and data["delivery_method"] == "online"
+    assert not any(data.get(name) for name in ("father_full_name", "father_birth_date", "father_id_number",
+                                               "father_residence", "postal_address"))
+    assert data["mother_full_name"] == "Nguyễn Thị Lan"
+
+
 def test_every_status_change_is_audited_with_actor_and_reason(engine: Engine) -> None:
     j = Journey(engine)
     j.step("declaration", declaration())

@@ -307,3 +307,30 @@ def test_a_list_of_bounds_must_all_hold_and_the_message_names_the_one_broken() -
         schema["properties"]["mother"]["notAfter"] = bad
         with pytest.raises(FormProblem):
             load_form("t/list.schema.json", json.dumps(schema), json.dumps(ui))
+
+
+def test_only_when_drops_what_no_longer_applies_and_refuses_a_broken_condition() -> None:
+    schema = {"type": "object", "properties": {
+        "known": {"type": "string", "enum": ["yes", "no"]}, "name": {"type": "string", "minLength": 2},
+        "how": {"type": "string", "enum": ["post", "online", "desk"]}, "address": {"type": "string"}},
+        "required": ["known"]}
+    ui = {"ui:pages": [{"id": "a", "title": {"vi": "A", "en": "A"}, "fields": ["known", "name"]},
+                       {"id": "b", "title": {"vi": "B", "en": "B"}, "fields": ["how", "address"]}],
+          "name": {"ui:onlyWhen": {"known": "yes"}}, "address": {"ui:onlyWhen": {"how": ["post", "desk"]}}}
+    form = load_form("t/when.schema.json", json.dumps(schema), json.dumps(ui))
+    data = {"known": "no", "name": "x", "how": "online", "address": "Xóm"}
+    assert form.unused(data) == ["name", "address"]
+    assert form.without_unused(data) == {"known": "no", "how": "online"}
+    assert form.errors(form.without_unused(data)) == {}  # "x" is too short, but no longer asked for
+    assert form.unused({"known": "yes", "name": "An", "how": "desk", "address": "Xóm"}) == []
+    assert form.unused({"known": "yes"}) == ["address"]  # its condition unanswered: it does not apply
+    assert form.unused({"known": "no", "name": "x"}, whole=False) == ["name"]  # one page: only what it can tell
+    assert form.unused({"how": "online", "address": "Xóm"}, whole=False) == ["address"]
+    assert form.unused({"name": "x"}, whole=False) == []
+    for when, fragment in (({"nobody": "yes"}, "names 'nobody'"), ({"name": "yes"}, "names 'name'"),
+                           ({"known": "maybe"}, "a value it cannot take")):
+        broken = {**ui, "name": {"ui:onlyWhen": when}}
+        with pytest.raises(FormProblem, match=fragment):
+            load_form("t/when.schema.json", json.dumps(schema), json.dumps(broken))
+    with pytest.raises(FormProblem, match="always required"):
+        load_form("t/when.schema.json", json.dumps(schema), json.dumps({**ui, "known": {"ui:onlyWhen": {"how": "post"}}}))

@@ -239,6 +239,21 @@ def test_dates_on_two_pages_are_compared_at_the_check_and_lead_back_to_the_page(
     assert page.has("Đã nộp hồ sơ") and CODE.search(page.html)
 
 
+def test_answers_that_no_longer_apply_are_neither_shown_nor_sent(people) -> None:  # noqa: ANN001
+    citizen = register(people, "khongcha@example.com")
+    task_id = start_birth_registration(citizen)
+    values = declaration(father_known="no", father_id_number="12", delivery_method="online")
+    for page_id, names in PAGES.items():  # the father's page still holds his name, the notice page an address
+        page = citizen.post(f"/cong-viec/{task_id}/trang/{page_id}", as_inputs({n: values[n] for n in names}))
+    assert page.url == f"/cong-viec/{task_id}/kiem-tra"
+    assert "Nguyễn Văn Bình" not in page.html and "tỉnh Mẫu" not in page.html  # neither shown …
+    page = citizen.post(f"/cong-viec/{task_id}/kiem-tra")
+    assert page.has("Đã nộp hồ sơ")
+    dossier_url = re.search(r'href="(/ho-so/\d+)"', page.html).group(1)
+    page = citizen.get(dossier_url)
+    assert "Nguyễn Văn Bình" not in page.html and "tỉnh Mẫu" not in page.html  # … nor sent
+
+
 def test_the_profile_is_given_once_and_prefills_the_forms(people) -> None:  # noqa: ANN001
     citizen = register(people, "hoso@example.com")
     page = citizen.get("/tai-khoan")
