@@ -11,8 +11,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
+from . import datebounds
 from .errors import FormInvalid, NotFound
-from .forms import date_bound_error
 from .i18n import text
 from .models import Agency, Person, User, UserRole
 
@@ -108,7 +108,7 @@ def _clean_profile(profile: dict[str, Any], errors: dict[str, Any]) -> dict[str,
             except ValueError:
                 errors[key] = text("Ngày sinh phải là một ngày có thật", "Date of birth must be a real date")
             else:
-                problem = date_bound_error(value, text("Ngày sinh", "Date of birth"), **BIRTH_DATE_BOUNDS)
+                problem = datebounds.error(value, text("Ngày sinh", "Date of birth"), **BIRTH_DATE_BOUNDS)
                 if problem is not None:
                     errors[key] = problem
         cleaned[key] = value

@@ -3,12 +3,8 @@
 A form turns raw HTML input into typed data (:meth:`FormDefinition.coerce`), validates it with jsonschema
 reporting every error at once in Vietnamese and English (:meth:`FormDefinition.errors`), and turns typed data
 back into raw input for redisplay (:meth:`FormDefinition.to_raw`).
-
-Besides JSON Schema's own keywords, a date field may bound its value with ``notAfter`` and ``notBefore``:
-``"today"`` (the day in Vietnam by the engine's clock, so a date of birth cannot be tomorrow), an ISO date
-(``"1900-01-01"``) or, on a field of the form itself, another date field of the form (``{"field":
-"residence_1_from"}``: checked when both are given), or a list of these that must all hold. The bound itself is
-allowed: ``notAfter: "today"`` accepts today.
+Besides JSON Schema's own keywords, a date field may be bounded with ``notAfter`` and ``notBefore``
+(:mod:`engine.datebounds`), and a field may apply only when another answer says so (``ui:onlyWhen``).
 """
 from __future__ import annotations
 
@@ -21,20 +17,16 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from jsonschema import Draft202012Validator, FormatChecker, validators
-from jsonschema.exceptions import SchemaError, ValidationError
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import SchemaError
 
-from . import calendar
+from . import datebounds
 from .i18n import Text, missing_languages, text, tr
 
 WIDGETS = ("text", "textarea", "date", "radio", "select", "number", "checkbox", "email", "tel")
 PROFILE_FIELDS = ("full_name", "birth_date", "id_number", "phone", "email", "address")
 DATE_PARTS = ("day", "month", "year")
 _VI_MARKS = str.maketrans({",": ".", ".": ","})  # 1,234.5 → 1.234,5
-#: the keywords that bound a date field, and what they may hold besides an ISO date
-DATE_BOUNDS = ("notAfter", "notBefore")
-TODAY = "today"
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @dataclass(frozen=True)
@@ -166,9 +158,10 @@ class FormDefinition:
         for name, keyword, other in self.field_bounds:  # both dates at hand, each valid: compare them
             if name in found or other in found or (only is not None and name not in only):
                 continue
-            day, limit = _as_date(data.get(name)), _as_date(data.get(other))
-            if day is not None and limit is not None and (day > limit if keyword == "notAfter" else day < limit):
-                found[name] = self._field_bound_message(name, keyword, other)
+            day, limit = datebounds.as_date(data.get(name)), datebounds.as_date(data.get(other))
+            if day is not None and limit is not None and datebounds.broken(keyword, day, limit):
+                found[name] = self.messages.get(name, {}).get(keyword) or datebounds.field_message(
+                    keyword, self.fields[name].label, self.fields[other].label)
         # keep the form's field order
         order = {n: i for i, n in enumerate(self.fields)}
         return dict(sorted(found.items(), key=lambda kv: order.get(kv[0], -1)))
@@ -176,7 +169,7 @@ class FormDefinition:
     @cached_property
     def _validator(self) -> Draft202012Validator:
         """Built once per form (a version's forms never change); validating with it keeps no state."""
-        return _Validator(self.schema, format_checker=FormatChecker())
+        return datebounds.Validator(self.schema, format_checker=FormatChecker())
 
     def clean(self, data: Mapping[str, Any]) -> dict[str, Any]:
         """Only the fields this form declares (a submission may not write other task data)."""
@@ -194,19 +187,11 @@ class FormDefinition:
                     break
         return out
 
-    def without_unused(self, data: Mapping[str, Any], whole: bool = True) -> dict[str, Any]:
-        unused = set(self.unused(data, whole))
-        return {k: v for k, v in data.items() if k not in unused}
-
-    def _field_bound_message(self, name: str, keyword: str, other: str) -> Text:
-        if keyword in self.messages.get(name, {}):
-            return self.messages[name][keyword]
-        label, other_label = self.fields[name].label, self.fields[other].label
-        vi, en = tr(label, "vi"), tr(label, "en")
-        other_vi, other_en = tr(other_label, "vi").lower(), tr(other_label, "en").lower()
-        if keyword == "notAfter":
-            return text(f"{vi} không được sau {other_vi}", f"{en} cannot be after {other_en}")
-        return text(f"{vi} không được trước {other_vi}", f"{en} cannot be before {other_en}")
+    def without_unused(self, data: Mapping[str, Any], whole: bool = True,
+                       unused: list[str] | None = None) -> dict[str, Any]:
+        """``data`` without the answers that do not apply (``unused``, when the caller has them already)."""
+        dropped = set(self.unused(data, whole) if unused is None else unused)
+        return {k: v for k, v in data.items() if k not in dropped}
 
     def _message(self, name: str, err: Any) -> Text:
         keyword = err.validator
@@ -234,8 +219,8 @@ class FormDefinition:
                 f"Nhập {vi_label.lower()} đúng định dạng, ví dụ ten@example.com",
                 f"Enter {en_label.lower()} in the correct format, like name@example.com",
             )
-        if keyword in DATE_BOUNDS:
-            return _bound_message(keyword, value, vi_label, en_label)
+        if keyword in datebounds.KEYWORDS:
+            return datebounds.message(keyword, value, vi_label, en_label)
         if keyword == "maxLength":
             return text(f"{vi_label} không được quá {value} ký tự", f"{en_label} must be {value} characters or fewer")
         if keyword == "minLength":
@@ -277,7 +262,7 @@ def load_form(key: str, schema_text: str, ui_text: str | None) -> FormDefinition
     if schema.get("type") != "object" or not isinstance(schema.get("properties"), dict):
         raise FormProblem(f"{key}: the schema must be an object with properties")
 
-    problems: list[str] = list(_bound_problems(schema, ""))
+    problems: list[str] = list(datebounds.schema_problems(schema))
     field_bounds: list[tuple[str, str, str]] = []
     required = set(schema.get("required", []))
     fields: dict[str, Field] = {}
@@ -325,11 +310,9 @@ def load_form(key: str, schema_text: str, ui_text: str | None) -> FormDefinition
             if missing_languages(msg):
                 problems.append(f"field '{name}': ui:errors.{keyword} lacks {', '.join(missing_languages(msg))}")
             messages.setdefault(name, {})[keyword] = msg
-        bounds = [k for k in DATE_BOUNDS if isinstance(prop, dict) and k in prop]
-        field_bounds.extend((name, k, b["field"]) for k in bounds for b in _listed(prop[k]) if isinstance(b, dict))
-        if bounds and (prop.get("format") != "date" or ftype != "string"):
-            verb = "applies" if len(bounds) == 1 else "apply"
-            problems.append(f"field '{name}': {' and '.join(bounds)} {verb} only to a date (type string, format date)")
+        refs, bound_problems = datebounds.field_bounds(name, prop, ftype)
+        field_bounds.extend(refs)
+        problems.extend(bound_problems)
         fields[name] = Field(
             name=name, type=ftype, widget=widget, label=label, help=opts.get("ui:help"), required=name in required,
             options=tuple(options), autocomplete=opts.get("ui:autocomplete"), prefill=prefill,
@@ -389,99 +372,6 @@ def _date_from_parts(raw: Mapping[str, Any], name: str) -> str | None:
     if not (day.isdigit() and month.isdigit() and year.isdigit() and len(year) == 4):
         return f"{year}-{month}-{day}"  # not a date: validation reports it
     return f"{int(year):04d}-{int(month):02d}-{int(day):02d}"
-
-
-def _bound_day(bound: str) -> dt.date:
-    return calendar.today() if bound == TODAY else dt.date.fromisoformat(bound)
-
-
-def _date_bound(keyword: str, outside: Any) -> Any:
-    """A jsonschema keyword: ``outside(day, limit)`` is True when ``day`` breaks the bound."""
-
-    def check(validator: Any, bounds: Any, instance: Any, schema: Any) -> Any:
-        day = _as_date(instance)
-        if day is None:
-            return  # not a date: ``format`` says so
-        for bound in bounds if isinstance(bounds, list) else [bounds]:
-            if isinstance(bound, dict):
-                continue  # another field: compared by FormDefinition.errors, which sees both
-            if outside(day, _bound_day(bound)):  # the message names the bound broken
-                yield ValidationError(f"{instance} is not allowed by {keyword} {bound}", validator_value=bound)
-                return
-
-    return check
-
-
-_Validator = validators.extend(Draft202012Validator, {
-    "notAfter": _date_bound("notAfter", lambda day, limit: day > limit),
-    "notBefore": _date_bound("notBefore", lambda day, limit: day < limit),
-})
-
-
-def _bound_problems(node: Any, where: str) -> Any:
-    """Every ``notAfter``/``notBefore`` anywhere in a schema that holds neither "today", an ISO date nor, on a
-    field of the form itself (``/properties/<name>``), ``{"field": <name>}``."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key not in DATE_BOUNDS:
-                if key != "enum" and key != "const":
-                    yield from _bound_problems(value, f"{where}/{key}")
-            else:
-                for bound in _listed(value):
-                    if isinstance(bound, dict) and list(bound) == ["field"] and isinstance(bound["field"], str):
-                        if not re.fullmatch(r"/properties/[^/]+", where):
-                            yield f"{where or '(root)'}: {key} on another field is allowed only on a field of the form"
-                    elif not _is_bound(bound):
-                        yield (f"{where or '(root)'}: {key} must be \"today\", a date like \"1900-01-01\", "
-                               f"{{\"field\": <a date field>}} or a list of them, not {bound!r}")
-        if all(k in node and isinstance(node[k], str) and _is_bound(node[k]) for k in DATE_BOUNDS) \
-                and TODAY not in (node["notBefore"], node["notAfter"]):
-            if node["notBefore"] > node["notAfter"]:
-                yield f"{where or '(root)'}: notBefore {node['notBefore']} is after notAfter {node['notAfter']}"
-    elif isinstance(node, list):
-        for i, item in enumerate(node):
-            yield from _bound_problems(item, f"{where}/{i}")
-
-
-def _listed(value: Any) -> list[Any]:
-    """A bound, or a list of bounds that must all hold, as a list."""
-    return value if isinstance(value, list) and value else [value]
-
-
-def _as_date(value: Any) -> dt.date | None:
-    """An ISO date string as a date; None for anything else (``format`` reports what is not a date)."""
-    if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        return None
-
-
-def _is_bound(value: Any) -> bool:
-    return value == TODAY or _as_date(value) is not None
-
-
-def date_bound_error(day: dt.date, label: Text, not_before: str | None = None,
-                     not_after: str | None = None) -> Text | None:
-    """The message for ``day`` outside the bounds (as a schema's ``notBefore``/``notAfter``), or None."""
-    vi_label, en_label = tr(label, "vi"), tr(label, "en")
-    if not_after is not None and day > _bound_day(not_after):
-        return _bound_message("notAfter", not_after, vi_label, en_label)
-    if not_before is not None and day < _bound_day(not_before):
-        return _bound_message("notBefore", not_before, vi_label, en_label)
-    return None
-
-
-def _bound_message(keyword: str, bound: str, vi_label: str, en_label: str) -> Text:
-    if bound == TODAY:
-        if keyword == "notAfter":
-            return text(f"{vi_label} không được sau ngày hôm nay", f"{en_label} must be today or in the past")
-        return text(f"{vi_label} không được trước ngày hôm nay", f"{en_label} must be today or in the future")
-    shown = dt.date.fromisoformat(bound).strftime("%d/%m/%Y")
-    if keyword == "notAfter":
-        return text(f"{vi_label} không được sau ngày {shown}", f"{en_label} must be {shown} or earlier")
-    return text(f"{vi_label} không được trước ngày {shown}", f"{en_label} must be {shown} or later")
 
 
 def _boolean(value: Any) -> bool:

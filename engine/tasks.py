@@ -211,7 +211,7 @@ def complete(session: Session, cache: VersionCache, task_id: int, actor: Person,
     form = form_of(session, cache, row)
     data = form.coerce(raw)
     unused = form.unused(data)  # answers that no longer apply (a father's name, the father not known) go
-    data = form.without_unused(data)
+    data = form.without_unused(data, unused=unused)
     errors = form.errors(data)
     if errors:
         raise FormInvalid(errors)
