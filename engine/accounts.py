@@ -11,7 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from . import datebounds
+from . import datebounds, logins
 from .errors import FormInvalid, NotFound
 from .i18n import text
 from .models import Agency, Person, User, UserRole
@@ -176,14 +176,23 @@ def create_official(session: Session, email: str, password: str, full_name: str,
     return user
 
 
-def authenticate(session: Session, email: str, password: str) -> User | None:
-    user = session.scalar(select(User).where(User.email == (email or "").strip().lower()))
+def authenticate(session: Session, email: str, password: str, source: str | None = None) -> User | None:
+    """The active account with this email and password, or None (the failure is counted). ``source`` is the
+    client's address; :class:`~engine.errors.TooManyAttempts` is raised, before the password is checked, while
+    failed logins from it or for this email are at their limits (:mod:`engine.logins`). The caller commits in both
+    cases: a success may rehash the password, a failure is counted."""
+    email = (email or "").strip().lower()
+    earlier = logins.check(session, email, source)
+    user = session.scalar(select(User).where(User.email == email))
     try:
         HASHER.verify(user.password_hash if user else _DUMMY_HASH, password or "")
     except (VerificationError, InvalidHashError):
-        return None
+        user = None
     if user is None or not user.active:
+        logins.failed(session, email, source)
         return None
+    if earlier:
+        logins.succeeded(session, email, source)
     if HASHER.check_needs_rehash(user.password_hash):
         user.password_hash = HASHER.hash(password)
     return user

@@ -145,8 +145,8 @@ class Engine:
         """Create a citizen account (argon2 hash); raises FormInvalid for a taken email or weak password."""
         return accounts.register_citizen(session, email, password, full_name, **profile)
 
-    def authenticate(self, session: Session, email: str, password: str) -> User | None:
-        return accounts.authenticate(session, email, password)
+    def authenticate(self, session: Session, email: str, password: str, source: str | None = None) -> User | None:
+        return accounts.authenticate(session, email, password, source)
 
     def user(self, session: Session, user_id: int) -> accounts.Actor | None:
         """The user as the plain record a request acts as (Flask-Login's loader): one query, with the roles and

@@ -53,6 +53,18 @@ class NotRunnable(EngineError):
     message = text("Hồ sơ này chưa xử lý được.", "This dossier cannot be processed.")
 
 
+class TooManyAttempts(EngineError):
+    """Too many failed logins lately (:mod:`engine.logins`); ``retry_after`` is the seconds to wait."""
+
+    def __init__(self, retry_after: int):
+        self.retry_after = retry_after
+        minutes = max(1, -(-retry_after // 60))
+        super().__init__(text(
+            f"Đã có quá nhiều lần đăng nhập sai. Để bảo vệ tài khoản, vui lòng thử lại sau {minutes} phút.",
+            f"There have been too many failed logins. To protect the account, try again in {minutes} "
+            f"minute{'s' if minutes != 1 else ''}."))
+
+
 class FormInvalid(EngineError):
     """Submitted data does not satisfy the task's form; ``errors`` maps field name → bilingual message."""
 

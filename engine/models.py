@@ -127,6 +127,23 @@ class UserRole(Base):
     role: Mapped[str] = mapped_column(String(60), primary_key=True)
 
 
+class LoginFailure(Base):
+    """A login refused for a wrong password or an unknown email, kept for :mod:`engine.logins`'s window (rows
+    older than it are deleted as new ones come). ``email`` is what was typed, lower-cased, whether or not an
+    account has it; ``source`` is the client's address."""
+
+    __tablename__ = "login_failure"
+    __table_args__ = (
+        Index("ix_login_failure_email", "email", "at"),
+        Index("ix_login_failure_source", "source", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    source: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+
+
 class ProcedureVersion(Base):
     """An immutable deployed version of a procedure: its files, keyed by their content hash."""
 

@@ -17,6 +17,7 @@ from flask_wtf.csrf import CSRFProtect
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 from sqlalchemy import event
 from sqlalchemy.orm import Session
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from engine.api import Engine
 from engine.config import Settings
@@ -72,8 +73,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
         BABEL_DEFAULT_TIMEZONE="Asia/Ho_Chi_Minh",
         BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session: a long form never expires mid-way
+        # reverse proxies in front of the app (MOTCUA_PROXIES): the client's address, which failed logins are
+        # counted by, is then read from the X-Forwarded-For header they add
+        PROXIES=int(os.environ.get("MOTCUA_PROXIES") or 0),
     )
     app.config.update(config)
+    if app.config["PROXIES"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXIES"], x_proto=app.config["PROXIES"])
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(engine.settings.root / "instance")
     app.extensions["motcua"] = engine

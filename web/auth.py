@@ -7,7 +7,7 @@ from flask import Blueprint, redirect, render_template, request, session, url_fo
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from engine.errors import FormInvalid
+from engine.errors import FormInvalid, TooManyAttempts
 
 from . import db, get_engine
 from .ui import t
@@ -62,6 +62,8 @@ def login():  # noqa: ANN201
     if current_user.is_authenticated and request.method == "GET":
         return redirect(_home_for(current_user))
     errors: dict[str, str] = {}
+    headers: dict[str, str] = {}
+    status = 400
     email = ""
     if request.method == "POST":
         email = (request.form.get("email") or "").strip()
@@ -71,15 +73,21 @@ def login():  # noqa: ANN201
         if not password:
             errors["password"] = _("Nhập mật khẩu")
         if not errors:
-            user = get_engine().authenticate(db(), email, password)
-            if user is None:
-                errors["email"] = _("Email hoặc mật khẩu không đúng")
+            try:
+                user = get_engine().authenticate(db(), email, password, request.remote_addr)
+            except TooManyAttempts as exc:
+                errors["email"] = t(exc.message)
+                headers["Retry-After"] = str(exc.retry_after)
+                status = 429
             else:
-                db().commit()  # a rehashed password is kept
-                _start_session(user)
-                return redirect(_safe_next(request.args.get("next")) or _home_for(user))
+                db().commit()  # a rehashed password is kept, a failure counted
+                if user is None:
+                    errors["email"] = _("Email hoặc mật khẩu không đúng")
+                else:
+                    _start_session(user)
+                    return redirect(_safe_next(request.args.get("next")) or _home_for(user))
     return render_template("auth/login.html", email=email, errors=errors,
-                           needs_login=bool(request.args.get("next"))), (400 if errors else 200)
+                           needs_login=bool(request.args.get("next"))), (status if errors else 200), headers
 
 
 @bp.post("/dang-xuat")

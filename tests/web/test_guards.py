@@ -273,3 +273,46 @@ def test_ids_no_row_can_have_are_not_found(people) -> None:  # noqa: ANN001
         for path in (f"/can-bo/cong-viec/{huge}", f"/can-bo/ho-so/{huge}"):
             official.get(path, status=404)
         official.post(f"/can-bo/cong-viec/{huge}/nhan", status=404)
+
+
+def _login(client, email: str, password: str, **headers: str):  # noqa: ANN001, ANN201
+    page = client.get("/dang-nhap").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    return client.post("/dang-nhap", data={"email": email, "password": password, "csrf_token": token},
+                       headers=headers)
+
+
+def test_password_guessing_is_made_to_wait_with_a_clear_message(app) -> None:  # noqa: ANN001
+    from engine import logins
+
+    guesser = app.test_client()
+    for _ in range(logins.PER_PAIR):
+        response = _login(guesser, "congdan@demo.motcua.vn", "doan-mat-khau")
+        assert response.status_code == 400 and "Email hoặc mật khẩu không đúng" in response.get_data(as_text=True)
+    # the right password now waits too, and the page says for how long; a forged X-Forwarded-For changes nothing
+    # when no proxy is declared (MOTCUA_PROXIES)
+    response = _login(guesser, "congdan@demo.motcua.vn", "matkhau-demo-2026", **{"X-Forwarded-For": "192.0.2.99"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 429 and 0 < int(response.headers["Retry-After"]) <= 15 * 60
+    assert "Đã có quá nhiều lần đăng nhập sai" in html and "15 phút" in html
+    assert 'href="#email"' in html  # in the error summary, linked to the field
+    assert "/dang-xuat" not in html  # not signed in
+    english = app.test_client()
+    english.get("/ngon-ngu/en")
+    response = _login(english, "congdan@demo.motcua.vn", "matkhau-demo-2026")
+    assert response.status_code == 429 and "too many failed logins" in response.get_data(as_text=True)
+
+
+def test_behind_a_declared_proxy_the_forwarded_address_is_counted(engine) -> None:  # noqa: ANN001
+    from engine import logins
+    from web import create_app
+
+    app = create_app(engine=engine, SECRET_KEY="test-secret-key", TESTING=True, PROXIES=1)
+    guesser = app.test_client()
+    for _ in range(logins.PER_PAIR):
+        assert _login(guesser, "congdan@demo.motcua.vn", "doan", **{"X-Forwarded-For": "192.0.2.1"}).status_code == 400
+    assert _login(guesser, "congdan@demo.motcua.vn", "matkhau-demo-2026",
+                  **{"X-Forwarded-For": "192.0.2.1"}).status_code == 429
+    owner = app.test_client()  # the owner, behind the same proxy, from their own address
+    assert _login(owner, "congdan@demo.motcua.vn", "matkhau-demo-2026",
+                  **{"X-Forwarded-For": "198.51.100.5"}).status_code == 302

@@ -1,0 +1,73 @@
+"""Slowing down password guessing: failed logins are counted over a sliding window, and a login is refused,
+before its password is even checked, while one of these counts is at its limit:
+
+- the same email from the same address (:data:`PER_PAIR`): someone who mistyped their password a few times
+  waits a few minutes, and a guesser at one address gets a handful of tries per window;
+- the same address, whatever the email (:data:`PER_SOURCE`): one address trying many accounts with common
+  passwords. It is high because a mobile carrier puts many people behind one address;
+- the same email, whatever the address (:data:`PER_EMAIL`): guessing one account from many addresses. It is
+  high because anyone who knows an email can fail its logins and so make its owner wait.
+
+The counts are kept in the database (``login_failure``), so every web worker sees the same ones, and they
+survive a restart. A refused login is not counted (the wait does not grow while someone keeps trying), and a
+successful one clears that email's failures from that address. The email is counted as typed, whether an account
+has it or not, so the refusal tells nothing about which accounts exist.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.orm import Session
+
+from . import clock
+from .errors import TooManyAttempts
+from .models import LoginFailure
+
+WINDOW = dt.timedelta(minutes=15)
+PER_PAIR, PER_SOURCE, PER_EMAIL = 5, 100, 30
+#: the address recorded when the caller gives none (a script, the engine's tests)
+UNKNOWN = "-"
+
+
+def _source(source: str | None) -> str:
+    return (source or UNKNOWN)[:64]
+
+
+def check(session: Session, email: str, source: str | None) -> int:
+    """Raise :class:`TooManyAttempts` (with the seconds to wait) if a login for ``email`` from ``source`` must
+    wait; otherwise return how many failures of that email from that address are counted. ``email`` is
+    lower-cased and stripped already."""
+    now, source = clock.now(), _source(source)
+    rows = session.execute(
+        select(LoginFailure.email, LoginFailure.source, LoginFailure.at)
+        .where(LoginFailure.at > now - WINDOW, or_(LoginFailure.email == email, LoginFailure.source == source))
+    ).all()
+    if not rows:
+        return 0
+    waits = []
+    for limit, counted in ((PER_PAIR, [r.at for r in rows if r.email == email and r.source == source]),
+                           (PER_SOURCE, [r.at for r in rows if r.source == source]),
+                           (PER_EMAIL, [r.at for r in rows if r.email == email])):
+        if len(counted) >= limit:
+            # the count falls below the limit when its (len - limit + 1) oldest failures have left the window
+            counted.sort()
+            waits.append(counted[len(counted) - limit] + WINDOW - now)
+    if waits:
+        raise TooManyAttempts(max(1, math.ceil(max(waits).total_seconds())))
+    return sum(1 for r in rows if r.email == email and r.source == source)
+
+
+def failed(session: Session, email: str, source: str | None) -> None:
+    """Count a failed login (and forget the failures that have left the window)."""
+    now = clock.now()
+    session.execute(delete(LoginFailure).where(LoginFailure.at <= now - WINDOW))
+    session.add(LoginFailure(email=email[:254], source=_source(source), at=now))
+    session.flush()
+
+
+def succeeded(session: Session, email: str, source: str | None) -> None:
+    """Forget the failures of ``email`` from ``source``."""
+    session.execute(delete(LoginFailure).where(LoginFailure.email == email,
+                                               LoginFailure.source == _source(source)))

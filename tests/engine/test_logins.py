@@ -1,0 +1,120 @@
+"""Password guessing is slowed down: failed logins are counted per email and address over a sliding window
+(engine.logins), in the database, and a login waits while a count is at its limit."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, select
+
+from engine import clock, logins
+from engine.api import Engine
+from engine.errors import TooManyAttempts
+from engine.models import LoginFailure
+
+CITIZEN, PASSWORD = "congdan@demo.motcua.vn", "matkhau-demo-2026"
+HOME, CAFE = "203.0.113.7", "198.51.100.20"
+
+
+@pytest.fixture
+def moved() -> clock.ManualClock:
+    manual = clock.ManualClock(dt.datetime(2026, 11, 27, 2, 0))
+    with clock.use(manual):
+        yield manual
+
+
+def fail(engine: Engine, email: str, source: str, times: int) -> None:
+    for _ in range(times):
+        with engine.session() as s:
+            assert engine.authenticate(s, email, "khong-phai-mat-khau", source) is None
+            s.commit()
+
+
+def login(engine: Engine, email: str, password: str, source: str):  # noqa: ANN201
+    with engine.session() as s:
+        user = engine.authenticate(s, email, password, source)
+        s.commit()
+        return user
+
+
+def test_five_wrong_passwords_make_that_address_wait_even_with_the_right_one(engine: Engine, moved) -> None:  # noqa: ANN001
+    fail(engine, CITIZEN, HOME, logins.PER_PAIR)
+    moved.advance(dt.timedelta(minutes=5))
+    with pytest.raises(TooManyAttempts) as refused:
+        login(engine, CITIZEN, PASSWORD, HOME)
+    assert refused.value.retry_after == 10 * 60  # the first failure leaves the window 15 minutes after it
+    assert "10 phút" in refused.value.message["vi"] and "10 minutes" in refused.value.message["en"]
+    # the owner, somewhere else, is not held back by someone guessing at home
+    assert login(engine, CITIZEN, PASSWORD, CAFE).email == CITIZEN
+    # nor is anyone else at home
+    assert login(engine, "motcua@demo.motcua.vn", PASSWORD, HOME) is not None
+    moved.advance(dt.timedelta(minutes=10))
+    assert login(engine, CITIZEN, PASSWORD, HOME).email == CITIZEN
+
+
+def test_a_refused_login_is_not_counted_so_the_wait_does_not_grow(engine: Engine, moved) -> None:  # noqa: ANN001
+    fail(engine, CITIZEN, HOME, logins.PER_PAIR)
+    for _ in range(20):
+        moved.advance(dt.timedelta(seconds=30))
+        with pytest.raises(TooManyAttempts):
+            login(engine, CITIZEN, "doan-mo-mat-khau", HOME)
+    moved.advance(dt.timedelta(minutes=5, seconds=1))  # 15 minutes after the first failure
+    assert login(engine, CITIZEN, PASSWORD, HOME) is not None
+
+
+def test_a_success_clears_that_address_failures_only(engine: Engine, moved) -> None:  # noqa: ANN001
+    fail(engine, CITIZEN, HOME, logins.PER_PAIR - 1)
+    fail(engine, CITIZEN, CAFE, 2)
+    assert login(engine, CITIZEN, PASSWORD, HOME) is not None
+    with engine.session() as s:
+        left = s.execute(select(LoginFailure.source, func.count()).group_by(LoginFailure.source)).all()
+    assert dict(left) == {CAFE: 2}
+    fail(engine, CITIZEN, HOME, logins.PER_PAIR - 1)  # a fresh count: four more mistakes are allowed
+    assert login(engine, CITIZEN, PASSWORD, HOME) is not None
+
+
+def test_an_unknown_email_is_counted_like_a_known_one(engine: Engine, moved) -> None:  # noqa: ANN001
+    """The refusal must not tell which emails have accounts."""
+    fail(engine, "khong-ai@example.com", HOME, logins.PER_PAIR)
+    with pytest.raises(TooManyAttempts) as unknown:
+        login(engine, "khong-ai@example.com", PASSWORD, HOME)
+    fail(engine, CITIZEN, CAFE, logins.PER_PAIR)
+    with pytest.raises(TooManyAttempts) as known:
+        login(engine, CITIZEN, PASSWORD, CAFE)
+    assert unknown.value.message == known.value.message
+
+
+def test_one_address_trying_many_accounts_waits(engine: Engine, moved) -> None:  # noqa: ANN001
+    with engine.session() as s:
+        for i in range(logins.PER_SOURCE - 1):
+            logins.failed(s, f"nguoi{i}@example.com", HOME)
+        s.commit()
+    fail(engine, "mot-nguoi-nua@example.com", HOME, 1)
+    with pytest.raises(TooManyAttempts):
+        login(engine, CITIZEN, PASSWORD, HOME)  # an account never tried from there
+    assert login(engine, CITIZEN, PASSWORD, CAFE) is not None
+
+
+def test_one_account_tried_from_many_addresses_waits(engine: Engine, moved) -> None:  # noqa: ANN001
+    with engine.session() as s:
+        for i in range(logins.PER_EMAIL - 1):
+            logins.failed(s, CITIZEN, f"10.0.{i // 250}.{i % 250}")
+        s.commit()
+    fail(engine, CITIZEN, HOME, 1)
+    with pytest.raises(TooManyAttempts):
+        login(engine, CITIZEN, PASSWORD, CAFE)  # an address that never failed
+    assert login(engine, "motcua@demo.motcua.vn", PASSWORD, CAFE) is not None
+
+
+def test_failures_that_left_the_window_are_deleted(engine: Engine, moved) -> None:  # noqa: ANN001
+    fail(engine, CITIZEN, HOME, 3)
+    moved.advance(logins.WINDOW)
+    fail(engine, "khac@example.com", CAFE, 1)
+    with engine.session() as s:
+        assert s.execute(select(LoginFailure.email)).scalars().all() == ["khac@example.com"]
+
+
+def test_a_login_without_an_address_is_counted_under_one(engine: Engine, moved) -> None:  # noqa: ANN001
+    fail(engine, CITIZEN, None, logins.PER_PAIR)  # type: ignore[arg-type]
+    with pytest.raises(TooManyAttempts):
+        login(engine, CITIZEN, PASSWORD, None)  # type: ignore[arg-type]
