@@ -234,7 +234,8 @@ def complete(session: Session, cache: VersionCache, task_id: int, actor: Person,
         dossiers.audit(session, dossier, actor, "task.completed",
                        text(f"Hoàn thành: {row.title_vi}", f"Completed: {row.title_en}"), element=row.bpmn_id,
                        detail={} if was_draft else _decision_detail(form, data))
-        dossier.data = {**dossier.data, **data}
+        kept = dossier.data if not unused else {k: v for k, v in dossier.data.items() if k not in unused}
+        dossier.data = {**kept, **data}
         props = runtime.properties(task.task_spec)
         if props.get("extendDeadlineBy"):
             days = data.get(props["extendDeadlineBy"])

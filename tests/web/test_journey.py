@@ -166,6 +166,28 @@ def test_an_official_form_with_errors_is_shown_again(people) -> None:  # noqa: A
     assert 'value="refuse" checked' in page.html
 
 
+def test_a_reason_left_over_from_another_decision_is_dropped(people, engine) -> None:  # noqa: ANN001
+    """An official who wrote a refusal reason, then chose to accept, accepts: the leftover (too short to be a
+    reason) is neither checked nor sent, and the applicant never reads it next to "accepted"."""
+    citizen = register(people)
+    code = submit_declaration(citizen, start_birth_registration(citizen))
+    official_completes(people, RECEPTION, code, {"reception_decision": "supplement",
+                                                 "reception_reason": "Bổ sung bản chụp giấy chứng sinh rõ nét."},
+                       "Yêu cầu bổ sung")
+    (supplement_id,) = re.findall(r'href="/cong-viec/(\d+)"', citizen.get("/ho-so").html)
+    citizen.post(f"/cong-viec/{supplement_id}", {"supplement_response": "Đã chụp lại giấy chứng sinh, gửi kèm."})
+    citizen.post(f"/cong-viec/{supplement_id}/kiem-tra")
+    official_completes(people, RECEPTION, code, {"reception_decision": "accept", "reception_reason": "thiếu"},
+                       "Đang xử lý")
+    page = citizen.get(re.search(r'href="(/ho-so/\d+)"', citizen.get("/ho-so").html).group(1))
+    assert page.has("Hồ sơ đã được tiếp nhận") and "thiếu" not in html.unescape(page.html)
+    with engine.session() as s:
+        from engine.models import Dossier
+
+        data = s.query(Dossier).filter_by(code=code).one().data
+    assert "reception_reason" not in data  # the first round's request no longer stands
+
+
 def test_the_citizen_withdraws_before_a_decision(people) -> None:  # noqa: ANN001
     citizen = register(people)
     code = submit_declaration(citizen, start_birth_registration(citizen))
