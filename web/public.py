@@ -4,6 +4,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask_login import current_user
 
 from . import LANGUAGES, db, get_engine
 
@@ -26,7 +27,11 @@ def index():  # noqa: ANN201
 def procedure(code: str):  # noqa: ANN201
     engine = get_engine()
     info = engine.procedure(db(), code)  # NotFound → 404
-    return render_template("public/procedure.html", p=info, agencies=engine.agencies_for(db(), code, info.agency_level))
+    # a citizen who began this procedure and has not sent it is pointed to that draft before starting another
+    drafts = ([t for t in engine.my_tasks(db(), current_user) if t.procedure_code == code and t.dossier_status == "draft"]
+              if current_user.is_authenticated and current_user.is_citizen else [])
+    return render_template("public/procedure.html", p=info, agencies=engine.agencies_for(db(), code, info.agency_level),
+                           drafts=drafts)
 
 
 @bp.get("/ngon-ngu/<lang>")

@@ -166,6 +166,24 @@ def test_an_official_form_with_errors_is_shown_again(people) -> None:  # noqa: A
     assert 'value="refuse" checked' in page.html
 
 
+def test_the_procedure_page_points_to_a_draft_not_sent(people) -> None:  # noqa: ANN001
+    citizen = register(people)
+    page = citizen.get("/thu-tuc/birth_registration")
+    assert 'data-testid="open-drafts"' not in page.html
+    task_id = start_birth_registration(citizen)
+    page = citizen.get("/thu-tuc/birth_registration")
+    assert page.has("Bạn đã bắt đầu một hồ sơ của thủ tục này mà chưa nộp", f'href="/cong-viec/{task_id}"',
+                    "Tiếp tục hồ sơ bắt đầu lúc", "Bắt đầu hồ sơ mới")
+    assert 'data-testid="open-drafts"' not in citizen.get("/thu-tuc/marital_status_certificate").html
+    assert 'data-testid="open-drafts"' not in register(people, "khac@example.com").get("/thu-tuc/birth_registration").html
+    citizen.get("/ngon-ngu/en?next=/thu-tuc/birth_registration")
+    assert citizen.page.has("You have started an application for this service", "Start a new application")
+    citizen.get("/ngon-ngu/vi?next=/")
+    submit_declaration(citizen, task_id)
+    page = citizen.get("/thu-tuc/birth_registration")
+    assert 'data-testid="open-drafts"' not in page.html and page.has("Bắt đầu nộp hồ sơ")
+
+
 def test_a_reason_left_over_from_another_decision_is_dropped(people, engine) -> None:  # noqa: ANN001
     """An official who wrote a refusal reason, then chose to accept, accepts: the leftover (too short to be a
     reason) is neither checked nor sent, and the applicant never reads it next to "accepted"."""
