@@ -163,6 +163,16 @@ def fragment(context: Context, *key: Any, caller: Any, fill: Markup | None = Non
     return parts[0] + escape(fill) + parts[1]
 
 
+def return_address() -> str | None:
+    """Where the language switch comes back to: this page, or, after a form was sent (a page shown with its
+    errors), the same address read afresh when it has a page of its own (what was typed and not saved is lost),
+    else the home page."""
+    if request.method in ("GET", "HEAD"):
+        return request.full_path
+    rule = request.url_rule
+    return request.path if rule is not None and rule.methods and "GET" in rule.methods else None
+
+
 def init_app(app: Flask) -> None:
     # the same callables as Flask-Babel's (installed by babel.init_app), reading the request's catalog once
     app.jinja_env.install_gettext_callables(
@@ -176,6 +186,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["local_date"] = lambda v: local_time(v, with_time=False)
     app.jinja_env.globals.update(now_utc=utcnow, lang=lang, csp_nonce=csp_nonce, lean_params=lean_params,
-                                 lean_rows=lean_rows, answer_rows=answer_rows, fragment=fragment,
+                                 lean_rows=lean_rows, answer_rows=answer_rows, fragment=fragment, return_address=return_address,
                                  STATUS_TAG=STATUS_TAG, CLASSIFICATION=CLASSIFICATION)
     app.after_request(security_headers)

@@ -57,3 +57,26 @@ def test_every_interface_string_has_an_english_translation() -> None:
             missing.add(msgid)
     assert len(seen) > 100  # the extraction itself works
     assert not missing, f"run scripts/update_translations.sh and translate: {sorted(missing)}"
+
+
+def test_switching_language_on_a_page_shown_after_a_failed_form_stays_on_that_page(people) -> None:  # noqa: ANN001
+    import re
+
+    visitor = people()
+    visitor.get("/dang-nhap")
+    page = visitor.post("/dang-nhap", {"email": "", "password": ""}, status=400)
+    switch = re.search(r'href="(/ngon-ngu/en[^"]*)"', page.html).group(1)
+    assert "next=/dang-nhap" in switch
+    page = visitor.get(switch.replace("&amp;", "&"))
+    assert page.url == "/dang-nhap" and page.has('<html lang="en"', "Sign in")
+    citizen = register(people)
+    task = start_birth_registration(citizen)
+    page = citizen.post(f"/cong-viec/{task}/trang/child", {"child_full_name": ""}, status=400)
+    assert f"next=/cong-viec/{task}/trang/child" in re.search(r'href="(/ngon-ngu/en[^"]*)"', page.html).group(1)
+    # an address that only takes a form (starting a dossier, here at an agency that does not exist) comes back
+    # to the home page
+    citizen.get("/thu-tuc/birth_registration")
+    response = citizen.client.post("/thu-tuc/birth_registration/bat-dau",
+                                   data={"agency_id": "999999", "csrf_token": citizen.token()})
+    switch = re.search(r'href="(/ngon-ngu/en[^"]*)"', response.get_data(as_text=True)).group(1)
+    assert response.status_code >= 400 and "next=" not in switch
