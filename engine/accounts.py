@@ -11,7 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from . import datebounds, logins
+from . import bounds, logins
 from .errors import FormInvalid, NotFound
 from .i18n import text
 from .models import Agency, Person, User, UserRole
@@ -108,7 +108,7 @@ def _clean_profile(profile: dict[str, Any], errors: dict[str, Any]) -> dict[str,
             except ValueError:
                 errors[key] = text("Ngày sinh phải là một ngày có thật", "Date of birth must be a real date")
             else:
-                problem = datebounds.error(value, text("Ngày sinh", "Date of birth"), **BIRTH_DATE_BOUNDS)
+                problem = bounds.error(value, text("Ngày sinh", "Date of birth"), **BIRTH_DATE_BOUNDS)
                 if problem is not None:
                     errors[key] = problem
         cleaned[key] = value

@@ -4,7 +4,7 @@ A form turns raw HTML input into typed data (:meth:`FormDefinition.coerce`), val
 reporting every error at once in Vietnamese and English (:meth:`FormDefinition.errors`), and turns typed data
 back into raw input for redisplay (:meth:`FormDefinition.to_raw`).
 Besides JSON Schema's own keywords, a date field may be bounded with ``notAfter`` and ``notBefore``
-(:mod:`engine.datebounds`), and a field may apply only when another answer says so (``ui:onlyWhen``).
+(:mod:`engine.bounds`), and a field may apply only when another answer says so (``ui:onlyWhen``).
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from typing import Any
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError
 
-from . import datebounds
+from . import bounds
 from .i18n import Text, missing_languages, text, tr
 
 WIDGETS = ("text", "textarea", "date", "radio", "select", "number", "checkbox", "email", "tel")
@@ -155,12 +155,12 @@ class FormDefinition:
                 if name not in self.fields:
                     name = "_form"
                 found[name] = self._message(name, err)
-        for name, keyword, other in self.field_bounds:  # both dates at hand, each valid: compare them
+        for name, keyword, other in self.field_bounds:  # both answers at hand, each valid: compare them
             if name in found or other in found or (only is not None and name not in only):
                 continue
-            day, limit = datebounds.as_date(data.get(name)), datebounds.as_date(data.get(other))
-            if day is not None and limit is not None and datebounds.broken(keyword, day, limit):
-                found[name] = self.messages.get(name, {}).get(keyword) or datebounds.field_message(
+            answer, limit = bounds.comparable(keyword, data.get(name)), bounds.comparable(keyword, data.get(other))
+            if answer is not None and limit is not None and bounds.broken(keyword, answer, limit):
+                found[name] = self.messages.get(name, {}).get(keyword) or bounds.field_message(
                     keyword, self.fields[name].label, self.fields[other].label)
         # keep the form's field order
         order = {n: i for i, n in enumerate(self.fields)}
@@ -169,7 +169,7 @@ class FormDefinition:
     @cached_property
     def _validator(self) -> Draft202012Validator:
         """Built once per form (a version's forms never change); validating with it keeps no state."""
-        return datebounds.Validator(self.schema, format_checker=FormatChecker())
+        return bounds.Validator(self.schema, format_checker=FormatChecker())
 
     def clean(self, data: Mapping[str, Any]) -> dict[str, Any]:
         """Only the fields this form declares (a submission may not write other task data)."""
@@ -219,8 +219,8 @@ class FormDefinition:
                 f"Nhập {vi_label.lower()} đúng định dạng, ví dụ ten@example.com",
                 f"Enter {en_label.lower()} in the correct format, like name@example.com",
             )
-        if keyword in datebounds.KEYWORDS:
-            return datebounds.message(keyword, value, vi_label, en_label)
+        if keyword in bounds.KEYWORDS:
+            return bounds.message(keyword, value, vi_label, en_label)
         if keyword == "maxLength":
             return text(f"{vi_label} không được quá {value} ký tự", f"{en_label} must be {value} characters or fewer")
         if keyword == "minLength":
@@ -262,7 +262,7 @@ def load_form(key: str, schema_text: str, ui_text: str | None) -> FormDefinition
     if schema.get("type") != "object" or not isinstance(schema.get("properties"), dict):
         raise FormProblem(f"{key}: the schema must be an object with properties")
 
-    problems: list[str] = list(datebounds.schema_problems(schema))
+    problems: list[str] = list(bounds.schema_problems(schema))
     field_bounds: list[tuple[str, str, str]] = []
     required = set(schema.get("required", []))
     fields: dict[str, Field] = {}
@@ -310,7 +310,7 @@ def load_form(key: str, schema_text: str, ui_text: str | None) -> FormDefinition
             if missing_languages(msg):
                 problems.append(f"field '{name}': ui:errors.{keyword} lacks {', '.join(missing_languages(msg))}")
             messages.setdefault(name, {})[keyword] = msg
-        refs, bound_problems = datebounds.field_bounds(name, prop, ftype)
+        refs, bound_problems = bounds.field_bounds(name, prop, ftype)
         field_bounds.extend(refs)
         problems.extend(bound_problems)
         fields[name] = Field(
@@ -321,8 +321,9 @@ def load_form(key: str, schema_text: str, ui_text: str | None) -> FormDefinition
 
     for name, keyword, other in field_bounds:
         target = fields.get(other)
-        if other == name or target is None or target.format != "date":
-            problems.append(f"field '{name}': {keyword} names '{other}', which is not another date field of the form")
+        if other == name or target is None or not bounds.fits(keyword, target.type, target.format):
+            kind = "number" if keyword in bounds.NUMBER_KEYWORDS else "date"
+            problems.append(f"field '{name}': {keyword} names '{other}', which is not another {kind} field of the form")
 
     pages: list[Page] = []
     seen: dict[str, str] = {}

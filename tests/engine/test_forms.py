@@ -251,6 +251,60 @@ def test_a_bound_on_another_field_is_refused_inside_a_condition() -> None:
         load_form("t/broken.schema.json", json.dumps(schema), json.dumps(PERIOD_UI))
 
 
+PLOT = {"type": "object", "properties": {
+    "land": {"type": "number", "minimum": 10},
+    "built": {"type": "number", "minimum": 5, "notAbove": {"field": "land"}},
+    "floors": {"type": "integer", "minimum": 1},
+    "total": {"type": "number", "notBelow": [{"field": "built"}, {"field": "floors"}]},
+}}
+PLOT_UI = {
+    "ui:pages": [{"id": "p1", "title": {"vi": "Lô đất", "en": "Plot"}, "fields": ["land"]},
+                 {"id": "p2", "title": {"vi": "Nhà", "en": "House"}, "fields": ["built", "floors", "total"]}],
+    "land": {"ui:label": {"vi": "Diện tích lô đất", "en": "Plot area"}},
+    "built": {"ui:label": {"vi": "Diện tích xây dựng", "en": "Building area"},
+              "ui:errors": {"notAbove": {"vi": "Không xây quá diện tích lô đất", "en": "Not more than the plot"}}},
+    "floors": {"ui:label": {"vi": "Số tầng", "en": "Floors"}},
+    "total": {"ui:label": {"vi": "Tổng diện tích sàn", "en": "Total floor area"}},
+}
+
+
+def test_a_number_bounded_by_another_field_is_compared_when_both_are_given() -> None:
+    form = load_form("t/plot.schema.json", json.dumps(PLOT), json.dumps(PLOT_UI))
+    assert form.field_bounds == (("built", "notAbove", "land"), ("total", "notBelow", "built"),
+                                 ("total", "notBelow", "floors"))
+    assert form.errors({"land": 80, "built": 80, "floors": 2, "total": 80}) == {}  # the other's value is allowed
+    assert form.errors({"land": 80, "built": 80.5}) == {"built": PLOT_UI["built"]["ui:errors"]["notAbove"]}
+    assert form.errors({"built": 90, "total": 89.9}) == {
+        "total": {"vi": "Tổng diện tích sàn không được nhỏ hơn diện tích xây dựng",
+                  "en": "Total floor area cannot be less than building area"}}
+    assert form.errors({"built": 900}) == {}  # nothing to compare with: the plot's page compares at the check
+    assert form.errors({"land": 80, "built": 90}, only=("built",)) == {"built": PLOT_UI["built"]["ui:errors"]["notAbove"]}
+    # a value that is not a valid number is reported as such, and only as such
+    assert set(form.errors({"land": 5, "built": 90})) == {"land"}
+    assert set(form.errors({"land": 80, "built": "nhiều"})) == {"built"}
+
+
+@pytest.mark.parametrize("change,fragment", [
+    ({"notAbove": 100}, "notAbove must be {\"field\": <a number field>}"),
+    ({"notBelow": {"field": "nowhere"}}, "names 'nowhere', which is not another number field"),
+    ({"notBelow": {"field": "built"}}, "names 'built', which is not another number field"),  # itself
+    ({"type": "string", "notAbove": {"field": "land"}}, "notAbove applies only to a number"),
+])
+def test_a_number_bound_must_name_another_number_of_the_form(change: dict, fragment: str) -> None:
+    schema = json.loads(json.dumps(PLOT))
+    schema["properties"]["built"].update(change)
+    with pytest.raises(FormProblem) as info:
+        load_form("t/broken.schema.json", json.dumps(schema), json.dumps(PLOT_UI))
+    assert fragment in str(info.value)
+
+
+def test_a_number_bound_on_a_date_field_is_refused() -> None:
+    schema = json.loads(json.dumps(PERIOD))
+    schema["properties"]["until"]["notAbove"] = {"field": "since"}
+    with pytest.raises(FormProblem, match="notAbove names 'since', which is not another number field"):
+        load_form("t/broken.schema.json", json.dumps(schema), json.dumps(PERIOD_UI))
+
+
 NUMBERS = {"type": "object", "properties": {"area": {"type": "number", "minimum": 10, "maximum": 10000},
                                             "count": {"type": "integer", "minimum": 0}}}
 NUMBERS_UI = {"area": {"ui:label": {"vi": "Diện tích", "en": "Area"}},

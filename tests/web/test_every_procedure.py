@@ -139,3 +139,30 @@ def test_a_declaration_the_process_sends_back_is_not_called_sent(people) -> None
     assert page.has("Hồ sơ chưa được nộp", "ngày kết thúc không được trước ngày bắt đầu")
     assert "Đã gửi" not in page.html and "govuk-notification-banner--success" not in page.html
     assert citizen.get("/ho-so").has("Đang soạn")
+
+
+def test_a_house_built_on_more_than_its_plot_is_caught_at_the_check_and_leads_back(people) -> None:  # noqa: ANN001
+    """The plot's area and the ground floor's are on different pages: each page passes alone, the check-answers
+    page compares them and links to the ground floor's box on its page."""
+    path = next(p for p in scenarios.scenario_files(DEFAULT_ROOT, "housing_construction_permit") if p.stem == "granted")
+    scenario = tomllib.loads(path.read_text(encoding="utf-8"))
+    fixtures = tomllib.loads((path.parent / "_fixtures.toml").read_text(encoding="utf-8"))["fixtures"]
+    form = as_form({**fixtures["declaration"], "building_area": "130", "total_floor_area": "260"})
+    with clock.use(clock.ManualClock(scenarios.start_of(scenario))):
+        citizen = register(people, "xaynha@example.com")
+        page = citizen.get("/thu-tuc/housing_construction_permit")
+        agency = re.search(r'name="agency_id" value="(\d+)"', page.html)
+        page = citizen.post("/thu-tuc/housing_construction_permit/bat-dau", {"agency_id": agency.group(1)})
+        for _ in range(12):
+            page = citizen.post(page.url.split("#")[0].split("?")[0], form)
+            if page.url.endswith("/kiem-tra"):
+                break
+        assert page.url.endswith("/kiem-tra")
+        task_url = page.url.removesuffix("/kiem-tra")
+        page = citizen.post(page.url, status=400)
+        assert page.has("Diện tích xây dựng tầng 1 không được lớn hơn diện tích lô đất",
+                        f'href="{task_url}/trang/house?tu=kiem-tra#building_area"')
+        page = citizen.post(f"{task_url}/trang/house?tu=kiem-tra", {**form, "building_area": "100,5"})
+        assert page.url.endswith("/kiem-tra")
+        page = citizen.post(page.url)
+    assert page.has("Đã nộp hồ sơ")

@@ -1,13 +1,17 @@
-"""Date bounds: motcua's ``notAfter`` and ``notBefore`` keywords of a form's JSON Schema.
+"""Bounds of a form's answers: motcua's keywords of a form's JSON Schema.
 
-A bound is ``"today"`` (the day in Vietnam by the engine's clock, so a date of birth cannot be tomorrow and a
-scenario replayed at its own times sees its own today), an ISO date (``"1900-01-01"``) or, on a field of the form
-itself, another date field of the form (``{"field": "residence_1_from"}``: compared when both are given), or a
-list of these that must all hold. The bound itself is allowed: ``notAfter: "today"`` accepts today.
+Dates, ``notAfter`` and ``notBefore``: a bound is ``"today"`` (the day in Vietnam by the engine's clock, so a date
+of birth cannot be tomorrow and a scenario replayed at its own times sees its own today), an ISO date
+(``"1900-01-01"``) or, on a field of the form itself, another date field of the form (``{"field":
+"residence_1_from"}``: compared when both are given), or a list of these that must all hold. The bound itself is
+allowed: ``notAfter: "today"`` accepts today.
+
+Numbers, ``notAbove`` and ``notBelow``: another number field of the form (``{"field": "land_area"}``), or a list
+of them; fixed limits are JSON Schema's own ``maximum`` and ``minimum``. The other field's value itself is allowed.
 
 Fixed bounds and "today" are checked by jsonschema (:data:`Validator`); a bound on another field needs both
-answers, so :class:`engine.forms.FormDefinition` compares those (:func:`broken`). The messages are written here,
-in Vietnamese and English.
+answers, so :class:`engine.forms.FormDefinition` compares those (:func:`comparable`, :func:`broken`). The messages are
+written here, in Vietnamese and English.
 """
 from __future__ import annotations
 
@@ -23,10 +27,13 @@ from jsonschema.exceptions import ValidationError
 from . import calendar
 from .i18n import Text, text, tr
 
-KEYWORDS = ("notAfter", "notBefore")
+KEYWORDS = ("notAfter", "notBefore")  # dates
+NUMBER_KEYWORDS = ("notAbove", "notBelow")  # numbers, against another field only
 TODAY = "today"
-#: whether a day breaks a bound of the keyword
-OUTSIDE: dict[str, Callable[[dt.date, dt.date], bool]] = {"notAfter": operator.gt, "notBefore": operator.lt}
+#: whether a value breaks a bound of the keyword
+OUTSIDE: dict[str, Callable[[Any, Any], bool]] = {"notAfter": operator.gt, "notBefore": operator.lt,
+                                                  "notAbove": operator.gt, "notBelow": operator.lt}
+NUMBER_TYPES = ("number", "integer")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -40,13 +47,23 @@ def as_date(value: Any) -> dt.date | None:
         return None
 
 
+def as_number(value: Any) -> float | None:
+    """A number (not a boolean); None for anything else (``type`` reports what is not a number)."""
+    return None if isinstance(value, bool) or not isinstance(value, int | float) else value
+
+
+def comparable(keyword: str, answer: Any) -> Any:
+    """An answer as the keyword compares it (a date or a number), or None when it is not one."""
+    return as_number(answer) if keyword in NUMBER_KEYWORDS else as_date(answer)
+
+
 def listed(value: Any) -> list[Any]:
     """A bound, or a list of bounds that must all hold, as a list."""
     return value if isinstance(value, list) and value else [value]
 
 
-def broken(keyword: str, day: dt.date, limit: dt.date) -> bool:
-    return OUTSIDE[keyword](day, limit)
+def broken(keyword: str, answer: Any, limit: Any) -> bool:
+    return OUTSIDE[keyword](answer, limit)
 
 
 def _day_of(bound: str) -> dt.date:
@@ -81,11 +98,12 @@ Validator = validators.extend(Draft202012Validator, {k: _keyword(k) for k in KEY
 # -- a form definition's bounds --------------------------------------------------------------------------------
 
 def schema_problems(node: Any, where: str = "") -> Iterator[str]:
-    """Every bound anywhere in a schema that holds neither "today", an ISO date nor, on a field of the form itself
-    (``/properties/<name>``), ``{"field": <name>}``; and a fixed ``notBefore`` after a fixed ``notAfter``."""
+    """Every bound anywhere in a schema that holds neither "today", an ISO date (dates only) nor, on a field of the
+    form itself (``/properties/<name>``), ``{"field": <name>}``; and a fixed ``notBefore`` after a fixed
+    ``notAfter``."""
     if isinstance(node, dict):
         for key, value in node.items():
-            if key not in KEYWORDS:
+            if key not in KEYWORDS and key not in NUMBER_KEYWORDS:
                 if key != "enum" and key != "const":
                     yield from schema_problems(value, f"{where}/{key}")
                 continue
@@ -93,6 +111,9 @@ def schema_problems(node: Any, where: str = "") -> Iterator[str]:
                 if isinstance(bound, dict) and list(bound) == ["field"] and isinstance(bound["field"], str):
                     if not re.fullmatch(r"/properties/[^/]+", where):
                         yield f"{where or '(root)'}: {key} on another field is allowed only on a field of the form"
+                elif key in NUMBER_KEYWORDS:
+                    yield (f"{where or '(root)'}: {key} must be {{\"field\": <a number field>}} or a list of them "
+                           f"(a fixed limit is maximum or minimum), not {bound!r}")
                 elif not _is_bound(bound):
                     yield (f"{where or '(root)'}: {key} must be \"today\", a date like \"1900-01-01\", "
                            f"{{\"field\": <a date field>}} or a list of them, not {bound!r}")
@@ -106,13 +127,21 @@ def schema_problems(node: Any, where: str = "") -> Iterator[str]:
 
 def field_bounds(name: str, prop: dict[str, Any], ftype: str) -> tuple[list[tuple[str, str, str]], list[str]]:
     """A field's bounds on other fields, as (field, keyword, other field), and what is wrong with its bounds."""
-    keywords = [k for k in KEYWORDS if k in prop]
-    refs = [(name, k, b["field"]) for k in keywords for b in listed(prop[k]) if isinstance(b, dict)]
-    problems = []
-    if keywords and (prop.get("format") != "date" or ftype != "string"):
-        verb = "applies" if len(keywords) == 1 else "apply"
-        problems.append(f"field '{name}': {' and '.join(keywords)} {verb} only to a date (type string, format date)")
+    refs, problems = [], []
+    for group, suits, what in ((KEYWORDS, prop.get("format") == "date" and ftype == "string",
+                               "a date (type string, format date)"),
+                              (NUMBER_KEYWORDS, ftype in NUMBER_TYPES, "a number (type number or integer)")):
+        keywords = [k for k in group if k in prop]
+        refs.extend((name, k, b["field"]) for k in keywords for b in listed(prop[k]) if isinstance(b, dict))
+        if keywords and not suits:
+            verb = "applies" if len(keywords) == 1 else "apply"
+            problems.append(f"field '{name}': {' and '.join(keywords)} {verb} only to {what}")
     return refs, problems
+
+
+def fits(keyword: str, ftype: str, fformat: str | None) -> bool:
+    """Whether a field of this type can be the other field of ``keyword``."""
+    return ftype in NUMBER_TYPES if keyword in NUMBER_KEYWORDS else fformat == "date"
 
 
 # -- messages --------------------------------------------------------------------------------------------------
@@ -130,12 +159,12 @@ def message(keyword: str, bound: str, vi_label: str, en_label: str) -> Text:
 
 
 def field_message(keyword: str, label: Text, other_label: Text) -> Text:
-    """A date past another date of the form."""
+    """A date or a number past another field of the form."""
     vi, en = tr(label, "vi"), tr(label, "en")
     other_vi, other_en = tr(other_label, "vi").lower(), tr(other_label, "en").lower()
-    if keyword == "notAfter":
-        return text(f"{vi} không được sau {other_vi}", f"{en} cannot be after {other_en}")
-    return text(f"{vi} không được trước {other_vi}", f"{en} cannot be before {other_en}")
+    words = {"notAfter": ("sau", "after"), "notBefore": ("trước", "before"),
+             "notAbove": ("lớn hơn", "more than"), "notBelow": ("nhỏ hơn", "less than")}[keyword]
+    return text(f"{vi} không được {words[0]} {other_vi}", f"{en} cannot be {words[1]} {other_en}")
 
 
 def error(day: dt.date, label: Text, not_before: str | None = None, not_after: str | None = None) -> Text | None:
