@@ -6,8 +6,9 @@ of birth cannot be tomorrow and a scenario replayed at its own times sees its ow
 "residence_1_from"}``: compared when both are given), or a list of these that must all hold. The bound itself is
 allowed: ``notAfter: "today"`` accepts today.
 
-Numbers, ``notAbove`` and ``notBelow``: another number field of the form (``{"field": "land_area"}``), or a list
-of them; fixed limits are JSON Schema's own ``maximum`` and ``minimum``. The other field's value itself is allowed.
+Numbers, ``notAbove`` and ``notBelow``: ``"thisYear"`` (the year in Vietnam by the engine's clock: a year of
+graduation cannot be next year), another number field of the form (``{"field": "land_area"}``), or a list of
+these; other fixed limits are JSON Schema's own ``maximum`` and ``minimum``. The bound itself is allowed.
 
 Fixed bounds and "today" are checked by jsonschema (:data:`Validator`); a bound on another field needs both
 answers, so :class:`engine.forms.FormDefinition` compares those (:func:`comparable`, :func:`broken`). The messages are
@@ -30,6 +31,7 @@ from .i18n import Text, text, tr
 KEYWORDS = ("notAfter", "notBefore")  # dates
 NUMBER_KEYWORDS = ("notAbove", "notBelow")  # numbers, against another field only
 TODAY = "today"
+THIS_YEAR = "thisYear"
 #: whether a value breaks a bound of the keyword
 OUTSIDE: dict[str, Callable[[Any, Any], bool]] = {"notAfter": operator.gt, "notBefore": operator.lt,
                                                   "notAbove": operator.gt, "notBelow": operator.lt}
@@ -70,37 +72,42 @@ def _day_of(bound: str) -> dt.date:
     return calendar.today() if bound == TODAY else dt.date.fromisoformat(bound)
 
 
+def _limit_of(keyword: str, bound: str) -> Any:
+    return calendar.today().year if keyword in NUMBER_KEYWORDS else _day_of(bound)
+
+
 def _is_bound(value: Any) -> bool:
     return value == TODAY or as_date(value) is not None
 
 
 def _keyword(keyword: str) -> Any:
-    """The jsonschema keyword: the first fixed bound (or today) the date breaks, as the error's value."""
+    """The jsonschema keyword: the first fixed bound (today, a date, this year) the answer breaks, as the error's
+    value."""
 
     def check(validator: Any, bounds: Any, instance: Any, schema: Any) -> Iterator[ValidationError]:
-        day = as_date(instance)
-        if day is None:
-            return  # not a date: ``format`` says so
+        answer = comparable(keyword, instance)
+        if answer is None:
+            return  # not a date or a number: ``format`` or ``type`` says so
         for bound in listed(bounds):
             if isinstance(bound, dict):
                 continue  # another field: compared by the form, which sees both answers
-            if broken(keyword, day, _day_of(bound)):
+            if broken(keyword, answer, _limit_of(keyword, bound)):
                 yield ValidationError(f"{instance} is not allowed by {keyword} {bound}", validator_value=bound)
                 return
 
     return check
 
 
-#: JSON Schema 2020-12 with the two keywords
-Validator = validators.extend(Draft202012Validator, {k: _keyword(k) for k in KEYWORDS})
+#: JSON Schema 2020-12 with the four keywords
+Validator = validators.extend(Draft202012Validator, {k: _keyword(k) for k in (*KEYWORDS, *NUMBER_KEYWORDS)})
 
 
 # -- a form definition's bounds --------------------------------------------------------------------------------
 
 def schema_problems(node: Any, where: str = "") -> Iterator[str]:
-    """Every bound anywhere in a schema that holds neither "today", an ISO date (dates only) nor, on a field of the
-    form itself (``/properties/<name>``), ``{"field": <name>}``; and a fixed ``notBefore`` after a fixed
-    ``notAfter``."""
+    """Every bound anywhere in a schema that holds neither "today" or an ISO date (dates), "thisYear" (numbers) nor,
+    on a field of the form itself (``/properties/<name>``), ``{"field": <name>}``; and a fixed ``notBefore`` after a
+    fixed ``notAfter``."""
     if isinstance(node, dict):
         for key, value in node.items():
             if key not in KEYWORDS and key not in NUMBER_KEYWORDS:
@@ -112,8 +119,9 @@ def schema_problems(node: Any, where: str = "") -> Iterator[str]:
                     if not re.fullmatch(r"/properties/[^/]+", where):
                         yield f"{where or '(root)'}: {key} on another field is allowed only on a field of the form"
                 elif key in NUMBER_KEYWORDS:
-                    yield (f"{where or '(root)'}: {key} must be {{\"field\": <a number field>}} or a list of them "
-                           f"(a fixed limit is maximum or minimum), not {bound!r}")
+                    if bound != THIS_YEAR:
+                        yield (f"{where or '(root)'}: {key} must be \"thisYear\", {{\"field\": <a number field>}} or "
+                               f"a list of them (other fixed limits are maximum and minimum), not {bound!r}")
                 elif not _is_bound(bound):
                     yield (f"{where or '(root)'}: {key} must be \"today\", a date like \"1900-01-01\", "
                            f"{{\"field\": <a date field>}} or a list of them, not {bound!r}")
@@ -147,7 +155,12 @@ def fits(keyword: str, ftype: str, fformat: str | None) -> bool:
 # -- messages --------------------------------------------------------------------------------------------------
 
 def message(keyword: str, bound: str, vi_label: str, en_label: str) -> Text:
-    """A date past a fixed bound or today."""
+    """A date past a fixed bound or today; a year past this year."""
+    if keyword in NUMBER_KEYWORDS:
+        year = calendar.today().year
+        if keyword == "notAbove":
+            return text(f"{vi_label} không được sau năm nay ({year})", f"{en_label} cannot be after this year ({year})")
+        return text(f"{vi_label} không được trước năm nay ({year})", f"{en_label} cannot be before this year ({year})")
     if bound == TODAY:
         if keyword == "notAfter":
             return text(f"{vi_label} không được sau ngày hôm nay", f"{en_label} must be today or in the past")

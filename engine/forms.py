@@ -219,7 +219,7 @@ class FormDefinition:
                 f"Nhập {vi_label.lower()} đúng định dạng, ví dụ ten@example.com",
                 f"Enter {en_label.lower()} in the correct format, like name@example.com",
             )
-        if keyword in bounds.KEYWORDS:
+        if keyword in bounds.KEYWORDS or keyword in bounds.NUMBER_KEYWORDS:
             return bounds.message(keyword, value, vi_label, en_label)
         if keyword == "maxLength":
             return text(f"{vi_label} không được quá {value} ký tự", f"{en_label} must be {value} characters or fewer")

@@ -284,8 +284,26 @@ def test_a_number_bounded_by_another_field_is_compared_when_both_are_given() -> 
     assert set(form.errors({"land": 80, "built": "nhiều"})) == {"built"}
 
 
+def test_a_year_may_not_be_after_this_year() -> None:
+    schema = {"type": "object", "properties": {"year": {"type": "integer", "minimum": 1945, "notAbove": "thisYear"},
+                                               "since": {"type": "integer", "notBelow": ["thisYear"]}}}
+    ui = {"year": {"ui:label": {"vi": "Năm tốt nghiệp", "en": "Year of graduation"}},
+          "since": {"ui:label": {"vi": "Năm bắt đầu", "en": "First year"}}}
+    form = load_form("t/year.schema.json", json.dumps(schema), json.dumps(ui))
+    with _on(dt.datetime(2026, 12, 31, 16, 59)):  # 23:59 on 31 December in Vietnam
+        assert form.errors({"year": 2026, "since": 2026}) == {}
+        assert form.errors({"year": 2027, "since": 2025}) == {
+            "year": {"vi": "Năm tốt nghiệp không được sau năm nay (2026)",
+                     "en": "Year of graduation cannot be after this year (2026)"},
+            "since": {"vi": "Năm bắt đầu không được trước năm nay (2026)",
+                      "en": "First year cannot be before this year (2026)"}}
+    with _on(dt.datetime(2026, 12, 31, 17, 0)):  # already 2027 in Vietnam
+        assert form.errors({"year": 2027, "since": 2027}) == {}
+
+
 @pytest.mark.parametrize("change,fragment", [
-    ({"notAbove": 100}, "notAbove must be {\"field\": <a number field>}"),
+    ({"notAbove": 100}, "notAbove must be \"thisYear\", {\"field\": <a number field>}"),
+    ({"notBelow": "today"}, "notBelow must be \"thisYear\""),
     ({"notBelow": {"field": "nowhere"}}, "names 'nowhere', which is not another number field"),
     ({"notBelow": {"field": "built"}}, "names 'built', which is not another number field"),  # itself
     ({"type": "string", "notAbove": {"field": "land"}}, "notAbove applies only to a number"),
