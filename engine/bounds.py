@@ -10,9 +10,9 @@ Numbers, ``notAbove`` and ``notBelow``: ``"thisYear"`` (the year in Vietnam by t
 graduation cannot be next year), another number field of the form (``{"field": "land_area"}``), or a list of
 these; other fixed limits are JSON Schema's own ``maximum`` and ``minimum``. The bound itself is allowed.
 
-Fixed bounds and "today" are checked by jsonschema (:data:`Validator`); a bound on another field needs both
-answers, so :class:`engine.forms.FormDefinition` compares those (:func:`comparable`, :func:`broken`). The messages are
-written here, in Vietnamese and English.
+Fixed bounds, "today" and "thisYear" are checked by jsonschema (:data:`Validator`); a bound on another field needs
+both answers, so :class:`engine.forms.FormDefinition` compares those (:func:`comparable`, :func:`broken`). The
+messages are written here, in Vietnamese and English.
 """
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ from . import calendar
 from .i18n import Text, text, tr
 
 KEYWORDS = ("notAfter", "notBefore")  # dates
-NUMBER_KEYWORDS = ("notAbove", "notBelow")  # numbers, against another field only
+NUMBER_KEYWORDS = ("notAbove", "notBelow")  # numbers: this year or another field
 TODAY = "today"
 THIS_YEAR = "thisYear"
 #: whether a value breaks a bound of the keyword

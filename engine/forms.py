@@ -3,8 +3,9 @@
 A form turns raw HTML input into typed data (:meth:`FormDefinition.coerce`), validates it with jsonschema
 reporting every error at once in Vietnamese and English (:meth:`FormDefinition.errors`), and turns typed data
 back into raw input for redisplay (:meth:`FormDefinition.to_raw`).
-Besides JSON Schema's own keywords, a date field may be bounded with ``notAfter`` and ``notBefore``
-(:mod:`engine.bounds`), and a field may apply only when another answer says so (``ui:onlyWhen``).
+Besides JSON Schema's own keywords, a date may be bounded with ``notAfter`` and ``notBefore`` and a number with
+``notAbove`` and ``notBelow`` (:mod:`engine.bounds`), and a field may apply only when another answer says so
+(``ui:onlyWhen``).
 """
 from __future__ import annotations
 
