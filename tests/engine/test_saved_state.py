@@ -65,7 +65,12 @@ def test_every_step_stores_what_an_unsaved_run_holds(eng: Engine) -> None:
         (task,) = runtime.ready_human_tasks(in_memory)
         assert task.task_spec.bpmn_id == bpmn_id
         form = rt.forms[runtime.properties(task.task_spec)["formJsonSchemaFilename"]]
-        task.data.update(form.clean(form.coerce(raw)))
+        # the answers as a completion takes them: those that no longer apply (ui:onlyWhen) dropped, and cleared if
+        # an earlier round gave them (the first reception's supplement request, once the dossier is accepted)
+        data = form.coerce(raw)
+        unused = form.unused(data)
+        task.data.update(form.clean(form.without_unused(data, unused=unused)))
+        task.data.update({name: None for name in unused if task.data.get(name) is not None})
         task.run()
         in_memory.do_engine_steps()
         assert shape(stored(eng, journey.dossier_id, rt)) == shape(in_memory), f"after {bpmn_id}"
