@@ -55,7 +55,15 @@ def test_citizen_submits_a_birth_registration(server: str, page, output_dir: Pat
     page.get_by_label("Nơi cư trú của mẹ").fill("Thôn Đông, xã Mẫu Sơn")
     page.get_by_role("button", name="Tiếp tục").click()
 
+    # the father's details show only once the applicant says they are giving them (ui:onlyWhen)
+    father = page.get_by_label("Họ, chữ đệm và tên của cha")
+    expect(father).to_be_hidden()
+    page.get_by_label("Có", exact=True).check()
+    expect(father).to_be_visible()
+    father.fill("Trần Văn Bình")
     page.get_by_label("Không (chưa xác định được cha)").check()
+    expect(father).to_be_hidden()
+    expect(page.get_by_label("Số định danh cá nhân của cha")).to_be_hidden()
     page.get_by_role("button", name="Tiếp tục").click()
 
     # the requester's page is prefilled from the profile
@@ -72,6 +80,7 @@ def test_citizen_submits_a_birth_registration(server: str, page, output_dir: Pat
 
     expect(page.get_by_role("heading", name="Kiểm tra thông tin trước khi gửi")).to_be_visible()
     expect(page.get_by_text("02/11/2026")).to_be_visible()
+    expect(page.get_by_text("Trần Văn Bình")).to_have_count(0)  # typed, then no longer applying: not sent
     page.get_by_role("button", name="Gửi hồ sơ").click()
 
     panel = page.locator(".govuk-panel")
