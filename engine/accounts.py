@@ -2,19 +2,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from . import bounds, logins
-from .errors import FormInvalid, NotFound
+from . import bounds, clock, logins
+from .errors import FormInvalid, NotFound, ResetLinkInvalid
 from .i18n import text
-from .models import Agency, Person, User, UserRole
+from .models import Agency, LoginFailure, PasswordReset, Person, User, UserRole
 
 # argon2id with OWASP's recommended minimum (19 MiB, 2 passes, 1 lane): a login costs ~50 ms of one core and
 # 19 MiB for a moment, instead of the library default's 64 MiB × 4 lanes, which dominated a web worker's memory
@@ -29,6 +31,9 @@ MAX_NAME, MAX_ADDRESS, MAX_EMAIL = 100, 300, 200
 PHONE = re.compile(r"(\+84|0)\d{9,10}")
 #: a person's date of birth: not in the future, and not before 1900 (a mistyped year, like 0990)
 BIRTH_DATE_BOUNDS = {"not_before": "1900-01-01", "not_after": "today"}
+#: a password-reset link works for an hour, once; an account gets at most 3 links in 15 minutes (no mail bombing)
+RESET_VALID_FOR = dt.timedelta(hours=1)
+RESET_LIMIT, RESET_WINDOW = 3, dt.timedelta(minutes=15)
 # verifying against this keeps the time of a login for an unknown email like that of a known one
 _DUMMY_HASH = HASHER.hash("not a real password")
 
@@ -196,3 +201,80 @@ def authenticate(session: Session, email: str, password: str, source: str | None
     if HASHER.check_needs_rehash(user.password_hash):
         user.password_hash = HASHER.hash(password)
     return user
+
+
+# -- a forgotten password --------------------------------------------------------------------------------------
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def request_password_reset(session: Session, email: str) -> tuple[User, str] | None:
+    """A new reset link's secret for the active account with this email, with the account; None when there is no
+    such account or it was sent :data:`RESET_LIMIT` links lately (the caller says the same either way, so the
+    page tells nothing about which emails have accounts). Only the secret's hash is stored."""
+    user = session.scalar(select(User).where(User.email == (email or "").strip().lower()))
+    if user is None or not user.active:
+        return None
+    now = clock.now()
+    recent = session.scalar(select(func.count()).select_from(PasswordReset).where(
+        PasswordReset.user_id == user.id, PasswordReset.created_at > now - RESET_WINDOW))
+    if recent >= RESET_LIMIT:
+        return None
+    token = secrets.token_urlsafe(32)
+    session.add(PasswordReset(user_id=user.id, token_hash=_token_hash(token), created_at=now,
+                              expires_at=now + RESET_VALID_FOR))
+    session.flush()
+    return user, token
+
+
+def _open_reset(session: Session, token: str) -> PasswordReset:
+    row = session.scalar(select(PasswordReset).where(PasswordReset.token_hash == _token_hash(token or "")))
+    if row is None or row.used_at is not None or row.expires_at <= clock.now():
+        raise ResetLinkInvalid()
+    return row
+
+
+def reset_link_works(session: Session, token: str) -> bool:
+    try:
+        _open_reset(session, token)
+    except ResetLinkInvalid:
+        return False
+    return True
+
+
+def reset_password(session: Session, token: str, password: str) -> User:
+    """Set a new password with a reset link's secret: the link and every other link of the account stop working,
+    and the account's failed logins are forgotten. Raises :class:`ResetLinkInvalid`, or :class:`FormInvalid` for a
+    password too short."""
+    row = _open_reset(session, token)
+    if len(password or "") < MIN_PASSWORD:
+        raise FormInvalid({"password": text(f"Mật khẩu phải có ít nhất {MIN_PASSWORD} ký tự",
+                                            f"Password must be at least {MIN_PASSWORD} characters")})
+    user = session.get(User, row.user_id)
+    if user is None or not user.active:
+        raise ResetLinkInvalid()
+    now = clock.now()
+    user.password_hash = HASHER.hash(password)
+    session.execute(update(PasswordReset).where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
+                    .values(used_at=now))
+    session.execute(delete(LoginFailure).where(LoginFailure.email == user.email))
+    session.flush()
+    return user
+
+
+def reset_mail(user: User, link: str, lang: str) -> tuple[str, str]:
+    """The subject and body of the mail carrying a reset link, in the requester's language."""
+    minutes = int(RESET_VALID_FOR.total_seconds() // 60)
+    if lang == "en":
+        body = (f"Hello {user.full_name},\n\n"
+                f"We were asked to reset the password of the account {user.email} on the online one-stop shop.\n"
+                f"To choose a new password, open this link within {minutes} minutes:\n\n{link}\n\n"
+                "The link works once. If you did not ask for it, ignore this mail: your password has not changed.\n")
+        return "Reset your password – Online one-stop shop", body
+    body = (f"Xin chào {user.full_name},\n\n"
+            f"Chúng tôi nhận được yêu cầu đặt lại mật khẩu của tài khoản {user.email} trên Cổng Một cửa trực tuyến.\n"
+            f"Để đặt mật khẩu mới, hãy mở đường dẫn sau trong vòng {minutes} phút:\n\n{link}\n\n"
+            "Đường dẫn chỉ dùng được một lần. Nếu bạn không yêu cầu, hãy bỏ qua thư này: mật khẩu của bạn không "
+            "thay đổi.\n")
+    return "Đặt lại mật khẩu – Một cửa trực tuyến", body

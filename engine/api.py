@@ -7,14 +7,14 @@ not theirs to know about) or :class:`~engine.errors.Forbidden`.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import accounts, catalog, dossiers, tasks, timers
+from . import accounts, catalog, dossiers, mail, tasks, timers
 from .config import Settings
 from .db import Database
 from .errors import StaleDossier
@@ -147,6 +147,25 @@ class Engine:
 
     def authenticate(self, session: Session, email: str, password: str, source: str | None = None) -> User | None:
         return accounts.authenticate(session, email, password, source)
+
+    def send_password_reset(self, session: Session, email: str, link_for: Callable[[str], str], lang: str = "vi") -> bool:
+        """Mail a link to reset the password of the active account with this email (``link_for`` makes the link's
+        absolute address from its secret). False when nothing was sent: no such account, too many links lately, or
+        no mail server configured (:mod:`engine.mail`). Raises :class:`engine.mail.MailFailed`; the caller then
+        rolls back, so the link is not kept."""
+        found = accounts.request_password_reset(session, email)
+        if found is None:
+            return False
+        user, token = found
+        subject, body = accounts.reset_mail(user, link_for(token), lang)
+        return mail.send(self.settings, user.email, subject, body)
+
+    def reset_link_works(self, session: Session, token: str) -> bool:
+        return accounts.reset_link_works(session, token)
+
+    def reset_password(self, session: Session, token: str, password: str) -> User:
+        """Raises ResetLinkInvalid or FormInvalid (a password too short)."""
+        return accounts.reset_password(session, token, password)
 
     def user(self, session: Session, user_id: int) -> accounts.Actor | None:
         """The user as the plain record a request acts as (Flask-Login's loader): one query, with the roles and

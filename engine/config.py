@@ -17,12 +17,23 @@ class Settings:
     root: Path = DEFAULT_ROOT
     #: restored workflows kept per process (0: none). MOTCUA_WORKFLOW_CACHE; default 128
     workflow_cache_size: int = 128
+    #: the mail server, as smtp://[user:password@]host[:port] (STARTTLS when the server offers it) or
+    #: smtps://… (TLS from the start). MOTCUA_SMTP_URL; none: mail is not sent (logged, see engine.mail)
+    smtp_url: str | None = None
+    #: the sender of the portal's mail. MOTCUA_MAIL_FROM
+    mail_from: str = "Một cửa trực tuyến <no-reply@motcua.local>"
+    #: the portal's public address, for links in mail (never taken from a request's Host header in production).
+    #: MOTCUA_BASE_URL, e.g. https://dichvucong.example.gov.vn
+    base_url: str | None = None
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
         root = Path(os.environ.get("MOTCUA_ROOT") or DEFAULT_ROOT)
         url = os.environ.get("MOTCUA_DATABASE_URL") or f"sqlite:///{root / 'instance' / 'motcua.db'}"
         values: dict[str, object] = {"database_url": url, "root": root,
-                                     "workflow_cache_size": int(os.environ.get("MOTCUA_WORKFLOW_CACHE") or 128)}
+                                     "workflow_cache_size": int(os.environ.get("MOTCUA_WORKFLOW_CACHE") or 128),
+                                     "smtp_url": os.environ.get("MOTCUA_SMTP_URL") or None,
+                                     "mail_from": os.environ.get("MOTCUA_MAIL_FROM") or cls.mail_from,
+                                     "base_url": os.environ.get("MOTCUA_BASE_URL") or None}
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

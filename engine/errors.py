@@ -65,6 +65,13 @@ class TooManyAttempts(EngineError):
             f"minute{'s' if minutes != 1 else ''}."))
 
 
+class ResetLinkInvalid(EngineError):
+    """A password-reset link that is unknown, used already or expired."""
+
+    message = text("Đường dẫn đặt lại mật khẩu không đúng, đã được dùng hoặc đã hết hạn. Hãy yêu cầu một đường dẫn mới.",
+                   "This password reset link is wrong, has been used or has expired. Ask for a new one.")
+
+
 class FormInvalid(EngineError):
     """Submitted data does not satisfy the task's form; ``errors`` maps field name → bilingual message."""
 

@@ -144,6 +144,20 @@ class LoginFailure(Base):
     at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
 
 
+class PasswordReset(Base):
+    """A link sent to reset a forgotten password (:func:`engine.accounts.request_password_reset`): only the SHA-256
+    of its secret is kept; it works once, before ``expires_at``."""
+
+    __tablename__ = "password_reset"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
 class ProcedureVersion(Base):
     """An immutable deployed version of a procedure: its files, keyed by their content hash."""
 

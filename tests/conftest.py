@@ -114,3 +114,45 @@ class Accounts:
 def accounts(session) -> Accounts:  # noqa: ANN001
     return Accounts(session)
 
+
+
+class Mailbox:
+    """What a real SMTP server on loopback (aiosmtpd) received: one ``email.message`` per mail, and the logins."""
+
+    def __init__(self) -> None:
+        self.mails: list = []
+        self.logins: list[tuple[str, str]] = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: ANN001
+        from email import message_from_bytes, policy
+
+        self.mails.append(message_from_bytes(envelope.original_content, policy=policy.default))
+        return "250 OK"
+
+    def authenticate(self, server, session, envelope, mechanism, auth_data):  # noqa: ANN001, ANN201
+        from aiosmtpd.smtp import AuthResult
+
+        login, password = auth_data.login.decode(), auth_data.password.decode()
+        self.logins.append((login, password))
+        return AuthResult(success=password == "dung-mat-khau")
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Mailbox, str]]:
+    """An SMTP server on a free loopback port, and its URL (smtp://127.0.0.1:port). It accepts mail with or without
+    a login; a login succeeds with the password "dung-mat-khau"."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=port, authenticator=box.authenticate,
+                            auth_require_tls=False)
+    controller.start()
+    try:
+        yield box, f"smtp://127.0.0.1:{port}"
+    finally:
+        controller.stop()

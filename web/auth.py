@@ -3,14 +3,16 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from engine.errors import FormInvalid, TooManyAttempts
+from engine.errors import FormInvalid, ResetLinkInvalid, TooManyAttempts
+from engine.mail import MailFailed
 
 from . import db, get_engine
-from .ui import t
+from .errors import page
+from .ui import lang, t
 
 bp = Blueprint("auth", __name__)
 PROFILE = ("phone", "id_number", "address")
@@ -99,3 +101,70 @@ def logout():  # noqa: ANN201
     if lang:
         session["lang"] = lang
     return redirect(url_for("public.index"))
+
+
+#: addresses a development or test server is reached at: the only ones a reset link may be built from when
+#: MOTCUA_BASE_URL is not set (in production the Host header is the sender's to choose: a link built from it could
+#: send the secret to someone else's site)
+_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]"})
+
+
+def _reset_link(token: str) -> str:
+    base = get_engine().settings.base_url
+    if not base:
+        if request.host.rsplit(":", 1)[0] not in _LOCAL_HOSTS:
+            raise MailFailed("MOTCUA_BASE_URL is not set: no link to the portal can be written in a mail")
+        base = request.host_url
+    return base.rstrip("/") + url_for("auth.reset_password", token=token)
+
+
+@bp.route("/quen-mat-khau", methods=["GET", "POST"])
+def forgot_password():  # noqa: ANN201
+    errors: dict[str, str] = {}
+    email = ""
+    if request.method == "POST":
+        email = (request.form.get("email") or "").strip()
+        if not email:
+            errors["email"] = _("Nhập địa chỉ email")
+        else:
+            try:
+                get_engine().send_password_reset(db(), email, _reset_link, lang())
+            except MailFailed:
+                db().rollback()
+                current_app.logger.exception("password reset mail not sent")
+                return page(503, _("Chưa gửi được thư"),
+                            _("Hệ thống chưa gửi được thư lúc này. Vui lòng thử lại sau ít phút."))
+            db().commit()
+            # the same page whether or not the email has an account
+            return render_template("auth/forgot_sent.html", email=email)
+    return render_template("auth/forgot.html", email=email, errors=errors), (400 if errors else 200)
+
+
+@bp.route("/dat-lai-mat-khau/<token>", methods=["GET", "POST"])
+def reset_password(token: str):  # noqa: ANN201
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        try:
+            get_engine().reset_password(db(), token, request.form.get("password") or "")
+        except FormInvalid as exc:
+            db().rollback()
+            errors = {k: t(v) for k, v in exc.errors.items()}
+        except ResetLinkInvalid as exc:
+            db().rollback()
+            return _no_referrer(page(400, _("Đường dẫn không dùng được"), t(exc.message)))
+        else:
+            db().commit()
+            flash(_("Đã đặt mật khẩu mới. Hãy đăng nhập bằng mật khẩu mới."), "success")
+            return redirect(url_for("auth.login"))
+    elif not get_engine().reset_link_works(db(), token):
+        return _no_referrer(page(400, _("Đường dẫn không dùng được"), t(ResetLinkInvalid.message)))
+    return _no_referrer(render_template("auth/reset.html", errors=errors, token=token)), (400 if errors else 200)
+
+
+def _no_referrer(response):  # noqa: ANN001, ANN202
+    """The page's address holds the link's secret: its requests (styles, scripts) must not send it along."""
+    from flask import make_response
+
+    response = make_response(response)
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response

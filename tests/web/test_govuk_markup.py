@@ -240,6 +240,10 @@ ERRORS = {"full_name": "Nhập họ <tên>", "email": "Nhập email & đúng", "
     (None, "auth/login.html", {"email": "an@<example>.vn", "errors": {"email": ERRORS["email"],
                                                                   "password": ERRORS["password"]}, "needs_login": True}),
     (None, "auth/register.html", {"values": {}, "errors": {}}),
+    (None, "auth/forgot.html", {"email": "", "errors": {}}),
+    (None, "auth/forgot.html", {"email": "an@<example>", "errors": {"email": ERRORS["email"]}}),
+    (None, "auth/reset.html", {"token": "abc", "errors": {}}),
+    (None, "auth/reset.html", {"token": "abc", "errors": {"password": ERRORS["password"]}}),
     (None, "auth/register.html", {"values": FILLED, "errors": ERRORS}),
     ("citizen", "citizen/profile.html", {"values": {}, "errors": {}}),
     ("citizen", "citizen/profile.html", {"values": FILLED, "errors": ERRORS}),
@@ -251,8 +255,9 @@ ERRORS = {"full_name": "Nhập họ <tên>", "email": "Nhập email & đúng", "
 ])
 def test_pages_with_inputs_have_govuk_frontends_markup(app: Flask, who: str | None, template: str,
                                                       context: dict[str, Any], lang: str) -> None:
-    """The pages that use our form fields (search, sign-in, registration, profile, lookup, withdrawal), empty
-    and filled with an error on every field, give the markup the library's components give on the same page."""
+    """The pages that use our form fields (search, sign-in, registration, a forgotten password, profile, lookup,
+    withdrawal), empty and filled with an error on every field, give the markup the library's components give on
+    the same page."""
     with app.test_request_context("/", headers={"Accept-Language": lang}):
         if who:
             login_user(_person(who))
