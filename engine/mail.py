@@ -37,7 +37,8 @@ def send(settings: Settings, to: str, subject: str, body: str) -> bool:
     msg = message(settings, to, subject, body)
     if not settings.smtp_url:
         if os.environ.get("MOTCUA_DEV") == "1":
-            log.warning("no MOTCUA_SMTP_URL: mail not sent, shown here (development)\n%s", msg)
+            log.warning("no MOTCUA_SMTP_URL: mail not sent, shown here (development)\nTo: %s\nSubject: %s\n\n%s",
+                        to, subject, body)
         else:
             log.warning("no MOTCUA_SMTP_URL: mail to %s not sent (%s)", to, subject)
         return False

@@ -142,3 +142,15 @@ def test_a_mail_server_is_spoken_to_with_a_login_and_its_refusal_reported(engine
         mail.send(dataclasses.replace(good, smtp_url="smtp://127.0.0.1:9"), "a@example.com", "Chào", "x")
     assert not mail.send(dataclasses.replace(good, smtp_url=None), "a@example.com", "Chào", "x")  # not configured
     assert len(box.mails) == 1
+
+
+def test_without_a_mail_server_development_shows_the_mail_and_production_hides_its_link(engine: Engine, caplog,
+                                                                                       monkeypatch) -> None:  # noqa: ANN001
+    caplog.set_level("WARNING", logger="motcua.mail")
+    monkeypatch.setenv("MOTCUA_DEV", "1")
+    assert not ask(engine)
+    assert "Subject: Đặt lại mật khẩu" in caplog.text and "https://portal.example/dat-lai/" in caplog.text
+    caplog.clear()
+    monkeypatch.delenv("MOTCUA_DEV")
+    assert not ask(engine)
+    assert CITIZEN in caplog.text and "https://portal.example/dat-lai/" not in caplog.text
