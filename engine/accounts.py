@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from . import bounds, clock, logins
 from .errors import FormInvalid, NotFound, ResetLinkInvalid
 from .i18n import text
-from .models import Agency, LoginFailure, PasswordReset, Person, User, UserRole
+from .models import Agency, LoginFailure, PasswordReset, Person, User, UserRole, password_stamp
 
 # argon2id with OWASP's recommended minimum (19 MiB, 2 passes, 1 lane): a login costs ~50 ms of one core and
 # 19 MiB for a moment, instead of the library default's 64 MiB × 4 lanes, which dominated a web worker's memory
@@ -63,11 +63,13 @@ class Actor(Person):
     address: str | None
     roles: frozenset[str]
     agency: AgencyName | None
+    password_stamp: str  # (models.password_stamp: the session keeps it, see Person.get_id)
 
 
 # the user, their agency and one row per role (or one row with role NULL)
 ACTOR = (select(User.id, User.email, User.full_name, User.kind, User.active, User.agency_id, User.phone,
-                User.id_number, User.birth_date, User.address, Agency.name_vi, Agency.name_en, UserRole.role)
+                User.id_number, User.birth_date, User.address, User.password_hash, Agency.name_vi, Agency.name_en,
+                UserRole.role)
          .outerjoin(Agency, Agency.id == User.agency_id).outerjoin(UserRole, UserRole.user_id == User.id)
          .where(User.id == bindparam("id")))
 
@@ -84,6 +86,7 @@ def actor(session: Session, user_id: int) -> Actor | None:
         agency_id=first.agency_id, phone=first.phone, id_number=first.id_number, birth_date=first.birth_date,
         address=first.address, roles=frozenset(r.role for r in rows if r.role is not None),
         agency=AgencyName(first.agency_id, first.name_vi, first.name_en) if first.agency_id is not None else None,
+        password_stamp=password_stamp(first.password_hash),
     )
 
 
@@ -259,6 +262,31 @@ def reset_password(session: Session, token: str, password: str) -> User:
     session.execute(update(PasswordReset).where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
                     .values(used_at=now))
     session.execute(delete(LoginFailure).where(LoginFailure.email == user.email))
+    session.flush()
+    return user
+
+
+def change_password(session: Session, person: Person, current: str, new: str, source: str | None = None) -> User:
+    """A signed-in person's new password, given their current one. A wrong current password counts as a failed
+    login (:mod:`engine.logins`: the same limits, :class:`~engine.errors.TooManyAttempts`) and is reported as
+    :class:`FormInvalid` (``current_password``), as is a new password too short (``password``); the caller commits
+    either way, so that the failure is counted. Open reset links stop working."""
+    logins.check(session, person.email, source)
+    user = session.get(User, person.id)
+    if user is None:
+        raise NotFound(text("Không tìm thấy tài khoản.", "Account not found."))
+    try:
+        HASHER.verify(user.password_hash, current or "")
+    except (VerificationError, InvalidHashError):
+        logins.failed(session, person.email, source)
+        raise FormInvalid({"current_password": text("Mật khẩu hiện tại không đúng",
+                                                     "The current password is not right")}) from None
+    if len(new or "") < MIN_PASSWORD:
+        raise FormInvalid({"password": text(f"Mật khẩu phải có ít nhất {MIN_PASSWORD} ký tự",
+                                            f"Password must be at least {MIN_PASSWORD} characters")})
+    user.password_hash = HASHER.hash(new)
+    session.execute(update(PasswordReset).where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
+                    .values(used_at=clock.now()))
     session.flush()
     return user
 

@@ -167,6 +167,12 @@ class Engine:
         """Raises ResetLinkInvalid or FormInvalid (a password too short)."""
         return accounts.reset_password(session, token, password)
 
+    def change_password(self, session: Session, user: Person, current: str, new: str,
+                        source: str | None = None) -> User:
+        """Raises FormInvalid (a wrong current password, counted as a failed login; a new one too short) or
+        TooManyAttempts."""
+        return accounts.change_password(session, user, current, new, source)
+
     def user(self, session: Session, user_id: int) -> accounts.Actor | None:
         """The user as the plain record a request acts as (Flask-Login's loader): one query, with the roles and
         the agency every page of an official needs."""

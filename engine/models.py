@@ -7,6 +7,7 @@ which otherwise weighs each of them at every step (about a sixth of a step's cos
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
@@ -89,7 +90,14 @@ class Person:
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        """What the session keeps of the person: the id and a stamp of the password, so that a session started
+        before the password changed (reset, or changed elsewhere) is signed out at its next request."""
+        return f"{self.id}.{self.password_stamp}"
+
+
+def password_stamp(password_hash: str) -> str:
+    """A short fingerprint of a password hash (never the hash itself) that changes whenever the password does."""
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
 
 
 class User(Base, Person):
@@ -115,6 +123,10 @@ class User(Base, Person):
     @property
     def roles(self) -> set[str]:
         return {r.role for r in self.role_rows}
+
+    @property
+    def password_stamp(self) -> str:
+        return password_stamp(self.password_hash)
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.kind}>"

@@ -93,13 +93,15 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
 
     @login_manager.user_loader
     def load_user(user_id: str) -> Any:
-        """The signed-in user, read afresh at every request; an account deactivated since its login is signed out
-        (Flask-Login's ``login_required`` checks only that someone is signed in)."""
+        """The signed-in user, read afresh at every request; an account deactivated, or whose password changed, since
+        its login is signed out (Flask-Login's ``login_required`` checks only that someone is signed in)."""
+        number, _, stamp = user_id.partition(".")
         try:
-            user = engine.user(db(), int(user_id))
+            user = engine.user(db(), int(number))
         except ValueError:
             return None
-        return user if user is not None and user.is_active else None
+        # a session from before the password changed (reset or changed elsewhere) ends here
+        return user if user is not None and user.is_active and user.password_stamp == stamp else None
 
     @app.teardown_appcontext
     def close_session(_exc: BaseException | None) -> None:

@@ -168,3 +168,28 @@ def _no_referrer(response):  # noqa: ANN001, ANN202
     response = make_response(response)
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
+
+
+@bp.route("/doi-mat-khau", methods=["GET", "POST"])
+@login_required
+def change_password():  # noqa: ANN201
+    errors: dict[str, str] = {}
+    headers: dict[str, str] = {}
+    status = 400
+    if request.method == "POST":
+        try:
+            user = get_engine().change_password(db(), current_user, request.form.get("current_password") or "",
+                                                request.form.get("password") or "", request.remote_addr)
+        except FormInvalid as exc:
+            db().commit()  # a wrong current password is counted as a failed login
+            errors = {k: t(v) for k, v in exc.errors.items()}
+        except TooManyAttempts as exc:
+            errors = {"current_password": t(exc.message)}
+            headers["Retry-After"] = str(exc.retry_after)
+            status = 429
+        else:
+            db().commit()
+            _start_session(user)  # this session goes on; those elsewhere end (engine.models.Person.get_id)
+            flash(_("Đã đổi mật khẩu. Các phiên đăng nhập khác của tài khoản đã được đăng xuất."), "success")
+            return redirect(_home_for(user))
+    return render_template("auth/change_password.html", errors=errors), (status if errors else 200), headers

@@ -46,7 +46,8 @@ def test_the_signed_in_user_is_a_plain_record_read_afresh(engine: Engine) -> Non
         assert actor.roles == row.roles == {"reception_officer"}
         assert (actor.agency.name_vi, actor.agency.name_en) == (row.agency.name_vi, row.agency.name_en)
         assert actor.is_official and not actor.is_citizen and not actor.is_admin
-        assert actor.is_authenticated and actor.is_active and not actor.is_anonymous and actor.get_id() == str(row.id)
+        assert actor.is_authenticated and actor.is_active and not actor.is_anonymous
+        assert actor.get_id() == row.get_id() == f"{row.id}.{row.password_stamp}"  # the session's id
         with pytest.raises(FrozenInstanceError):
             actor.kind = "admin"  # type: ignore[misc]
         assert engine.user(s, row.id + 10_000) is None

@@ -201,7 +201,7 @@ def _person(kind: str) -> Actor:
     return Actor(id=7, email=f"{kind}@example.vn", full_name="Lê Thị <Hoa>", kind=kind, active=True,
                  agency_id=3 if official else None, phone=None, id_number=None, birth_date=None, address=None,
                  roles=frozenset({"reception"}) if official else frozenset(),
-                 agency=AgencyName(3, "UBND xã", "Commune") if official else None)
+                 agency=AgencyName(3, "UBND xã", "Commune") if official else None, password_stamp="0" * 16)
 
 
 @pytest.mark.parametrize("lang", ["vi", "en"])
@@ -244,6 +244,9 @@ ERRORS = {"full_name": "Nhập họ <tên>", "email": "Nhập email & đúng", "
     (None, "auth/forgot.html", {"email": "an@<example>", "errors": {"email": ERRORS["email"]}}),
     (None, "auth/reset.html", {"token": "abc", "errors": {}}),
     (None, "auth/reset.html", {"token": "abc", "errors": {"password": ERRORS["password"]}}),
+    ("citizen", "auth/change_password.html", {"errors": {}}),
+    ("citizen", "auth/change_password.html", {"errors": {"current_password": ERRORS["password"],
+                                                         "password": ERRORS["password"]}}),
     (None, "auth/register.html", {"values": FILLED, "errors": ERRORS}),
     ("citizen", "citizen/profile.html", {"values": {}, "errors": {}}),
     ("citizen", "citizen/profile.html", {"values": FILLED, "errors": ERRORS}),

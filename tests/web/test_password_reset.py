@@ -88,3 +88,52 @@ def test_a_mail_server_that_is_down_is_said_so_and_nothing_is_kept(people, engin
     assert page.has("Hệ thống chưa gửi được thư lúc này")
     with engine.session() as s:
         assert s.scalar(select(func.count()).select_from(PasswordReset)) == 0
+
+
+def test_a_password_change_keeps_this_session_and_ends_the_others(people) -> None:  # noqa: ANN001
+    here, elsewhere = people(), people()
+    here.login(CITIZEN)
+    elsewhere.login(CITIZEN)
+    page = here.get("/tai-khoan")
+    assert page.has('href="/doi-mat-khau"')
+    here.get("/doi-mat-khau")
+    page = here.post("/doi-mat-khau", {"current_password": "doan-sai-roi", "password": "mat-khau-moi-2026"},
+                     status=400)
+    assert page.has("Mật khẩu hiện tại không đúng", 'href="#current_password"')
+    page = here.post("/doi-mat-khau", {"current_password": "matkhau-demo-2026", "password": "ngan"}, status=400)
+    assert page.has("Mật khẩu phải có ít nhất 10 ký tự")
+    page = here.post("/doi-mat-khau", {"current_password": "matkhau-demo-2026", "password": "mat-khau-moi-2026"})
+    assert page.url == "/ho-so" and page.has("Đã đổi mật khẩu")
+    assert here.get("/ho-so").url == "/ho-so"  # still signed in here
+    response = elsewhere.client.get("/ho-so")  # signed out elsewhere
+    assert response.status_code == 302 and "/dang-nhap" in response.headers["Location"]
+    visitor = people()
+    visitor.get("/dang-nhap")
+    assert visitor.post("/dang-nhap", {"email": CITIZEN, "password": "mat-khau-moi-2026"}).url == "/ho-so"
+
+
+def test_guessing_the_current_password_waits_like_a_login(people) -> None:  # noqa: ANN001
+    from engine import logins
+
+    official = people()
+    official.login("motcua@demo.motcua.vn")
+    assert official.get("/can-bo/").has('href="/doi-mat-khau"')
+    official.get("/doi-mat-khau")
+    for _ in range(logins.PER_PAIR):
+        official.post("/doi-mat-khau", {"current_password": "doan", "password": "mat-khau-moi-2026"}, status=400)
+    page = official.post("/doi-mat-khau", {"current_password": "matkhau-demo-2026", "password": "mat-khau-moi-2026"},
+                         status=429)
+    assert page.has("Đã có quá nhiều lần đăng nhập sai")
+
+
+def test_a_reset_password_signs_out_the_sessions_that_knew_the_old_one(people, box) -> None:  # noqa: ANN001
+    intruder = people()
+    intruder.login(CITIZEN)
+    owner = people()
+    owner.get("/quen-mat-khau")
+    owner.post("/quen-mat-khau", {"email": CITIZEN})
+    link = link_in(box.mails[0])
+    owner.get(link)
+    owner.post(link, {"password": "mat-khau-moi-2026"})
+    response = intruder.client.get("/ho-so")
+    assert response.status_code == 302 and "/dang-nhap" in response.headers["Location"]
