@@ -134,7 +134,7 @@ class Mailbox:
 
         login, password = auth_data.login.decode(), auth_data.password.decode()
         self.logins.append((login, password))
-        return AuthResult(success=password == "dung-mat-khau")
+        return AuthResult(success=password == "dung-mat-khau", handled=False)  # (handled=False: the server replies 535)
 
 
 @pytest.fixture
