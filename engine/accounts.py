@@ -131,6 +131,22 @@ def _check_name(full_name: str, errors: dict[str, Any]) -> None:
                                    f"Full name must be {MAX_NAME} characters or fewer")
 
 
+def _check_password(password: str, errors: dict[str, Any]) -> bool:
+    """Whether a new password is too short (the message is put in ``errors``)."""
+    if len(password or "") >= MIN_PASSWORD:
+        return False
+    errors["password"] = text(f"Mật khẩu phải có ít nhất {MIN_PASSWORD} ký tự",
+                              f"Password must be at least {MIN_PASSWORD} characters")
+    return True
+
+
+def _set_password(session: Session, user: User, password: str) -> None:
+    """A new password; the account's reset links that are still open stop working."""
+    user.password_hash = HASHER.hash(password)
+    session.execute(update(PasswordReset).where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
+                    .values(used_at=clock.now()))
+
+
 def register_citizen(session: Session, email: str, password: str, full_name: str, **profile: Any) -> User:
     errors: dict[str, Any] = {}
     email = (email or "").strip().lower()
@@ -143,9 +159,7 @@ def register_citizen(session: Session, email: str, password: str, full_name: str
                                "Enter an email address in the correct format, like name@example.com")
     elif session.scalar(select(func.count()).select_from(User).where(User.email == email)):
         errors["email"] = text("Email này đã được dùng để đăng ký", "This email address is already registered")
-    if len(password or "") < MIN_PASSWORD:
-        errors["password"] = text(f"Mật khẩu phải có ít nhất {MIN_PASSWORD} ký tự",
-                                  f"Password must be at least {MIN_PASSWORD} characters")
+    _check_password(password, errors)
     _check_name(full_name, errors)
     cleaned = _clean_profile(profile, errors)
     if errors:
@@ -251,16 +265,13 @@ def reset_password(session: Session, token: str, password: str) -> User:
     and the account's failed logins are forgotten. Raises :class:`ResetLinkInvalid`, or :class:`FormInvalid` for a
     password too short."""
     row = _open_reset(session, token)
-    if len(password or "") < MIN_PASSWORD:
-        raise FormInvalid({"password": text(f"Mật khẩu phải có ít nhất {MIN_PASSWORD} ký tự",
-                                            f"Password must be at least {MIN_PASSWORD} characters")})
+    errors: dict[str, Any] = {}
+    if _check_password(password, errors):
+        raise FormInvalid(errors)
     user = session.get(User, row.user_id)
     if user is None or not user.active:
         raise ResetLinkInvalid()
-    now = clock.now()
-    user.password_hash = HASHER.hash(password)
-    session.execute(update(PasswordReset).where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
-                    .values(used_at=now))
+    _set_password(session, user, password)
     session.execute(delete(LoginFailure).where(LoginFailure.email == user.email))
     session.flush()
     return user
@@ -281,12 +292,10 @@ def change_password(session: Session, person: Person, current: str, new: str, so
         logins.failed(session, person.email, source)
         raise FormInvalid({"current_password": text("Mật khẩu hiện tại không đúng",
                                                      "The current password is not right")}) from None
-    if len(new or "") < MIN_PASSWORD:
-        raise FormInvalid({"password": text(f"Mật khẩu phải có ít nhất {MIN_PASSWORD} ký tự",
-                                            f"Password must be at least {MIN_PASSWORD} characters")})
-    user.password_hash = HASHER.hash(new)
-    session.execute(update(PasswordReset).where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
-                    .values(used_at=clock.now()))
+    errors: dict[str, Any] = {}
+    if _check_password(new, errors):
+        raise FormInvalid(errors)
+    _set_password(session, user, new)
     session.flush()
     return user
 

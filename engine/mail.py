@@ -34,7 +34,6 @@ def message(settings: Settings, to: str, subject: str, body: str) -> EmailMessag
 
 def send(settings: Settings, to: str, subject: str, body: str) -> bool:
     """Send a plain-text mail; True if a server took it, False if none is configured. Raises :class:`MailFailed`."""
-    msg = message(settings, to, subject, body)
     if not settings.smtp_url:
         if os.environ.get("MOTCUA_DEV") == "1":
             log.warning("no MOTCUA_SMTP_URL: mail not sent, shown here (development)\nTo: %s\nSubject: %s\n\n%s",
@@ -45,6 +44,7 @@ def send(settings: Settings, to: str, subject: str, body: str) -> bool:
     url = urlsplit(settings.smtp_url)
     if url.scheme not in ("smtp", "smtps") or not url.hostname:
         raise MailFailed(f"MOTCUA_SMTP_URL must be smtp://host[:port] or smtps://host[:port], not {url.scheme}://…")
+    msg = message(settings, to, subject, body)
     try:
         if url.scheme == "smtps":
             server: smtplib.SMTP = smtplib.SMTP_SSL(url.hostname, url.port or 465, timeout=TIMEOUT,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -113,7 +113,8 @@ def _reset_link(token: str) -> str:
     base = get_engine().settings.base_url
     if not base:
         if request.host.rsplit(":", 1)[0] not in _LOCAL_HOSTS:
-            raise MailFailed("MOTCUA_BASE_URL is not set: no link to the portal can be written in a mail")
+            current_app.logger.error("MOTCUA_BASE_URL is not set: no link to the portal can be written in a mail")
+            raise MailFailed("MOTCUA_BASE_URL is not set")
         base = request.host_url
     return base.rstrip("/") + url_for("auth.reset_password", token=token)
 
@@ -129,9 +130,8 @@ def forgot_password():  # noqa: ANN201
         else:
             try:
                 get_engine().send_password_reset(db(), email, _reset_link, lang())
-            except MailFailed:
+            except MailFailed:  # (logged where it failed)
                 db().rollback()
-                current_app.logger.exception("password reset mail not sent")
                 return page(503, _("Chưa gửi được thư"),
                             _("Hệ thống chưa gửi được thư lúc này. Vui lòng thử lại sau ít phút."))
             db().commit()
@@ -163,8 +163,6 @@ def reset_password(token: str):  # noqa: ANN201
 
 def _no_referrer(response):  # noqa: ANN001, ANN202
     """The page's address holds the link's secret: its requests (styles, scripts) must not send it along."""
-    from flask import make_response
-
     response = make_response(response)
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
