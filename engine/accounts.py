@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from . import bounds, clock, logins
 from .errors import FormInvalid, NotFound, ResetLinkInvalid
-from .i18n import text
+from .i18n import LANGUAGES, text
 from .models import Agency, LoginFailure, PasswordReset, Person, User, UserRole, password_stamp
 
 # argon2id with OWASP's recommended minimum (19 MiB, 2 passes, 1 lane): a login costs ~50 ms of one core and
@@ -64,12 +64,14 @@ class Actor(Person):
     roles: frozenset[str]
     agency: AgencyName | None
     password_stamp: str  # (models.password_stamp: the session keeps it, see Person.get_id)
+    notify_by_mail: bool = True
+    language: str = "vi"
 
 
 # the user, their agency and one row per role (or one row with role NULL)
 ACTOR = (select(User.id, User.email, User.full_name, User.kind, User.active, User.agency_id, User.phone,
-                User.id_number, User.birth_date, User.address, User.password_hash, Agency.name_vi, Agency.name_en,
-                UserRole.role)
+                User.id_number, User.birth_date, User.address, User.password_hash, User.notify_by_mail, User.language,
+                Agency.name_vi, Agency.name_en, UserRole.role)
          .outerjoin(Agency, Agency.id == User.agency_id).outerjoin(UserRole, UserRole.user_id == User.id)
          .where(User.id == bindparam("id")))
 
@@ -86,7 +88,8 @@ def actor(session: Session, user_id: int) -> Actor | None:
         agency_id=first.agency_id, phone=first.phone, id_number=first.id_number, birth_date=first.birth_date,
         address=first.address, roles=frozenset(r.role for r in rows if r.role is not None),
         agency=AgencyName(first.agency_id, first.name_vi, first.name_en) if first.agency_id is not None else None,
-        password_stamp=password_stamp(first.password_hash),
+        password_stamp=password_stamp(first.password_hash), notify_by_mail=first.notify_by_mail,
+        language=first.language,
     )
 
 
@@ -120,6 +123,19 @@ def _clean_profile(profile: dict[str, Any], errors: dict[str, Any]) -> dict[str,
                 if problem is not None:
                     errors[key] = problem
         cleaned[key] = value
+    return cleaned
+
+
+def _clean_preferences(values: dict[str, Any], errors: dict[str, Any]) -> dict[str, Any]:
+    """The person's choices about mail on their dossiers (:mod:`engine.notices`), those given."""
+    cleaned: dict[str, Any] = {}
+    if "notify_by_mail" in values:
+        cleaned["notify_by_mail"] = bool(values["notify_by_mail"])
+    if "language" in values:
+        if values["language"] in LANGUAGES:
+            cleaned["language"] = values["language"]
+        else:
+            errors["language"] = text("Chọn tiếng Việt hoặc tiếng Anh", "Choose Vietnamese or English")
     return cleaned
 
 
@@ -161,7 +177,7 @@ def register_citizen(session: Session, email: str, password: str, full_name: str
         errors["email"] = text("Email này đã được dùng để đăng ký", "This email address is already registered")
     _check_password(password, errors)
     _check_name(full_name, errors)
-    cleaned = _clean_profile(profile, errors)
+    cleaned = {**_clean_profile(profile, errors), **_clean_preferences(profile, errors)}
     if errors:
         raise FormInvalid(errors)
     user = User(email=email, password_hash=HASHER.hash(password), full_name=full_name, kind="citizen", **cleaned)
@@ -174,7 +190,7 @@ def update_profile(session: Session, person: Person, **profile: Any) -> None:
     errors: dict[str, Any] = {}
     if "full_name" in profile:
         _check_name(str(profile["full_name"] or "").strip(), errors)
-    cleaned = _clean_profile(profile, errors)
+    cleaned = {**_clean_profile(profile, errors), **_clean_preferences(profile, errors)}
     if errors:
         raise FormInvalid(errors)
     user = person if isinstance(person, User) else session.get(User, person.id)

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import accounts, catalog, dossiers, mail, tasks, timers
+from . import accounts, catalog, dossiers, mail, notices, tasks, timers
 from .config import Settings
 from .db import Database
 from .errors import StaleDossier
@@ -89,6 +89,11 @@ class Engine:
     def fire_due_timers(self, session: Session, limit: int = 200) -> int:
         """Fire the BPMN timers due by the engine's clock (the worker calls this); returns dossiers run."""
         return timers.fire_due_timers(session, self.versions, limit)
+
+    def send_due_notices(self, limit: int = 100) -> notices.Sent:
+        """Send the mail owed to applicants about their dossiers (the worker calls this). Unlike the other methods
+        it opens and commits its own short transactions: one to take each mail, one to mark it sent."""
+        return notices.send_due(self.session, self.settings, self.versions, limit)
 
     # -- tasks -------------------------------------------------------------------------------------------------
     def task(self, session: Session, task_id: int, actor: Person) -> TaskView:

@@ -85,17 +85,28 @@ def _timer_run(engine: Any) -> int | None:
         return None
 
 
+def _notice_run(engine: Any) -> Any:
+    """One run of the mail owed to applicants: what was sent, or None if the run failed (logged, as a timer run)."""
+    try:
+        return engine.send_due_notices()
+    except Exception:  # noqa: BLE001
+        logging.getLogger("motcua.worker").exception("sending notices failed; the next run retries")
+        return None
+
+
 def _worker_thread(args: argparse.Namespace) -> None:
     import time
 
     engine = _engine()
     while True:
         _timer_run(engine)
+        _notice_run(engine)
         time.sleep(args.interval)
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    """Fire due BPMN timers (verification deadlines, silence-as-consent, …) every ``--interval`` seconds."""
+    """Fire due BPMN timers (verification deadlines, silence-as-consent, …) and send the mail owed to applicants
+    (engine.notices) every ``--interval`` seconds."""
     import signal
     import time
 
@@ -108,13 +119,18 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    print(f"motcua worker: firing due timers every {args.interval} s (Ctrl+C to stop)", flush=True)
+    print(f"motcua worker: firing due timers and sending notices every {args.interval} s (Ctrl+C to stop)",
+          flush=True)
     while not stopping:
         fired = _timer_run(engine)
-        if fired is None and args.once:
+        sent = _notice_run(engine)
+        if (fired is None or sent is None) and args.once:
             return 1
         if fired:
             print(f"fired the due timers of {fired} dossier(s)", flush=True)
+        if sent:
+            print(f"notices: {sent.sent} sent, {sent.skipped} not to be sent, {sent.retrying} to try again, "
+                  f"{sent.failed} given up", flush=True)
         if args.once:
             break
         for _ in range(int(args.interval * 10)):
@@ -215,13 +231,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from web import create_app
 
     os.environ.setdefault("MOTCUA_DEV", "1")
-    app = create_app()
     port = int(args.port or os.environ.get("PORT", "5000"))
+    # links in mail (printed to the console without a mail server) lead to this server
+    local = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
+    os.environ.setdefault("MOTCUA_BASE_URL", f"http://{local}:{port}")
+    app = create_app()
     if not args.no_worker:  # for a single-process set-up; production runs `motcua worker` on its own
         import threading
 
-        worker_args = argparse.Namespace(interval=30.0, once=False)
-        threading.Thread(target=_worker_thread, args=(worker_args,), daemon=True, name="timers").start()
+        worker_args = argparse.Namespace(interval=10.0, once=False)
+        threading.Thread(target=_worker_thread, args=(worker_args,), daemon=True, name="worker").start()
     print(f"Serving motcua on http://{args.host}:{port}/  (Ctrl+C to stop)")
     waitress.serve(app, host=args.host, port=port, threads=8)
     return 0
@@ -247,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--working", action="store_true", help="a make-up working day (default: a day off)")
     p.add_argument("--note", help="why, e.g. the Saturday worked for a bridge day")
     p.set_defaults(func=cmd_agency_day)
-    p = sub.add_parser("worker", help="fire due BPMN timers periodically")
+    p = sub.add_parser("worker", help="fire due BPMN timers and send notices to applicants, periodically")
     p.add_argument("--interval", type=float, default=30.0, help="seconds between runs (default 30)")
     p.add_argument("--once", action="store_true", help="run once and exit")
     p.set_defaults(func=cmd_worker)

@@ -10,12 +10,12 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import calendar, clock, compaction, runtime, writes
+from . import calendar, compaction, notices, runtime, writes
 from .catalog import VersionCache, VersionRuntime, current_version
 from .db import READS_COMMITTED, get_by_id, possible_id
 from .errors import Forbidden, FormInvalid, NotFound, NotRunnable, StaleDossier
 from .i18n import Text, text, tr
-from .models import Agency, AgencyDay, AuditEvent, Dossier, HumanTask, Person, utcnow
+from .models import Agency, AgencyDay, AuditEvent, Dossier, HumanTask, Notice, Person, utcnow
 from .procedures import APPLICANT_ROLE
 from .statuses import STATUSES
 from .views import DossierView, TimelineEntry
@@ -148,6 +148,7 @@ def set_status(session: Session, rt: VersionRuntime, dossier: Dossier, status: s
         submit(session, rt, dossier)
     elif status == "new" and dossier.submitted_at is not None:
         accept(session, rt, dossier, actor, element)
+    notices.owed(session, dossier, status, previous, reason)
 
 
 def submit(session: Session, rt: VersionRuntime, dossier: Dossier) -> None:
@@ -354,18 +355,20 @@ def audit(session: Session, dossier: Dossier | None, actor: Person | None, actio
 
 
 def write_audit(session: Session) -> None:
+    """Write the step's waiting audit events, and the mail it owes (:func:`engine.notices.owed`), kept the same way."""
     rows = session.info.pop(AUDIT_BUFFER, None)
     if rows:
         session.connection().execute(INSERT_EVENTS, rows)
+    notices.write(session)
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _audit_before_query(state: Any) -> None:
-    """Waiting events are written before a query that may read them (one on audit events, or any query
-    whose entities are not known); queries of other tables leave them to the end of the step."""
-    if state.session.info.get(AUDIT_BUFFER):
+    """Waiting events and notices are written before a query that may read them (one on audit events or
+    notices, or any query whose entities are not known); queries of other tables leave them to the end of the step."""
+    if state.session.info.get(AUDIT_BUFFER) or state.session.info.get(notices.BUFFER):
         mappers = state.all_mappers
-        if not mappers or any(m.class_ is AuditEvent for m in mappers):
+        if not mappers or any(m.class_ is AuditEvent or m.class_ is Notice for m in mappers):
             write_audit(state.session)
 
 
@@ -377,6 +380,7 @@ def _audit_before_commit(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _dropped(session: Session) -> None:
     session.info.pop(AUDIT_BUFFER, None)
+    session.info.pop(notices.BUFFER, None)
     session.info.pop(WORKFLOWS_TO_KEEP, None)  # their changes were not stored: the cache must not hold them
 
 

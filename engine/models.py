@@ -10,7 +10,7 @@ import datetime as dt
 import hashlib
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -116,6 +116,9 @@ class User(Base, Person):
     address: Mapped[str | None] = mapped_column(String(300))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # mail about the person's dossiers (engine.notices): whether to send it, and in which language (vi | en)
+    notify_by_mail: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    language: Mapped[str] = mapped_column(String(2), default="vi", server_default="vi")
 
     agency: Mapped[Agency | None] = relationship(viewonly=True)
     role_rows: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan")
@@ -279,3 +282,24 @@ class AuditEvent(Base):
     label_vi: Mapped[str] = mapped_column(Text)
     label_en: Mapped[str] = mapped_column(Text)
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Notice(Base):
+    """A mail to a dossier's applicant about a change of its status, waiting in the outbox or sent
+    (:mod:`engine.notices`). Written in the transaction of the step that changed the status; composed and sent
+    by ``motcua worker``. ``next_attempt_at`` is when a sender may take it: while one is sending it, a little
+    later (a lease), and after a failure, the time of the next try."""
+
+    __tablename__ = "notice"
+    __table_args__ = (Index("ix_notice_due", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # the status reached, or "supplied" (a supplement sent)
+    reason: Mapped[str | None] = mapped_column(Text)  # the official's written reason, if the step had one
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    state: Mapped[str] = mapped_column(String(10))  # pending | sent | skipped | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)

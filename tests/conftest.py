@@ -117,11 +117,19 @@ def accounts(session) -> Accounts:  # noqa: ANN001
 
 
 class Mailbox:
-    """What a real SMTP server on loopback (aiosmtpd) received: one ``email.message`` per mail, and the logins."""
+    """What a real SMTP server on loopback (aiosmtpd) received: one ``email.message`` per mail, and the logins; it
+    refuses mail to the addresses put in ``unknown``."""
 
     def __init__(self) -> None:
         self.mails: list = []
         self.logins: list[tuple[str, str]] = []
+        self.unknown: set[str] = set()  # addresses refused for good (550), as a server refuses a mailbox it lacks
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:  # noqa: ANN001
+        if address in self.unknown:
+            return "550 5.1.1 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope) -> str:  # noqa: ANN001
         from email import message_from_bytes, policy

@@ -48,7 +48,7 @@ def register():  # noqa: ANN201
         password = request.form.get("password") or ""
         try:
             user = get_engine().register_citizen(db(), values["email"], password, values["full_name"],
-                                                 **{k: values[k] for k in PROFILE})
+                                                 **{k: values[k] for k in PROFILE}, language=lang())
         except FormInvalid as exc:
             db().rollback()
             errors = {k: t(v) for k, v in exc.errors.items()}

@@ -217,8 +217,10 @@ def profile():  # noqa: ANN201
         if any(parts):
             day, month, year = parts
             birth = f"{year}-{month.zfill(2)}-{day.zfill(2)}" if all(x.isdigit() for x in parts) else "không hợp lệ"
+        preferences = {"notify_by_mail": request.form.get("notify_by_mail") == "1",
+                       "language": request.form.get("language") or "vi"}
         try:
-            get_engine().update_profile(db(), user, **values, birth_date=birth)
+            get_engine().update_profile(db(), user, **values, birth_date=birth, **preferences)
             db().commit()
         except FormInvalid as exc:
             db().rollback()
@@ -226,10 +228,10 @@ def profile():  # noqa: ANN201
         else:
             flash(_("Đã lưu thông tin cá nhân. Các tờ khai sau sẽ được điền sẵn theo thông tin này."), "success")
             return redirect(url_for("citizen.profile"))
-        raw = request.form.to_dict()
+        raw = {**request.form.to_dict(), **preferences}
     else:
         raw = {"full_name": user.full_name, "phone": user.phone or "", "id_number": user.id_number or "",
-               "address": user.address or ""}
+               "address": user.address or "", "notify_by_mail": user.notify_by_mail, "language": user.language}
         if user.birth_date:
             raw.update({"birth_date-day": str(user.birth_date.day), "birth_date-month": str(user.birth_date.month),
                         "birth_date-year": str(user.birth_date.year)})

@@ -1,6 +1,7 @@
 """The motcua command on a real database: setup, agency calendar days, the timer worker."""
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,30 @@ def test_agency_days_are_set_and_listed(db_env: str, capsys: pytest.CaptureFixtu
 def test_the_worker_runs_once(db_env: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["worker", "--once"]) == 0
     assert "firing due timers" in capsys.readouterr().out
+
+
+def test_the_worker_sends_the_mail_owed_to_applicants(db_env: str, smtp, monkeypatch: pytest.MonkeyPatch,  # noqa: ANN001
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    from sqlalchemy import select
+
+    from engine import clock
+    from engine.api import Engine
+    from engine.config import Settings
+    from engine.models import User
+    from tests.engine.test_birth_registration import declaration
+
+    box, url = smtp
+    engine = Engine(Settings.from_env())
+    with engine.session() as s, clock.use(clock.ManualClock(dt.datetime(2026, 11, 23, 2, 0))):  # (the declaration's day)
+        citizen = s.scalar(select(User).where(User.email == "congdan@demo.motcua.vn"))
+        view = engine.start_dossier(s, "birth_registration", citizen)
+        engine.complete(s, view.open_tasks[0].id, citizen, declaration())
+        s.commit()
+    engine.db.dispose()
+    monkeypatch.setenv("MOTCUA_SMTP_URL", url)
+    assert main(["worker", "--once"]) == 0
+    assert "notices: 1 sent, 0 not to be sent, 0 to try again, 0 given up" in capsys.readouterr().out
+    assert len(box.mails) == 1 and box.mails[0]["To"] == "congdan@demo.motcua.vn"
 
 
 def test_a_failed_timer_run_is_reported_not_fatal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
