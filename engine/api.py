@@ -20,7 +20,7 @@ from .db import Database
 from .errors import StaleDossier
 from .forms import FormDefinition
 from .models import Person, User
-from .views import Completion, DiagramView, DossierView, ProcedureInfo, TaskView, TimelineEntry
+from .views import Completion, DiagramView, DossierView, NoticeView, ProcedureInfo, TaskView, TimelineEntry
 
 class Engine:
     """One per process: holds the database, the deployed procedure versions and the runtime caches."""
@@ -74,6 +74,10 @@ class Engine:
 
     def timeline(self, session: Session, dossier_id: int, actor: Person) -> list[TimelineEntry]:
         return dossiers.timeline(session, dossiers.get_for(session, dossier_id, actor))
+
+    def mail_notices(self, session: Session, dossier_id: int, actor: Person) -> list[NoticeView]:
+        """The mail owed to the dossier's applicant about it, and what became of each."""
+        return notices.of_dossier(session, dossiers.get_for(session, dossier_id, actor))
 
     def diagram(self, session: Session, dossier_id: int, actor: Person) -> DiagramView:
         """The dossier's diagram and where it stands in it (for the live tracking view)."""

@@ -28,6 +28,7 @@ from .config import Settings
 from .i18n import text, tr
 from .models import Agency, Dossier, Notice, User, utcnow
 from .statuses import STATUSES
+from .views import NoticeView
 
 log = logging.getLogger("motcua.notices")
 
@@ -85,6 +86,7 @@ MAILS_OF = (select(Notice, Dossier, User, Agency)
             .join(Agency, Agency.id == Dossier.agency_id).where(Notice.id.in_(bindparam("ids", expanding=True)))
             .order_by(Notice.id))
 NO_SERVER = "no mail server configured (MOTCUA_SMTP_URL)"
+OPTED_OUT = "the applicant chose not to get mail"
 
 
 @dataclass
@@ -127,7 +129,7 @@ def send_due(sessions: Callable[[], Session], settings: Settings, cache: Version
             away: mail.MailFailed | None = None  # the server failed: the rest wait for the next try
             for notice, dossier, user, agency in session.execute(MAILS_OF, {"ids": ids}).all():
                 if not user.notify_by_mail or not user.active:
-                    notice.state, notice.last_error = "skipped", "the applicant chose not to get mail"
+                    notice.state, notice.last_error = "skipped", OPTED_OUT
                     done.skipped += 1
                 elif away is not None:
                     _not_sent(notice, away, done)
@@ -158,6 +160,22 @@ def _not_sent(notice: Notice, exc: mail.MailFailed, done: Sent) -> None:
     else:
         notice.next_attempt_at = utcnow() + RETRY_AFTER[notice.attempts - 1]
         done.retrying += 1
+
+
+# -- showing ------------------------------------------------------------------------------------------------
+
+OF_DOSSIER = select(Notice).where(Notice.dossier_id == bindparam("dossier_id")).order_by(Notice.id)
+SUPPLIED = text("Đã nhận phần bổ sung", "Supplement received")
+
+
+def of_dossier(session: Session, dossier: Dossier) -> list[NoticeView]:
+    """The mail owed to the dossier's applicant, oldest first."""
+    return [NoticeView(
+        about=SUPPLIED if n.kind == "supplied" else STATUSES[n.kind].label, created_at=n.created_at, state=n.state,
+        sent_at=n.sent_at, tried=n.state == "pending" and bool(n.last_error),
+        why_not=("opted_out" if n.last_error == OPTED_OUT else "no_server" if n.last_error == NO_SERVER else None)
+        if n.state == "skipped" else n.last_error if n.state == "failed" else None,
+    ) for n in session.scalars(OF_DOSSIER, {"dossier_id": dossier.id})]
 
 
 # -- composing -----------------------------------------------------------------------------------------------

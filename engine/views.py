@@ -115,6 +115,18 @@ class TimelineEntry:
 
 
 @dataclass(frozen=True)
+class NoticeView:
+    """A mail owed to the applicant about their dossier (engine.notices), as the dossier page lists it."""
+
+    about: Text  # what it told: the status reached, or the supplement received
+    created_at: dt.datetime
+    state: str  # pending | sent | skipped | failed
+    sent_at: dt.datetime | None
+    tried: bool  # a try failed already (pending: to be tried again)
+    why_not: str | None  # skipped: opted_out | no_server; failed: the server's answer (shown to officials)
+
+
+@dataclass(frozen=True)
 class Completion:
     """What completing a task led to (the dossier without its answers: ask ``Engine.dossier`` for those)."""
 

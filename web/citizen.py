@@ -173,7 +173,8 @@ def dossier(dossier_id: int):  # noqa: ANN201
     view = engine.dossier(db(), dossier_id, current_user)
     return render_template("dossier.html", dossier=view, timeline=engine.timeline(db(), dossier_id, current_user),
                            for_official=False, diagram=engine.diagram(db(), dossier_id, current_user),
-                           diagram_url=url_for("citizen.diagram", dossier_id=dossier_id))
+                           diagram_url=url_for("citizen.diagram", dossier_id=dossier_id),
+                           notices=engine.mail_notices(db(), dossier_id, current_user))
 
 
 @bp.route("/ho-so/<int:dossier_id>/rut", methods=["GET", "POST"])

@@ -115,7 +115,8 @@ def dossier(dossier_id: int):  # noqa: ANN201
     view = engine.dossier(db(), dossier_id, current_user)
     return render_template("dossier.html", dossier=view, timeline=engine.timeline(db(), dossier_id, current_user),
                            for_official=True, diagram=engine.diagram(db(), dossier_id, current_user),
-                           diagram_url=url_for("officer.diagram", dossier_id=dossier_id))
+                           diagram_url=url_for("officer.diagram", dossier_id=dossier_id),
+                           notices=engine.mail_notices(db(), dossier_id, current_user))
 
 
 @bp.get("/ho-so/<int:dossier_id>/so-do.bpmn")

@@ -261,3 +261,19 @@ def test_two_workers_at_once_send_each_mail_once(mailing: Any, moved: Any) -> No
     subjects = [m["Subject"] for m in box.mails]
     assert len(subjects) == len(set(subjects)) == 12
     assert all(n.state == "sent" and n.attempts == 1 for n in rows(engine))
+
+
+def test_only_those_who_may_see_the_dossier_see_its_mail(mailing: Any, moved: Any) -> None:
+    from engine.errors import NotFound
+
+    engine, box = mailing
+    second_citizen(engine)
+    j = Journey(engine)
+    j.step("declaration", declaration())
+    engine.send_due_notices()
+    with engine.session() as s:
+        (seen,) = engine.mail_notices(s, j.dossier_id, user(s, CITIZEN))
+        assert (seen.about["vi"], seen.state, seen.sent_at) == ("Mới đăng ký", "sent", moved())
+        assert len(engine.mail_notices(s, j.dossier_id, user(s, "motcua@demo.motcua.vn"))) == 1  # its agency's official
+        with pytest.raises(NotFound):
+            engine.mail_notices(s, j.dossier_id, user(s, "binh@example.vn"))

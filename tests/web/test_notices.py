@@ -56,7 +56,36 @@ def test_the_link_in_the_mail_opens_the_dossier(app: Flask, people, engine: Engi
     assert mail["To"] == "an@example.com" and code in mail["Subject"]
     path = re.search(r"https://portal\.example(/\S+)", mail.get_content()).group(1)
     page = citizen.get(path)
-    assert page.has(code)
+    assert page.has(code, "Email thông báo", "Mới đăng ký", "Đã gửi lúc")
     with app.test_request_context():
         assert notices.DOSSIER_PATH.format(id=7) == url_for("citizen.dossier", dossier_id=7)
         assert notices.PROFILE_PATH == url_for("citizen.profile")
+
+
+def test_the_dossier_page_says_what_became_of_each_mail(people, engine: Engine, smtp) -> None:  # noqa: ANN001
+    from tests.web.test_journey import RECEPTION
+
+    box, url = smtp
+    engine.settings = dataclasses.replace(engine.settings, smtp_url=url)
+    box.unknown.add("an@example.com")
+    citizen = register(people)
+    task = start_birth_registration(citizen)
+    submit_declaration(citizen, task)
+    dossier_url = re.search(r'href="(/ho-so/\d+)"', citizen.get("/ho-so").html).group(1)
+    page = citizen.get(dossier_url)
+    assert page.has("Email thông báo", "Đang chờ gửi")
+    assert engine.send_due_notices().failed == 1
+    page = citizen.get(dossier_url)
+    assert page.has("Không gửi được") and "No such mailbox" not in page.html  # the server's words: for officials
+    official = people()
+    official.login(RECEPTION)
+    page = official.get("/can-bo" + dossier_url)
+    assert page.has("Không gửi được (", "No such mailbox")
+    # a citizen who turned mail off sees why none came
+    citizen.get("/tai-khoan")
+    citizen.post("/tai-khoan", {"full_name": "Trần Thị An", "language": "en"})
+    task = start_birth_registration(citizen)
+    submit_declaration(citizen, task)
+    engine.send_due_notices()
+    newest = re.search(r'href="(/ho-so/\d+)"', citizen.get("/ho-so").html).group(1)
+    assert citizen.get(newest).has("Không gửi: người nộp đã tắt thông báo qua email")
