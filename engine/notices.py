@@ -244,8 +244,8 @@ def compose(notice: Notice, dossier: Dossier, user: User, agency: Agency, proced
                      'Đăng nhập Cổng Một cửa trực tuyến, mục "Hồ sơ của tôi", để xem hồ sơ.')
         footer_where = "“Your details”" if en else "“Thông tin cá nhân”"
     lines += ["", "--",
-              (f"You get this mail because you chose to be told about your applications by mail. To stop it, "
-               f"untick it in {footer_where}." if en else
-               f"Bạn nhận thư này vì đã chọn nhận thông báo về hồ sơ qua email. Để thôi nhận, bỏ chọn tại "
-               f"{footer_where}.")]
+              (f"You get this mail because email updates about your applications are on for your account. To "
+               f"turn them off, untick them in {footer_where}." if en else
+               f"Bạn nhận thư này vì tài khoản của bạn đang bật thông báo hồ sơ qua email. Để thôi nhận, bỏ chọn "
+               f"tại {footer_where}.")]
     return subject, "\n".join(lines) + "\n"
