@@ -163,7 +163,11 @@ def _set_password(session: Session, user: User, password: str) -> None:
                     .values(used_at=clock.now()))
 
 
-def register_citizen(session: Session, email: str, password: str, full_name: str, **profile: Any) -> User:
+def register_citizen(session: Session, email: str, password: str, full_name: str, source: str | None = None,
+                     limit: int | None = None, **profile: Any) -> User:
+    """A new citizen account. ``source`` is the client's address; with a ``limit``, an address that created that
+    many accounts lately gets :class:`~engine.errors.TooManyRegistrations`, checked after the answers (a form with
+    mistakes costs nothing and is not refused for this) and before the password is hashed."""
     errors: dict[str, Any] = {}
     email = (email or "").strip().lower()
     full_name = (full_name or "").strip()
@@ -180,6 +184,9 @@ def register_citizen(session: Session, email: str, password: str, full_name: str
     cleaned = {**_clean_profile(profile, errors), **_clean_preferences(profile, errors)}
     if errors:
         raise FormInvalid(errors)
+    if limit is not None:
+        logins.check_registration(session, source, limit)
+        logins.registered(session, source)
     user = User(email=email, password_hash=HASHER.hash(password), full_name=full_name, kind="citizen", **cleaned)
     session.add(user)
     session.flush()

@@ -150,9 +150,13 @@ class Engine:
             raise StaleDossier() from None
 
     # -- accounts ----------------------------------------------------------------------------------------------
-    def register_citizen(self, session: Session, email: str, password: str, full_name: str, **profile: Any) -> User:
-        """Create a citizen account (argon2 hash); raises FormInvalid for a taken email or weak password."""
-        return accounts.register_citizen(session, email, password, full_name, **profile)
+    def register_citizen(self, session: Session, email: str, password: str, full_name: str, source: str | None = None,
+                         **profile: Any) -> User:
+        """Create a citizen account (argon2 hash); raises FormInvalid for a taken email or weak password. Given the
+        client's address (``source``), raises TooManyRegistrations when it created too many accounts lately
+        (:attr:`Settings.registrations_per_address`)."""
+        limit = self.settings.registrations_per_address if source is not None else None
+        return accounts.register_citizen(session, email, password, full_name, source, limit, **profile)
 
     def authenticate(self, session: Session, email: str, password: str, source: str | None = None) -> User | None:
         return accounts.authenticate(session, email, password, source)

@@ -25,6 +25,9 @@ class Settings:
     #: the portal's public address, for links in mail (never taken from a request's Host header in production).
     #: MOTCUA_BASE_URL, e.g. https://dichvucong.example.gov.vn
     base_url: str | None = None
+    #: citizen accounts one client address may create in 15 minutes (engine.logins). MOTCUA_REGISTRATIONS_PER_ADDRESS;
+    #: default 20 (many people may share a mobile carrier's address; a load test from one machine sets it high)
+    registrations_per_address: int = 20
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -34,6 +37,8 @@ class Settings:
                                      "workflow_cache_size": int(os.environ.get("MOTCUA_WORKFLOW_CACHE") or 128),
                                      "smtp_url": os.environ.get("MOTCUA_SMTP_URL") or None,
                                      "mail_from": os.environ.get("MOTCUA_MAIL_FROM") or cls.mail_from,
-                                     "base_url": os.environ.get("MOTCUA_BASE_URL") or None}
+                                     "base_url": os.environ.get("MOTCUA_BASE_URL") or None,
+                                     "registrations_per_address": int(os.environ.get("MOTCUA_REGISTRATIONS_PER_ADDRESS")
+                                                                      or cls.registrations_per_address)}
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

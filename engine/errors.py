@@ -56,13 +56,22 @@ class NotRunnable(EngineError):
 class TooManyAttempts(EngineError):
     """Too many failed logins lately (:mod:`engine.logins`); ``retry_after`` is the seconds to wait."""
 
+    WAIT = ("Đã có quá nhiều lần đăng nhập sai. Để bảo vệ tài khoản, vui lòng thử lại sau {minutes} phút.",
+            "There have been too many failed logins. To protect the account, try again in {minutes} {unit}.")
+
     def __init__(self, retry_after: int):
         self.retry_after = retry_after
         minutes = max(1, -(-retry_after // 60))
-        super().__init__(text(
-            f"Đã có quá nhiều lần đăng nhập sai. Để bảo vệ tài khoản, vui lòng thử lại sau {minutes} phút.",
-            f"There have been too many failed logins. To protect the account, try again in {minutes} "
-            f"minute{'s' if minutes != 1 else ''}."))
+        vi, en = self.WAIT
+        super().__init__(text(vi.format(minutes=minutes),
+                              en.format(minutes=minutes, unit="minute" if minutes == 1 else "minutes")))
+
+
+class TooManyRegistrations(TooManyAttempts):
+    """Too many accounts created from one address lately (:func:`engine.logins.check_registration`)."""
+
+    WAIT = ("Đã có nhiều tài khoản được tạo từ địa chỉ mạng này. Vui lòng thử lại sau {minutes} phút.",
+            "Many accounts have been created from this network address. Try again in {minutes} {unit}.")
 
 
 class ResetLinkInvalid(EngineError):

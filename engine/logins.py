@@ -8,7 +8,11 @@ before its password is even checked, while one of these counts is at its limit:
 - the same email, whatever the address (:data:`PER_EMAIL`): guessing one account from many addresses. It is
   high because anyone who knows an email can fail its logins and so make its owner wait.
 
-The counts are kept in the database (``login_failure``), so every web worker sees the same ones, and they
+Creating accounts is counted too (:func:`check_registration`): each one costs a password hash, as much CPU as a
+login, and a row, so one address may create at most :attr:`~engine.config.Settings.registrations_per_address`
+accounts in a window (20 by default; high, for the same reason as :data:`PER_SOURCE`).
+
+The counts are kept in the database (``login_failure``, ``registration``), so every web worker sees the same ones, and they
 survive a restart. A refused login is not counted (the wait does not grow while someone keeps trying), and a
 successful one clears that email's failures from that address. The email is counted as typed, whether an account
 has it or not, so the refusal tells nothing about which accounts exist.
@@ -22,8 +26,8 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from . import clock
-from .errors import TooManyAttempts
-from .models import LoginFailure
+from .errors import TooManyAttempts, TooManyRegistrations
+from .models import LoginFailure, Registration
 
 WINDOW = dt.timedelta(minutes=15)
 PER_PAIR, PER_SOURCE, PER_EMAIL = 5, 100, 30
@@ -71,3 +75,21 @@ def succeeded(session: Session, email: str, source: str | None) -> None:
     """Forget the failures of ``email`` from ``source``."""
     session.execute(delete(LoginFailure).where(LoginFailure.email == email,
                                                LoginFailure.source == _source(source)))
+
+
+def check_registration(session: Session, source: str | None, limit: int) -> None:
+    """Raise :class:`TooManyRegistrations` (with the seconds to wait) if ``source`` created ``limit`` accounts in
+    the window."""
+    now = clock.now()
+    times = sorted(session.scalars(select(Registration.at).where(Registration.source == _source(source),
+                                                                 Registration.at > now - WINDOW)))
+    if len(times) >= limit:
+        wait = times[len(times) - limit] + WINDOW - now
+        raise TooManyRegistrations(max(1, math.ceil(wait.total_seconds())))
+
+
+def registered(session: Session, source: str | None) -> None:
+    """Count an account created from ``source`` (and forget those that have left the window)."""
+    now = clock.now()
+    session.execute(delete(Registration).where(Registration.at <= now - WINDOW))
+    session.add(Registration(source=_source(source), at=now))

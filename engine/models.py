@@ -159,6 +159,18 @@ class LoginFailure(Base):
     at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
 
 
+class Registration(Base):
+    """A citizen account created, with the client's address, kept for :mod:`engine.logins`'s window (rows older
+    than it are deleted as new ones come): how many accounts one address created lately."""
+
+    __tablename__ = "registration"
+    __table_args__ = (Index("ix_registration_source", "source", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+
+
 class PasswordReset(Base):
     """A link sent to reset a forgotten password (:func:`engine.accounts.request_password_reset`): only the SHA-256
     of its secret is kept; it works once, before ``expires_at``."""

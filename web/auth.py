@@ -43,20 +43,28 @@ def _start_session(user) -> None:  # noqa: ANN001
 def register():  # noqa: ANN201
     values: dict[str, str] = {}
     errors: dict[str, str] = {}
+    headers: dict[str, str] = {}
+    status = 400
     if request.method == "POST":
         values = {k: (request.form.get(k) or "").strip() for k in ("full_name", "email", *PROFILE)}
         password = request.form.get("password") or ""
         try:
             user = get_engine().register_citizen(db(), values["email"], password, values["full_name"],
-                                                 **{k: values[k] for k in PROFILE}, language=lang())
+                                                 request.remote_addr, **{k: values[k] for k in PROFILE},
+                                                 language=lang())
         except FormInvalid as exc:
             db().rollback()
             errors = {k: t(v) for k, v in exc.errors.items()}
+        except TooManyAttempts as exc:
+            db().rollback()
+            errors["email"] = t(exc.message)
+            headers["Retry-After"] = str(exc.retry_after)
+            status = 429
         else:
             db().commit()
             _start_session(user)
             return redirect(_safe_next(request.args.get("next")) or url_for("public.index"))
-    return render_template("auth/register.html", values=values, errors=errors), (400 if errors else 200)
+    return render_template("auth/register.html", values=values, errors=errors), (status if errors else 200), headers
 
 
 @bp.route("/dang-nhap", methods=["GET", "POST"])

@@ -118,3 +118,38 @@ def test_a_login_without_an_address_is_counted_under_one(engine: Engine, moved) 
     fail(engine, CITIZEN, None, logins.PER_PAIR)  # type: ignore[arg-type]
     with pytest.raises(TooManyAttempts):
         login(engine, CITIZEN, PASSWORD, None)  # type: ignore[arg-type]
+
+
+def register(engine: Engine, n: int, source: str | None) -> None:
+    with engine.session() as s:
+        engine.register_citizen(s, f"nguoi{n}.{source}@example.vn", "mat-khau-rat-dai", "Người Dân", source)
+        s.commit()
+
+
+def test_one_address_creates_a_limited_number_of_accounts(engine: Engine, moved) -> None:  # noqa: ANN001
+    from engine.errors import FormInvalid, TooManyRegistrations
+    from engine.models import Registration, User
+
+    limit = engine.settings.registrations_per_address
+    assert limit == 20
+    for n in range(limit):
+        register(engine, n, HOME)
+        moved.advance(dt.timedelta(seconds=10))
+    with pytest.raises(TooManyRegistrations) as refused:
+        register(engine, limit, HOME)
+    # the first account leaves the window 15 minutes after it was made
+    assert refused.value.retry_after == 15 * 60 - limit * 10
+    assert "thử lại sau 12 phút" in refused.value.message["vi"]
+    register(engine, limit, CAFE)  # another address is not held up
+    with engine.session() as s, pytest.raises(FormInvalid):  # a form with mistakes is told its mistakes first
+        engine.register_citizen(s, "khong-phai-email", "ngan", "", HOME)
+    moved.advance(dt.timedelta(seconds=15 * 60 - limit * 10))
+    register(engine, limit + 1, HOME)
+    with engine.session() as s:
+        assert s.scalar(select(func.count()).select_from(User).where(User.email.like(f"%.{HOME}@example.vn"))) \
+            == limit + 1
+        # rows that left the window are deleted as new ones come
+        assert s.scalar(select(func.count()).select_from(Registration)) <= limit + 1
+    # the engine's own callers (scripts, seeding) give no address and are not limited
+    for n in range(limit + 1):
+        register(engine, 100 + n, None)

@@ -316,3 +316,25 @@ def test_behind_a_declared_proxy_the_forwarded_address_is_counted(engine) -> Non
     owner = app.test_client()  # the owner, behind the same proxy, from their own address
     assert _login(owner, "congdan@demo.motcua.vn", "matkhau-demo-2026",
                   **{"X-Forwarded-For": "198.51.100.5"}).status_code == 302
+
+
+def test_one_address_that_created_many_accounts_waits(people, engine) -> None:  # noqa: ANN001
+    import dataclasses
+
+    engine.settings = dataclasses.replace(engine.settings, registrations_per_address=2)
+    for n in range(2):
+        visitor = people()
+        visitor.get("/dang-ky")
+        assert visitor.post("/dang-ky", {"full_name": "Trần Thị An", "email": f"an{n}@example.com",
+                                         "password": "mat-khau-rat-dai"}).url == "/"
+    visitor = people()
+    visitor.get("/dang-ky")
+    page = visitor.post("/dang-ky", {"full_name": "Trần Thị An", "email": "an9@example.com",
+                                     "password": "mat-khau-rat-dai"}, status=429)
+    assert page.has("Đã có nhiều tài khoản được tạo từ địa chỉ mạng này", "15 phút", 'value="an9@example.com"')
+    response = visitor.client.post("/dang-ky", data={"full_name": "A", "email": "an9@example.com",
+                                                     "password": "mat-khau-rat-dai", "csrf_token": visitor.token()})
+    assert response.status_code == 429 and 800 < int(response.headers["Retry-After"]) <= 900
+    visitor.get("/dang-nhap")
+    assert visitor.post("/dang-nhap", {"email": "an9@example.com", "password": "mat-khau-rat-dai"},
+                        status=400).has("Email hoặc mật khẩu không đúng")  # no account was made
