@@ -11,6 +11,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from . import bounds, clock, logins
@@ -24,6 +25,7 @@ from .models import Agency, LoginFailure, PasswordReset, Person, User, UserRole,
 HASHER = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
 MIN_PASSWORD = 10
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+TAKEN = text("Email này đã được dùng để đăng ký", "This email address is already registered")
 PROFILE_KEYS = ("phone", "id_number", "birth_date", "address")
 #: the profile prefills the forms, so it keeps to their limits: a name of at most 100 characters, an address of 300,
 #: an email address of 200, a Vietnamese phone number
@@ -178,7 +180,7 @@ def register_citizen(session: Session, email: str, password: str, full_name: str
         errors["email"] = text("Nhập địa chỉ email đúng định dạng, ví dụ ten@example.com",
                                "Enter an email address in the correct format, like name@example.com")
     elif session.scalar(select(func.count()).select_from(User).where(User.email == email)):
-        errors["email"] = text("Email này đã được dùng để đăng ký", "This email address is already registered")
+        errors["email"] = TAKEN
     _check_password(password, errors)
     _check_name(full_name, errors)
     cleaned = {**_clean_profile(profile, errors), **_clean_preferences(profile, errors)}
@@ -188,8 +190,11 @@ def register_citizen(session: Session, email: str, password: str, full_name: str
         logins.check_registration(session, source, limit)
         logins.registered(session, source)
     user = User(email=email, password_hash=HASHER.hash(password), full_name=full_name, kind="citizen", **cleaned)
-    session.add(user)
-    session.flush()
+    try:
+        with session.begin_nested():  # the same email sent twice at once (a double click): one account, one message
+            session.add(user)
+    except IntegrityError:
+        raise FormInvalid({"email": TAKEN}) from None
     return user
 
 

@@ -107,3 +107,34 @@ def test_a_profile_date_of_birth_is_neither_in_the_future_nor_before_1900(engine
         with pytest.raises(FormInvalid) as info:  # the same rule when registering
             engine.register_citizen(s, "ngaysinh2@example.com", "mat-khau-rat-dai", "Người Khác", birth_date=birth)
         assert info.value.errors["birth_date"]["en"] == message
+
+
+def test_one_email_registered_twice_at_once_makes_one_account_and_one_message(engine: Engine) -> None:
+    """A double click on "create account": the second request reads no account yet (the first has not committed),
+    then waits for the first's row (PostgreSQL's unique index; SQLite's write lock) and is told the email is taken,
+    not shown an error page."""
+    import threading
+
+    first = engine.session()
+    engine.register_citizen(first, "doi@example.com", "mat-khau-rat-dai", "Người Bấm Hai Lần")
+    outcome: list[object] = []
+
+    def second() -> None:
+        with engine.session() as s:
+            try:
+                engine.register_citizen(s, "doi@example.com", "mat-khau-rat-dai", "Người Bấm Hai Lần")
+                s.commit()
+                outcome.append("registered")
+            except FormInvalid as exc:
+                outcome.append(exc.errors["email"]["vi"])
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    thread.join(0.5)
+    assert thread.is_alive()  # waiting for the first
+    first.commit()
+    first.close()
+    thread.join(10)
+    assert outcome == ["Email này đã được dùng để đăng ký"]
+    with engine.session() as s:
+        assert len(s.scalars(select(User).where(User.email == "doi@example.com")).all()) == 1
