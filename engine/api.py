@@ -14,13 +14,15 @@ from typing import Any
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import accounts, catalog, dossiers, mail, notices, tasks, timers
+from . import accounts, catalog, dossiers, mail, notices, statistics, tasks, timers
 from .config import Settings
 from .db import Database
-from .errors import StaleDossier
+from .errors import Forbidden, StaleDossier
 from .forms import FormDefinition
+from .i18n import text
 from .models import Person, User
 from .views import Completion, DiagramView, DossierView, NoticeView, ProcedureInfo, TaskView, TimelineEntry
+
 
 class Engine:
     """One per process: holds the database, the deployed procedure versions and the runtime caches."""
@@ -98,6 +100,14 @@ class Engine:
         """Send the mail owed to applicants about their dossiers (the worker calls this). Unlike the other methods
         it opens and commits its own short transactions: one to take each mail, one to mark it sent."""
         return notices.send_due(self.session, self.settings, self.versions, limit)
+
+    def statistics(self, session: Session, official: Person, year: int, month: int | None = None) -> statistics.Report:
+        """The figures of the official's agency for a month, or a year (:mod:`engine.statistics`)."""
+        if not official.is_official or official.agency_id is None:
+            raise Forbidden(text("Chỉ cán bộ của cơ quan mới xem được thống kê của cơ quan.",
+                                 "Only an agency's officials can see its statistics."))
+        start, end = statistics.period(year, month)
+        return statistics.report(session, official.agency_id, start, end)
 
     # -- tasks -------------------------------------------------------------------------------------------------
     def task(self, session: Session, task_id: int, actor: Person) -> TaskView:

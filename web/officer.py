@@ -7,7 +7,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from engine import calendar
 from engine.errors import AlreadyClaimed, FormInvalid, StaleDossier, TaskNotOpen
+from engine.models import utcnow
 
 from . import db, get_engine
 from .access import official_required
@@ -19,6 +21,8 @@ bp = Blueprint("officer", __name__, url_prefix="/can-bo")
 
 #: tasks of the group queue per page (oldest first)
 QUEUE_PAGE = 50
+#: the first year the statistics page offers
+FIRST_YEAR = 2020
 
 
 @bp.get("/")
@@ -125,3 +129,22 @@ def diagram(dossier_id: int):  # noqa: ANN201
     from .citizen import diagram_response
 
     return diagram_response(get_engine().diagram(db(), dossier_id, current_user))
+
+
+@bp.get("/thong-ke")
+@official_required
+def statistics():  # noqa: ANN201
+    """The agency's figures for a month or a year: received, resolved early / on time / late, in progress."""
+    today = calendar.to_local(utcnow()).date()
+    year = request.args.get("nam", today.year, type=int)
+    month_arg = request.args.get("thang", "" if "nam" in request.args else str(today.month))
+    month = int(month_arg) if month_arg.isdigit() else None
+    if not FIRST_YEAR <= year <= today.year + 1 or (month is not None and not 1 <= month <= 12):
+        abort(404)
+    engine = get_engine()
+    report = engine.statistics(db(), current_user, year, month)
+    names = {p.code: p.name for p in engine.procedures(db())}
+    rows = sorted(report.by_procedure.items(), key=lambda item: t(names.get(item[0], {"vi": item[0]})))
+    return render_template("officer/statistics.html", report=report, rows=rows, names=names, year=year, month=month,
+                           years=range(today.year, FIRST_YEAR - 1, -1))
+

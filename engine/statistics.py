@@ -1,0 +1,152 @@
+"""An agency's figures over a period, as the national reports on administrative procedures count them, per
+procedure: dossiers received; resolved, early, on time or late (by the day in Vietnam, as
+:func:`engine.calendar.classify`); still in progress at the period's end, within time, overdue or waiting for the
+applicant; refused at reception; withdrawn. The share resolved on time is (early + on time) / resolved.
+
+Each figure is counted in the database (one grouped query per kind of figure, on the agency's dossiers of the
+period), never by loading dossiers: an agency's year is tens of thousands of them.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Date, and_, bindparam, case, func, not_, or_, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import ColumnElement, FunctionElement
+
+from . import calendar
+from .models import Dossier, utcnow
+
+#: statuses that end a dossier without resolving it: refused at reception, withdrawn by the applicant
+NOT_RESOLVED = ("denied", "cancelled")
+
+
+class local_day(FunctionElement):  # noqa: N801 - an SQL function, named as one
+    """The day in Vietnam of a stored (naive UTC) time, in SQL."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(local_day, "postgresql")
+def _local_day_pg(element: Any, compiler: Any, **kw: Any) -> str:
+    return f"CAST(({compiler.process(element.clauses, **kw)} + INTERVAL '7 hours') AS DATE)"
+
+
+@compiles(local_day, "sqlite")
+def _local_day_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
+    return f"date({compiler.process(element.clauses, **kw)}, '+7 hours')"
+
+
+if calendar.VN_OFFSET != dt.timedelta(hours=7):  # (the SQL above writes the offset out)
+    raise RuntimeError("engine.statistics assumes Vietnam's UTC+7")
+
+
+@dataclass
+class Figures:
+    """One procedure's figures (or the agency's totals) for a period."""
+
+    received: int = 0
+    early: int = 0
+    on_time: int = 0
+    late: int = 0
+    open_within_time: int = 0
+    open_overdue: int = 0
+    open_waiting: int = 0  # waiting for the applicant (a supplement): the legal clock is stopped
+    denied: int = 0
+    withdrawn: int = 0
+
+    @property
+    def resolved(self) -> int:
+        return self.early + self.on_time + self.late
+
+    @property
+    def in_progress(self) -> int:
+        return self.open_within_time + self.open_overdue + self.open_waiting
+
+    @property
+    def on_time_share(self) -> float | None:
+        """(early + on time) / resolved; None when nothing was resolved."""
+        return (self.early + self.on_time) / self.resolved if self.resolved else None
+
+    def add(self, other: Figures) -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass
+class Report:
+    """An agency's figures from ``start`` to ``end`` (naive UTC; the dossiers still open are counted as they stood
+    at ``as_of``: the period's end, or now for a period not over)."""
+
+    start: dt.datetime
+    end: dt.datetime
+    as_of: dt.datetime
+    by_procedure: dict[str, Figures] = field(default_factory=dict)
+    total: Figures = field(default_factory=Figures)
+
+
+def _sum(condition: ColumnElement[bool]) -> Any:
+    return func.sum(case((condition, 1), else_=0))
+
+
+OF_AGENCY = Dossier.agency_id == bindparam("agency_id")
+RECEIVED = (select(Dossier.procedure_code, func.count())
+            .where(OF_AGENCY, Dossier.submitted_at >= bindparam("start"), Dossier.submitted_at < bindparam("end"))
+            .group_by(Dossier.procedure_code))
+_RESOLVED = not_(Dossier.status.in_(NOT_RESOLVED))
+_DONE_DAY, _DUE_DAY = local_day(Dossier.finished_at), local_day(Dossier.appointment_at)
+FINISHED = (select(Dossier.procedure_code,
+                   _sum(and_(_RESOLVED, _DONE_DAY < _DUE_DAY)),
+                   _sum(and_(_RESOLVED, _DONE_DAY == _DUE_DAY)),
+                   # (a resolved dossier without a due date, which the engine never makes, counts as late)
+                   _sum(and_(_RESOLVED, or_(_DONE_DAY > _DUE_DAY, Dossier.appointment_at.is_(None)))),
+                   _sum(Dossier.status == "denied"),
+                   _sum(Dossier.status == "cancelled"))
+            .where(OF_AGENCY, Dossier.submitted_at.is_not(None),
+                   Dossier.finished_at >= bindparam("start"), Dossier.finished_at < bindparam("end"))
+            .group_by(Dossier.procedure_code))
+_WAITING = Dossier.status == "waiting"
+IN_PROGRESS = (select(Dossier.procedure_code,
+                      _sum(and_(not_(_WAITING), Dossier.appointment_at >= bindparam("as_of"))),
+                      _sum(and_(not_(_WAITING), Dossier.appointment_at < bindparam("as_of"))),
+                      _sum(_WAITING))
+               .where(OF_AGENCY, Dossier.submitted_at < bindparam("as_of"),
+                      or_(Dossier.finished_at.is_(None), Dossier.finished_at >= bindparam("as_of")))
+               .group_by(Dossier.procedure_code))
+
+
+def period(year: int, month: int | None) -> tuple[dt.datetime, dt.datetime]:
+    """A month (or, without one, a year) in Vietnam, as naive UTC bounds [start, end)."""
+    if month is None:
+        first, after = dt.datetime(year, 1, 1), dt.datetime(year + 1, 1, 1)
+    else:
+        first = dt.datetime(year, month, 1)
+        after = dt.datetime(year + (month == 12), month % 12 + 1, 1)
+    return calendar.to_utc(first), calendar.to_utc(after)
+
+
+def report(session: Session, agency_id: int, start: dt.datetime, end: dt.datetime) -> Report:
+    """The agency's figures for [start, end) (naive UTC)."""
+    as_of = min(end, utcnow())
+    out = Report(start=start, end=end, as_of=as_of)
+    params = {"agency_id": agency_id, "start": start, "end": end, "as_of": as_of}
+
+    def of(code: str) -> Figures:
+        return out.by_procedure.setdefault(code, Figures())
+
+    for code, received in session.execute(RECEIVED, params):
+        of(code).received = received
+    for code, early, on_time, late, denied, withdrawn in session.execute(FINISHED, params):
+        f = of(code)
+        f.early, f.on_time, f.late, f.denied, f.withdrawn = early, on_time, late, denied, withdrawn
+    if as_of > start:  # (a period still to come has nothing in progress)
+        for code, within, overdue, waiting in session.execute(IN_PROGRESS, params):
+            f = of(code)
+            f.open_within_time, f.open_overdue, f.open_waiting = within, overdue, waiting
+    for figures in out.by_procedure.values():
+        out.total.add(figures)
+    return out
