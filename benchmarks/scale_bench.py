@@ -18,6 +18,8 @@ session cookie, the signed-in user's read, the engine's calls and the template),
   a dossier comes up more than once: the walks the engine keeps for redrawing a dossier (``VersionCache.walks``)
   are cleared before each page, which is timed as the dossier's first drawing in the process
 * ``my_dossiers_page``: ``GET /ho-so`` (a page of the citizen's dossiers and their open tasks)
+* ``statistics_month_page``, ``statistics_year_page``: ``GET /can-bo/thong-ke`` (the official's agency's figures
+  for this month) and the same for this year (engine.statistics; an agency's year is tens of thousands of dossiers)
 
 Each kind of call is warmed up with its first 20 actors before timing. The small size is the same-run baseline;
 ratios are large/small. ``--explain`` prints EXPLAIN ANALYZE of each
@@ -57,7 +59,17 @@ PAGES: dict[str, tuple[str, Callable[[Any], int], Callable[[Any], str], Callable
     "lookup_page": ("lookup_page", lambda pair: pair[1], lambda pair: f"/tra-cuu?ma={pair[0]}",
                     lambda pair: f'<span class="app-code">{pair[0]}</span>'),
     "my_dossiers_page": ("my_dossiers", lambda uid: uid, lambda uid: "/ho-so", lambda uid: "Hồ sơ của tôi</h1>"),
+    "statistics_month_page": ("inbox", lambda uid: uid, lambda uid: "/can-bo/thong-ke",
+                              lambda uid: "Thống kê giải quyết hồ sơ"),
+    "statistics_year_page": ("inbox", lambda uid: uid, lambda uid: f"/can-bo/thong-ke?thang=&nam={_this_year()}",
+                             lambda uid: "Thống kê giải quyết hồ sơ"),
 }
+
+
+def _this_year() -> int:
+    from engine import calendar, clock
+
+    return calendar.to_local(clock.now()).year
 WARMUP = 20
 
 
