@@ -131,10 +131,9 @@ def diagram(dossier_id: int):  # noqa: ANN201
     return diagram_response(get_engine().diagram(db(), dossier_id, current_user))
 
 
-@bp.get("/thong-ke")
-@official_required
-def statistics():  # noqa: ANN201
-    """The agency's figures for a month or a year: received, resolved early / on time / late, in progress."""
+def _statistics_asked() -> tuple[Any, list[tuple[str, Any]], dict[str, Any], int, int | None, int]:
+    """The report the page's period asks for (?nam=&thang=; this month by default), its rows by procedure name, the
+    procedures' names, the year, the month (None: the year) and this year; 404 for a period out of range."""
     today = calendar.to_local(utcnow()).date()
     year = request.args.get("nam", today.year, type=int)
     month_arg = request.args.get("thang", "" if "nam" in request.args else str(today.month))
@@ -145,6 +144,41 @@ def statistics():  # noqa: ANN201
     report = engine.statistics(db(), current_user, year, month)
     names = {p.code: p.name for p in engine.procedures(db())}
     rows = sorted(report.by_procedure.items(), key=lambda item: t(names.get(item[0], {"vi": item[0]})))
-    return render_template("officer/statistics.html", report=report, rows=rows, names=names, year=year, month=month,
-                           years=range(today.year, FIRST_YEAR - 1, -1))
+    return report, rows, names, year, month, today.year
 
+
+@bp.get("/thong-ke")
+@official_required
+def statistics():  # noqa: ANN201
+    """The agency's figures for a month or a year: received, resolved early / on time / late, in progress."""
+    report, rows, names, year, month, this_year = _statistics_asked()
+    return render_template("officer/statistics.html", report=report, rows=rows, names=names, year=year, month=month,
+                           years=range(this_year, FIRST_YEAR - 1, -1))
+
+
+@bp.get("/thong-ke.csv")
+@official_required
+def statistics_csv():  # noqa: ANN201
+    """The same figures as a spreadsheet (CSV in UTF-8 with a byte-order mark, which spreadsheet programs read as
+    UTF-8): a row per procedure and one for the total, headed in the reader's language."""
+    import csv
+    import io
+
+    from flask import Response
+
+    report, rows, names, year, month, _this_year = _statistics_asked()
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow([_("Mã thủ tục"), _("Thủ tục"), _("Nhận trong kỳ"), _("Giải quyết trước hạn"),
+                     _("Giải quyết đúng hạn"), _("Giải quyết quá hạn"), _("Tỷ lệ đúng hạn (%)"),
+                     _("Đang giải quyết trong hạn"), _("Đang giải quyết quá hạn"), _("Chờ bổ sung"),
+                     _("Từ chối tiếp nhận"), _("Đã rút")])
+    for code, f in [*rows, ("", report.total)]:
+        share = "" if f.on_time_share is None else f"{f.on_time_share * 100:.1f}"
+        writer.writerow([code, t(names[code]) if code in names else (code or _("Tổng cộng")), f.received, f.early,
+                         f.on_time, f.late, share, f.open_within_time, f.open_overdue, f.open_waiting, f.denied,
+                         f.withdrawn])
+    period = f"{year}-{month:02d}" if month else str(year)
+    return Response(out.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="thong-ke-{period}.csv"'})

@@ -48,3 +48,29 @@ def test_an_official_sees_the_month_and_the_year(people, monday) -> None:  # noq
 def test_a_citizen_may_not_see_it(people) -> None:  # noqa: ANN001
     citizen = register(people)
     citizen.get("/can-bo/thong-ke", status=403)
+
+
+def test_the_figures_download_as_a_spreadsheet(people, monday) -> None:  # noqa: ANN001
+    import csv
+    import io
+
+    citizen = register(people)
+    submit_declaration(citizen, start_birth_registration(citizen))
+    monday.advance(dt.timedelta(minutes=30))
+    official = people()
+    official.login(RECEPTION)
+    page = official.get("/can-bo/thong-ke")
+    link = re.search(r'href="(/can-bo/thong-ke\.csv\?[^"]*)" download', page.html).group(1)
+    response = official.client.get(link.replace("&amp;", "&"))
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.headers["Content-Disposition"] == 'attachment; filename="thong-ke-2026-11.csv"'
+    text = response.get_data(as_text=True)
+    assert text.startswith("\ufeff")
+    header, *rows = list(csv.reader(io.StringIO(text[1:])))
+    assert header[:3] == ["Mã thủ tục", "Thủ tục", "Nhận trong kỳ"] and len(header) == 12
+    assert rows == [["birth_registration", "Đăng ký khai sinh", "1", "0", "0", "0", "", "1", "0", "0", "0", "0"],
+                    ["", "Tổng cộng", "1", "0", "0", "0", "", "1", "0", "0", "0", "0"]]
+    assert official.client.get("/can-bo/thong-ke.csv?nam=2026&thang=").headers["Content-Disposition"].endswith(
+        'filename="thong-ke-2026.csv"')
+    assert official.client.get("/can-bo/thong-ke.csv?nam=2026&thang=13").status_code == 404
+    assert citizen.client.get("/can-bo/thong-ke.csv").status_code == 403
