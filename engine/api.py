@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import accounts, catalog, dossiers, mail, notices, statistics, tasks, timers
+from . import accounts, catalog, dossiers, mail, notices, ratings, statistics, tasks, timers
 from .config import Settings
 from .db import Database
 from .errors import Forbidden, StaleDossier
@@ -80,6 +80,16 @@ class Engine:
     def mail_notices(self, session: Session, dossier_id: int, actor: Person) -> list[NoticeView]:
         """The mail owed to the dossier's applicant about it, and what became of each."""
         return notices.of_dossier(session, dossiers.get_for(session, dossier_id, actor))
+
+    def rating(self, session: Session, dossier_id: int, actor: Person) -> ratings.RatingState:
+        """The applicant's rating of the dossier's service, if given, and whether the actor may give it now."""
+        return ratings.state(session, dossiers.get_for(session, dossier_id, actor), actor)
+
+    def rate(self, session: Session, dossier_id: int, applicant: Person, score: Any,
+             comment: str | None = None) -> ratings.RatingView:
+        """The applicant rates a decided dossier, once (score 1–5, an optional comment). Raises NotFound,
+        Forbidden (not decided, or rated already) or FormInvalid."""
+        return ratings.rate(session, dossiers.get_for(session, dossier_id, applicant), applicant, score, comment)
 
     def diagram(self, session: Session, dossier_id: int, actor: Person) -> DiagramView:
         """The dossier's diagram and where it stands in it (for the live tracking view)."""

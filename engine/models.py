@@ -299,6 +299,18 @@ class AuditEvent(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
+class Rating(Base):
+    """The applicant's rating of the service, once per dossier, when it is decided (:mod:`engine.ratings`)."""
+
+    __tablename__ = "rating"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), unique=True)
+    score: Mapped[int] = mapped_column(Integer)  # 1 (very dissatisfied) … 5 (very satisfied)
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+
+
 class Notice(Base):
     """A mail to a dossier's applicant about a change of its status, waiting in the outbox or sent
     (:mod:`engine.notices`). Written in the transaction of the step that changed the status; composed and sent

@@ -206,8 +206,10 @@ def _what(kind: str, delivery: str | None, agency: Any) -> dict[str, str]:
         "paying": text("đang chờ bạn nộp phí, lệ phí. Hãy mở hồ sơ trên Cổng để thanh toán.",
                        "is waiting for you to pay the fees. Open the dossier on the portal to pay."),
         "unresolved": text("đã dừng xử lý.", "has been stopped."),
-        "done": text("đã được trả kết quả. Cảm ơn bạn đã sử dụng dịch vụ công trực tuyến.",
-                     "has been returned with its result. Thank you for using the online public service."),
+        "done": text("đã được trả kết quả. Cảm ơn bạn đã sử dụng dịch vụ công trực tuyến; bạn có thể đánh giá "
+                     "mức độ hài lòng trên trang hồ sơ.",
+                     "has been returned with its result. Thank you for using the online public service; you can "
+                     "rate it on the application's page."),
     }[kind]
 
 

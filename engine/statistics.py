@@ -1,7 +1,8 @@
 """An agency's figures over a period, as the national reports on administrative procedures count them, per
 procedure: dossiers received; resolved, early, on time or late (by the day in Vietnam, as
 :func:`engine.calendar.classify`); still in progress at the period's end, within time, overdue or waiting for the
-applicant; refused at reception; withdrawn. The share resolved on time is (early + on time) / resolved.
+applicant; refused at reception; withdrawn; the applicants' ratings given in the period and how many were
+satisfied. The share resolved on time is (early + on time) / resolved.
 
 Each figure is counted in the database (one grouped query per kind of figure, on the agency's dossiers of the
 period), never by loading dossiers: an agency's year is tens of thousands of them.
@@ -18,7 +19,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
 from . import calendar
-from .models import Dossier, utcnow
+from .models import Dossier, Rating, utcnow
+from .ratings import SATISFIED
 
 #: statuses that end a dossier without resolving it: refused at reception, withdrawn by the applicant
 NOT_RESOLVED = ("denied", "cancelled")
@@ -58,6 +60,8 @@ class Figures:
     open_waiting: int = 0  # waiting for the applicant (a supplement): the legal clock is stopped
     denied: int = 0
     withdrawn: int = 0
+    ratings: int = 0  # applicants' ratings given in the period (engine.ratings)
+    satisfied: int = 0  # of them, satisfied or very satisfied
 
     @property
     def resolved(self) -> int:
@@ -71,6 +75,11 @@ class Figures:
     def on_time_share(self) -> float | None:
         """(early + on time) / resolved; None when nothing was resolved."""
         return (self.early + self.on_time) / self.resolved if self.resolved else None
+
+    @property
+    def satisfied_share(self) -> float | None:
+        """satisfied / ratings; None without a rating."""
+        return self.satisfied / self.ratings if self.ratings else None
 
     def add(self, other: Figures) -> None:
         for name in self.__dataclass_fields__:
@@ -118,6 +127,11 @@ IN_PROGRESS = (select(Dossier.procedure_code,
                       or_(Dossier.finished_at.is_(None), Dossier.finished_at >= bindparam("as_of")))
                .group_by(Dossier.procedure_code))
 
+RATINGS = (select(Dossier.procedure_code, func.count(), _sum(Rating.score >= SATISFIED))
+           .join(Dossier, Dossier.id == Rating.dossier_id)
+           .where(OF_AGENCY, Rating.created_at >= bindparam("start"), Rating.created_at < bindparam("end"))
+           .group_by(Dossier.procedure_code))
+
 
 def period(year: int, month: int | None) -> tuple[dt.datetime, dt.datetime]:
     """A month (or, without one, a year) in Vietnam, as naive UTC bounds [start, end)."""
@@ -147,6 +161,9 @@ def report(session: Session, agency_id: int, start: dt.datetime, end: dt.datetim
         for code, within, overdue, waiting in session.execute(IN_PROGRESS, params):
             f = of(code)
             f.open_within_time, f.open_overdue, f.open_waiting = within, overdue, waiting
+    for code, ratings, satisfied in session.execute(RATINGS, params):
+        f = of(code)
+        f.ratings, f.satisfied = ratings, satisfied
     for figures in out.by_procedure.values():
         out.total.add(figures)
     return out

@@ -174,7 +174,8 @@ def dossier(dossier_id: int):  # noqa: ANN201
     return render_template("dossier.html", dossier=view, timeline=engine.timeline(db(), dossier_id, current_user),
                            for_official=False, diagram=engine.diagram(db(), dossier_id, current_user),
                            diagram_url=url_for("citizen.diagram", dossier_id=dossier_id),
-                           notices=engine.mail_notices(db(), dossier_id, current_user))
+                           notices=engine.mail_notices(db(), dossier_id, current_user),
+                           rating=engine.rating(db(), dossier_id, current_user))
 
 
 @bp.route("/ho-so/<int:dossier_id>/rut", methods=["GET", "POST"])
@@ -203,6 +204,39 @@ def withdraw(dossier_id: int):  # noqa: ANN201
             flash(_("Đã rút hồ sơ %(code)s.", code=view.code) if view.code else _("Đã rút hồ sơ đang soạn."), "success")
             return redirect(url_for("citizen.dossier", dossier_id=dossier_id))
     return render_template("citizen/withdraw.html", dossier=view, error=error, reason=reason), (400 if error else 200)
+
+
+@bp.route("/ho-so/<int:dossier_id>/danh-gia", methods=["GET", "POST"])
+@citizen_required
+def rate(dossier_id: int):  # noqa: ANN201
+    """The applicant rates the service of a decided dossier, once."""
+    from engine.errors import Forbidden
+    from engine.ratings import SCORES
+
+    engine = get_engine()
+    view = engine.dossier(db(), dossier_id, current_user)
+    if not engine.rating(db(), dossier_id, current_user).may_rate:
+        flash(_("Hồ sơ này không đánh giá được nữa hoặc chưa đánh giá được."), "error")
+        return redirect(url_for("citizen.dossier", dossier_id=dossier_id))
+    errors: dict[str, str] = {}
+    values = {"score": "", "comment": ""}
+    if request.method == "POST":
+        values = {"score": request.form.get("score") or "", "comment": request.form.get("comment") or ""}
+        try:
+            engine.rate(db(), dossier_id, current_user, values["score"], values["comment"])
+            db().commit()
+        except FormInvalid as exc:
+            db().rollback()
+            errors = {k: t(v) for k, v in exc.errors.items()}
+        except Forbidden as exc:
+            db().rollback()
+            flash(t(exc.message), "error")
+            return redirect(url_for("citizen.dossier", dossier_id=dossier_id))
+        else:
+            flash(_("Cảm ơn bạn đã đánh giá."), "success")
+            return redirect(url_for("citizen.dossier", dossier_id=dossier_id))
+    return render_template("citizen/rate.html", dossier=view, scores=list(SCORES.items()), values=values,
+                           errors=errors), (400 if errors else 200)
 
 
 @bp.route("/tai-khoan", methods=["GET", "POST"])

@@ -120,7 +120,8 @@ def dossier(dossier_id: int):  # noqa: ANN201
     return render_template("dossier.html", dossier=view, timeline=engine.timeline(db(), dossier_id, current_user),
                            for_official=True, diagram=engine.diagram(db(), dossier_id, current_user),
                            diagram_url=url_for("officer.diagram", dossier_id=dossier_id),
-                           notices=engine.mail_notices(db(), dossier_id, current_user))
+                           notices=engine.mail_notices(db(), dossier_id, current_user),
+                           rating=engine.rating(db(), dossier_id, current_user))
 
 
 @bp.get("/ho-so/<int:dossier_id>/so-do.bpmn")
@@ -173,12 +174,12 @@ def statistics_csv():  # noqa: ANN201
     writer.writerow([_("Mã thủ tục"), _("Thủ tục"), _("Nhận trong kỳ"), _("Giải quyết trước hạn"),
                      _("Giải quyết đúng hạn"), _("Giải quyết quá hạn"), _("Tỷ lệ đúng hạn (%)"),
                      _("Đang giải quyết trong hạn"), _("Đang giải quyết quá hạn"), _("Chờ bổ sung"),
-                     _("Từ chối tiếp nhận"), _("Đã rút")])
+                     _("Từ chối tiếp nhận"), _("Đã rút"), _("Số đánh giá"), _("Hài lòng (%)")])
     for code, f in [*rows, ("", report.total)]:
-        share = "" if f.on_time_share is None else f"{f.on_time_share * 100:.1f}"
+        share, satisfied = ("" if v is None else f"{v * 100:.1f}" for v in (f.on_time_share, f.satisfied_share))
         writer.writerow([code, t(names[code]) if code in names else (code or _("Tổng cộng")), f.received, f.early,
                          f.on_time, f.late, share, f.open_within_time, f.open_overdue, f.open_waiting, f.denied,
-                         f.withdrawn])
+                         f.withdrawn, f.ratings, satisfied])
     period = f"{year}-{month:02d}" if month else str(year)
     return Response(out.getvalue(), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="thong-ke-{period}.csv"'})

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from engine import calendar, clock, runtime, statistics
 from engine.api import Engine
 from engine.errors import Forbidden
-from engine.models import Agency, Dossier, ProcedureVersion, User
+from engine.models import Agency, Dossier, ProcedureVersion, Rating, User
 from tests.engine.test_birth_registration import CITIZEN, Journey, declaration, user
 
 RECEPTION = "motcua@demo.motcua.vn"
@@ -42,10 +42,18 @@ class Dossiers:
             finished: dt.datetime | None = None, code: str = "birth_registration", agency: int | None = None) -> None:
         self.n += 1
         with self.engine.session() as s:
-            s.add(Dossier(code=f"T-{self.n:04d}", procedure_code=code, version_id=self.versions[code],
+            row = Dossier(code=f"T-{self.n:04d}", procedure_code=code, version_id=self.versions[code],
                           applicant_id=self.applicant, agency_id=agency or self.agency_id, status=status,
                           created_at=submitted or NOW, submitted_at=submitted, appointment_at=due, finished_at=finished,
-                          data={}, workflow=runtime.PLACEHOLDER_STATE, serializer_version=runtime.SERIALIZER_VERSION))
+                          data={}, workflow=runtime.PLACEHOLDER_STATE, serializer_version=runtime.SERIALIZER_VERSION)
+            s.add(row)
+            s.commit()
+            self.last = row.id
+
+    def rated(self, score: int, at: dt.datetime) -> None:
+        """The applicant's rating of the dossier added last."""
+        with self.engine.session() as s:
+            s.add(Rating(dossier_id=self.last, score=score, created_at=at))
             s.commit()
 
 
@@ -58,7 +66,9 @@ def test_every_case_is_counted_where_the_national_reports_count_it(engine: Engin
     d = Dossiers(engine)
     due = U(2026, 11, 5, 10, 0)  # 17:00 on 5 November in Vietnam
     d.add("done", U(2026, 11, 3, 2), due, U(2026, 11, 4, 3))  # early
+    d.rated(5, U(2026, 11, 4, 5))
     d.add("done", U(2026, 11, 3, 2), due, U(2026, 11, 5, 9))  # on time
+    d.rated(2, U(2026, 11, 6, 5))
     # 00:30 on 6 November in Vietnam, still the 5th in UTC: late, as the day in Vietnam says
     d.add("done", U(2026, 11, 3, 2), due, U(2026, 11, 5, 17, 30))
     # due 08:00 on 6 November in Vietnam, done at 01:00 that day: on time (the 5th in UTC would say early)
@@ -69,6 +79,7 @@ def test_every_case_is_counted_where_the_national_reports_count_it(engine: Engin
     d.add("processing", U(2026, 11, 20, 2), U(2026, 11, 26, 10))  # overdue now
     d.add("waiting", U(2026, 11, 24, 2), U(2026, 11, 25, 10))  # the clock is stopped: waiting, not overdue
     d.add("done", U(2026, 10, 30, 2), U(2026, 10, 30, 10), U(2026, 11, 2, 2))  # sent in October, late in November
+    d.rated(3, U(2026, 12, 1, 1))  # rated in December (of that month's figures, not November's)
     d.add("done", U(2026, 11, 3, 2), due, U(2026, 11, 4, 3), code="marital_status_certificate")
     d.add("draft", None)  # never sent: nowhere
     d.add("done", U(2026, 11, 3, 2), due, U(2026, 11, 4, 3), agency=d.other_agency)  # another agency's
@@ -78,7 +89,8 @@ def test_every_case_is_counted_where_the_national_reports_count_it(engine: Engin
     birth = november.by_procedure["birth_registration"]
     assert dataclass_values(birth) == {
         "received": 9, "early": 1, "on_time": 2, "late": 2, "open_within_time": 1, "open_overdue": 1,
-        "open_waiting": 1, "denied": 1, "withdrawn": 1}
+        "open_waiting": 1, "denied": 1, "withdrawn": 1, "ratings": 2, "satisfied": 1}
+    assert birth.satisfied_share == 0.5
     assert birth.resolved == 5 and birth.in_progress == 3 and birth.on_time_share == pytest.approx(3 / 5)
     marital = november.by_procedure["marital_status_certificate"]
     assert (marital.received, marital.early, marital.on_time_share) == (1, 1, 1.0)
@@ -89,12 +101,14 @@ def test_every_case_is_counted_where_the_national_reports_count_it(engine: Engin
     october = figures(engine, 2026, 10).by_procedure["birth_registration"]
     assert dataclass_values(october) == {
         "received": 1, "early": 0, "on_time": 0, "late": 0, "open_within_time": 0, "open_overdue": 1,
-        "open_waiting": 0, "denied": 0, "withdrawn": 0}
+        "open_waiting": 0, "denied": 0, "withdrawn": 0, "ratings": 0, "satisfied": 0}
     assert october.on_time_share is None
 
     year = figures(engine, 2026, None).total
     assert (year.received, year.resolved, year.in_progress) == (11, 6, 3)
-    assert figures(engine, 2026, 12).by_procedure == {}  # nothing yet
+    december = figures(engine, 2026, 12).by_procedure  # (still to come: only the rating dated then)
+    assert [(code, f.received, f.ratings, f.satisfied) for code, f in december.items()] == [
+        ("birth_registration", 0, 1, 0)]
 
 
 def dataclass_values(f: statistics.Figures) -> dict[str, int]:
