@@ -1,6 +1,7 @@
 """WCAG 2.2 AA checks with axe-core (npm, pinned) on the main pages, for a citizen and an official, on a phone."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from pathlib import Path
@@ -22,7 +23,32 @@ def violations(page) -> list[str]:  # noqa: ANN001
             for v in result["violations"]]
 
 
-def test_pages_have_no_wcag_violations(server: str, page, output_dir: Path) -> None:  # noqa: ANN001
+def decided_dossier(database: Path) -> int:
+    """A birth registration of the demo citizen, sent and refused at reception, in the server's database."""
+    from sqlalchemy import select
+
+    from engine import clock
+    from engine.api import Engine
+    from engine.config import DEFAULT_ROOT, Settings
+    from engine.models import User
+    from tests.engine.test_birth_registration import DECISIONS, declaration
+
+    engine = Engine(Settings(database_url=f"sqlite:///{database}", root=DEFAULT_ROOT))
+    # (the declaration's dates count from this Monday, as in the engine's tests)
+    with clock.use(clock.ManualClock(dt.datetime(2026, 11, 23, 2, 0))), engine.session() as s:
+        citizen = s.scalar(select(User).where(User.email == "congdan@demo.motcua.vn"))
+        reception = s.scalar(select(User).where(User.email == "motcua@demo.motcua.vn"))
+        view = engine.start_dossier(s, "birth_registration", citizen)
+        engine.complete(s, view.open_tasks[0].id, citizen, declaration())
+        task = next(t for t in engine.queue(s, reception) if t.dossier_id == view.id)
+        engine.claim(s, task.id, reception)
+        engine.complete(s, task.id, reception, DECISIONS["reception_check"]["refuse"])
+        s.commit()
+    engine.db.dispose()
+    return view.id
+
+
+def test_pages_have_no_wcag_violations(server: str, page, output_dir: Path, tmp_path: Path) -> None:  # noqa: ANN001
     assert AXE.exists(), "npm ci installs axe-core (make install)"
     found: dict[str, list[str]] = {}
 
@@ -76,4 +102,15 @@ def test_pages_have_no_wcag_violations(server: str, page, output_dir: Path) -> N
     check("statistics")
     page.goto(server + "/khong-co-trang-nay")
     check("not-found")
+    # the rating of a decided dossier, sent without a score: its errors
+    dossier_id = decided_dossier(tmp_path / "motcua.db")
+    page.get_by_role("button", name=re.compile("Đăng xuất")).click()
+    page.goto(server + "/dang-nhap")
+    page.get_by_label("Địa chỉ email").fill("congdan@demo.motcua.vn")
+    page.get_by_label("Mật khẩu", exact=True).fill("matkhau-demo-2026")
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.goto(server + f"/ho-so/{dossier_id}/danh-gia")
+    page.get_by_role("button", name="Gửi đánh giá").click()
+    page.get_by_text("Chọn mức độ hài lòng của bạn").first.wait_for()
+    check("rating-errors")
     assert not found, "\n".join(f"{name}: {p}" for name, problems in found.items() for p in problems)
