@@ -14,7 +14,7 @@ from engine.models import utcnow
 from . import db, get_engine
 from .access import official_required
 from .forms import error_list
-from .ui import t
+from .ui import lang, t
 
 bp = Blueprint("officer", __name__, url_prefix="/can-bo")
 
@@ -152,9 +152,17 @@ def _statistics_asked() -> tuple[Any, list[tuple[str, Any]], dict[str, Any], int
 @official_required
 def statistics():  # noqa: ANN201
     """The agency's figures for a month or a year: received, resolved early / on time / late, in progress."""
+    from babel.dates import get_month_names
+
     report, rows, names, year, month, this_year = _statistics_asked()
+    if lang() == "en":
+        month_names = dict(get_month_names("wide", locale="en"))
+        period = f"{month_names[month]} {year}" if month else _("Năm %(year)d", year=year)
+    else:
+        month_names = {m: _("Tháng %(month)d", month=m) for m in range(1, 13)}
+        period = _("Tháng %(month)d/%(year)d", month=month, year=year) if month else _("Năm %(year)d", year=year)
     return render_template("officer/statistics.html", report=report, rows=rows, names=names, year=year, month=month,
-                           years=range(this_year, FIRST_YEAR - 1, -1))
+                           years=range(this_year, FIRST_YEAR - 1, -1), month_names=month_names, period=period)
 
 
 @bp.get("/thong-ke.csv")
