@@ -10,12 +10,12 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import calendar, compaction, notices, runtime, writes
+from . import buffers, calendar, compaction, notices, runtime, writes
 from .catalog import VersionCache, VersionRuntime, current_version
 from .db import READS_COMMITTED, get_by_id, possible_id
 from .errors import Forbidden, FormInvalid, NotFound, NotRunnable, StaleDossier
 from .i18n import Text, text, tr
-from .models import Agency, AgencyDay, AuditEvent, Dossier, HumanTask, Notice, Person, utcnow
+from .models import Agency, AgencyDay, AuditEvent, Dossier, HumanTask, Person, utcnow
 from .procedures import APPLICANT_ROLE
 from .statuses import STATUSES
 from .views import DossierView, TimelineEntry
@@ -42,7 +42,6 @@ EVENTS = (select(AuditEvent).where(AuditEvent.dossier_id == bindparam("dossier_i
           .order_by(AuditEvent.at, AuditEvent.id))
 PASSED_ELEMENTS = select(AuditEvent.element).where(AuditEvent.dossier_id == bindparam("dossier_id"),
                                                    AuditEvent.element.is_not(None))
-INSERT_EVENTS = AuditEvent.__table__.insert()
 
 
 def start(session: Session, cache: VersionCache, code: str, applicant: Person, agency_id: int | None) -> DossierView:
@@ -273,7 +272,7 @@ def save(session: Session, cache: VersionCache, dossier: Dossier, workflow: Any)
         writes.flush_step(session)
     except StaleDataError:
         raise StaleDossier() from None  # the caller rolls back its transaction
-    write_audit(session)
+    buffers.write(session)  # the step's audit events and the mail it owes
     session.info.setdefault(WORKFLOWS_TO_KEEP, {})[dossier.id] = (cache.workflows, dossier.row_version, workflow)
 
 
@@ -336,51 +335,19 @@ def _keep_committed_workflows(session: Session) -> None:
         workflows.put(dossier_id, row_version, workflow)
 
 
-AUDIT_BUFFER = "motcua.audit"
-
-
 def audit(session: Session, dossier: Dossier | None, actor: Person | None, action: str, label: Text,
           element: str | None = None, detail: dict[str, Any] | None = None) -> None:
-    """Add an event to the dossier's audit trail.
-
-    Events are append-only and nothing needs their ids, so they are not ORM objects: they wait in the session
-    and are written in one multi-row INSERT at the end of the step (save), before a query that may read them and
-    before a commit, so that whatever the transaction reads includes them; a rollback drops them with the rest.
-    """
-    session.info.setdefault(AUDIT_BUFFER, []).append({
+    """Add an event to the dossier's audit trail. Events are append-only and nothing needs their ids: they wait in
+    the session and are written at the end of the step (:mod:`engine.buffers`)."""
+    buffers.add(session, AuditEvent, {
         "dossier_id": dossier.id if dossier else None, "at": utcnow(), "actor_id": actor.id if actor else None,
         "actor_name": actor.full_name if actor else "Hệ thống", "action": action, "element": element,
         "label_vi": label["vi"], "label_en": label["en"], "detail": detail or {},
     })
 
 
-def write_audit(session: Session) -> None:
-    """Write the step's waiting audit events, and the mail it owes (:func:`engine.notices.owed`), kept the same way."""
-    rows = session.info.pop(AUDIT_BUFFER, None)
-    if rows:
-        session.connection().execute(INSERT_EVENTS, rows)
-    notices.write(session)
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _audit_before_query(state: Any) -> None:
-    """Waiting events and notices are written before a query that may read them (one on audit events or
-    notices, or any query whose entities are not known); queries of other tables leave them to the end of the step."""
-    if state.session.info.get(AUDIT_BUFFER) or state.session.info.get(notices.BUFFER):
-        mappers = state.all_mappers
-        if not mappers or any(m.class_ is AuditEvent or m.class_ is Notice for m in mappers):
-            write_audit(state.session)
-
-
-@event.listens_for(Session, "before_commit")
-def _audit_before_commit(session: Session) -> None:
-    write_audit(session)
-
-
 @event.listens_for(Session, "after_rollback")
 def _dropped(session: Session) -> None:
-    session.info.pop(AUDIT_BUFFER, None)
-    session.info.pop(notices.BUFFER, None)
     session.info.pop(WORKFLOWS_TO_KEEP, None)  # their changes were not stored: the cache must not hold them
 
 

@@ -12,8 +12,8 @@ Creating accounts is counted too (:func:`check_registration`): each one costs a 
 login, and a row, so one address may create at most :attr:`~engine.config.Settings.registrations_per_address`
 accounts in a window (20 by default; high, for the same reason as :data:`PER_SOURCE`).
 
-The counts are kept in the database (``login_failure``, ``registration``), so every web worker sees the same ones, and they
-survive a restart. A refused login is not counted (the wait does not grow while someone keeps trying), and a
+The counts are kept in the database (``login_failure``, ``registration``), so every web worker sees the same
+ones, and they survive a restart. A refused login is not counted (the wait does not grow while someone keeps trying), and a
 successful one clears that email's failures from that address. The email is counted as typed, whether an account
 has it or not, so the refusal tells nothing about which accounts exist.
 """
@@ -39,6 +39,12 @@ def _source(source: str | None) -> str:
     return (source or UNKNOWN)[:64]
 
 
+def _wait(times: list[dt.datetime], limit: int, now: dt.datetime) -> int:
+    """The seconds until fewer than ``limit`` of ``times`` (in the window, at least ``limit`` of them) are left in
+    it: until the (len - limit + 1) oldest have left."""
+    return max(1, math.ceil((sorted(times)[len(times) - limit] + WINDOW - now).total_seconds()))
+
+
 def check(session: Session, email: str, source: str | None) -> int:
     """Raise :class:`TooManyAttempts` (with the seconds to wait) if a login for ``email`` from ``source`` must
     wait; otherwise return how many failures of that email from that address are counted. ``email`` is
@@ -50,16 +56,13 @@ def check(session: Session, email: str, source: str | None) -> int:
     ).all()
     if not rows:
         return 0
-    waits = []
-    for limit, counted in ((PER_PAIR, [r.at for r in rows if r.email == email and r.source == source]),
-                           (PER_SOURCE, [r.at for r in rows if r.source == source]),
-                           (PER_EMAIL, [r.at for r in rows if r.email == email])):
-        if len(counted) >= limit:
-            # the count falls below the limit when its (len - limit + 1) oldest failures have left the window
-            counted.sort()
-            waits.append(counted[len(counted) - limit] + WINDOW - now)
+    waits = [_wait(counted, limit, now)
+             for limit, counted in ((PER_PAIR, [r.at for r in rows if r.email == email and r.source == source]),
+                                    (PER_SOURCE, [r.at for r in rows if r.source == source]),
+                                    (PER_EMAIL, [r.at for r in rows if r.email == email]))
+             if len(counted) >= limit]
     if waits:
-        raise TooManyAttempts(max(1, math.ceil(max(waits).total_seconds())))
+        raise TooManyAttempts(max(waits))
     return sum(1 for r in rows if r.email == email and r.source == source)
 
 
@@ -81,11 +84,10 @@ def check_registration(session: Session, source: str | None, limit: int) -> None
     """Raise :class:`TooManyRegistrations` (with the seconds to wait) if ``source`` created ``limit`` accounts in
     the window."""
     now = clock.now()
-    times = sorted(session.scalars(select(Registration.at).where(Registration.source == _source(source),
-                                                                 Registration.at > now - WINDOW)))
+    times = list(session.scalars(select(Registration.at).where(Registration.source == _source(source),
+                                                               Registration.at > now - WINDOW)))
     if len(times) >= limit:
-        wait = times[len(times) - limit] + WINDOW - now
-        raise TooManyRegistrations(max(1, math.ceil(wait.total_seconds())))
+        raise TooManyRegistrations(_wait(times, limit, now))
 
 
 def registered(session: Session, source: str | None) -> None:

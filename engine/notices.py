@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from . import calendar, mail
+from . import buffers, calendar, mail
 from .catalog import VersionCache
 from .config import Settings
 from .i18n import text, tr
@@ -47,27 +47,18 @@ RETRY_AFTER = (dt.timedelta(minutes=1), dt.timedelta(minutes=5), dt.timedelta(mi
 DOSSIER_PATH = "/ho-so/{id}"
 PROFILE_PATH = "/tai-khoan"
 
-BUFFER = "motcua.notices"
-INSERT = Notice.__table__.insert()
-
 
 def owed(session: Session, dossier: Dossier, status: str, previous: str, reason: str | None) -> None:
     """Owe the applicant a mail about the dossier's new status (a dossier with a code: not a draft). The row
-    waits in the session and is written with the step's audit events (:func:`engine.dossiers.write_audit`)."""
+    waits in the session and is written with the step's audit events (:mod:`engine.buffers`)."""
     if status not in NOTIFIED or dossier.code is None:
         return
     now = utcnow()
-    session.info.setdefault(BUFFER, []).append({
+    buffers.add(session, Notice, {
         "dossier_id": dossier.id, "kind": "supplied" if status == "receiving" and previous == "waiting" else status,
         "reason": reason if status in WITH_REASON else None,
         "created_at": now, "state": "pending", "attempts": 0, "next_attempt_at": now,
     })
-
-
-def write(session: Session) -> None:
-    rows = session.info.pop(BUFFER, None)
-    if rows:
-        session.connection().execute(INSERT, rows)
 
 
 # -- sending -------------------------------------------------------------------------------------------------

@@ -155,12 +155,13 @@ def statistics():  # noqa: ANN201
     from babel.dates import get_month_names
 
     report, rows, names, year, month, this_year = _statistics_asked()
-    if lang() == "en":
-        month_names = dict(get_month_names("wide", locale="en"))
-        period = f"{month_names[month]} {year}" if month else _("Năm %(year)d", year=year)
+    english = lang() == "en"
+    month_names = (dict(get_month_names("wide", locale="en")) if english
+                   else {m: _("Tháng %(month)d", month=m) for m in range(1, 13)})
+    if month is None:
+        period = _("Năm %(year)d", year=year)
     else:
-        month_names = {m: _("Tháng %(month)d", month=m) for m in range(1, 13)}
-        period = _("Tháng %(month)d/%(year)d", month=month, year=year) if month else _("Năm %(year)d", year=year)
+        period = f"{month_names[month]} {year}" if english else _("Tháng %(month)d/%(year)d", month=month, year=year)
     return render_template("officer/statistics.html", report=report, rows=rows, names=names, year=year, month=month,
                            years=range(this_year, FIRST_YEAR - 1, -1), month_names=month_names, period=period)
 
