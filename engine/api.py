@@ -14,14 +14,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import accounts, catalog, dossiers, mail, notices, ratings, statistics, tasks, timers
+from . import accounts, attachments, catalog, dossiers, mail, notices, ratings, statistics, tasks, timers
 from .config import Settings
 from .db import Database
 from .errors import Forbidden, StaleDossier
 from .forms import FormDefinition
 from .i18n import text
 from .models import Person, User
-from .views import Completion, DiagramView, DossierView, NoticeView, ProcedureInfo, TaskView, TimelineEntry
+from .views import Completion, Component, DiagramView, DossierView, NoticeView, ProcedureInfo, TaskView, TimelineEntry
 
 
 class Engine:
@@ -90,6 +90,35 @@ class Engine:
         """The applicant rates a decided dossier, once (score 1–5, an optional comment). Raises NotFound,
         Forbidden (not decided, or rated already) or FormInvalid."""
         return ratings.rate(session, dossiers.get_for(session, dossier_id, applicant), applicant, score, comment)
+
+    # -- documents attached -------------------------------------------------------------------------------------
+    def documents(self, session: Session, dossier_id: int, actor: Person) -> list[attachments.AttachmentView]:
+        """The files attached to the dossier: all for its applicant, those sent for the agency's officials."""
+        return attachments.of_dossier(session, dossiers.get_for(session, dossier_id, actor), actor)
+
+    def components(self, session: Session, dossier_id: int, actor: Person) -> tuple[Component, ...]:
+        """The documents the dossier's procedure (at the dossier's version) asks for."""
+        dossier = dossiers.get_for(session, dossier_id, actor)
+        return self.versions.of(session, dossier.version_id).info.components
+
+    def attach(self, session: Session, dossier_id: int, applicant: Person, component: str, filename: str | None,
+               data: bytes) -> attachments.AttachmentView:
+        """The applicant attaches a file (PDF, JPEG or PNG, up to ``settings.upload_max_bytes``) for one of the
+        procedure's documents, while the dossier is a draft or waits for a supplement. Raises NotFound, Forbidden
+        or FormInvalid (keyed by ``attachments.key(component)``)."""
+        dossier = dossiers.get_for(session, dossier_id, applicant)
+        components = self.versions.of(session, dossier.version_id).info.components
+        return attachments.attach(session, components, dossier, applicant, component, filename, data,
+                                  self.settings.upload_max_bytes)
+
+    def detach(self, session: Session, dossier_id: int, applicant: Person, attachment_id: int) -> str:
+        """The applicant takes back a file not sent yet; returns its name."""
+        return attachments.remove(session, dossiers.get_for(session, dossier_id, applicant), applicant, attachment_id)
+
+    def document(self, session: Session, dossier_id: int, actor: Person,
+                 attachment_id: int) -> tuple[attachments.AttachmentView, bytes]:
+        """One attached file and its content, for whoever may see it."""
+        return attachments.content(session, dossiers.get_for(session, dossier_id, actor), actor, attachment_id)
 
     def diagram(self, session: Session, dossier_id: int, actor: Person) -> DiagramView:
         """The dossier's diagram and where it stands in it (for the live tracking view)."""

@@ -28,6 +28,9 @@ class Settings:
     #: citizen accounts one client address may create in 15 minutes (engine.logins). MOTCUA_REGISTRATIONS_PER_ADDRESS;
     #: default 20 (many people may share a mobile carrier's address; a load test from one machine sets it high)
     registrations_per_address: int = 20
+    #: the largest file a citizen may attach to a dossier, in bytes (engine.attachments). MOTCUA_UPLOAD_MAX_BYTES;
+    #: default 10 MB (a scanned page as PDF or photo is well under it; the national portal takes about as much)
+    upload_max_bytes: int = 10 * 1024 * 1024
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -39,6 +42,8 @@ class Settings:
                                      "mail_from": os.environ.get("MOTCUA_MAIL_FROM") or cls.mail_from,
                                      "base_url": os.environ.get("MOTCUA_BASE_URL") or None,
                                      "registrations_per_address": int(os.environ.get("MOTCUA_REGISTRATIONS_PER_ADDRESS")
-                                                                      or cls.registrations_per_address)}
+                                                                      or cls.registrations_per_address),
+                                     "upload_max_bytes": int(os.environ.get("MOTCUA_UPLOAD_MAX_BYTES")
+                                                             or cls.upload_max_bytes)}
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -10,7 +10,8 @@ import datetime as dt
 import hashlib
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, true
+from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint,
+                        true)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -297,6 +298,26 @@ class AuditEvent(Base):
     label_vi: Mapped[str] = mapped_column(Text)
     label_en: Mapped[str] = mapped_column(Text)
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Attachment(Base):
+    """A file the applicant attached to a dossier for one of its procedure's documents (``components`` of the
+    manifest; :mod:`engine.attachments`). ``sent_at`` is empty while the applicant may still take it back (a draft,
+    or a supplement not sent yet); officials see only the files sent. The content is read only when downloaded."""
+
+    __tablename__ = "attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), index=True)
+    component: Mapped[str] = mapped_column(String(80))  # the manifest's component code
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(60))  # as read from the content, not as the browser said
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
 
 
 class Rating(Base):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ from .statuses import STATUSES
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 REQUIRED_KEYS = ("code", "name", "summary", "field", "agency_level", "service_level", "bpmn", "time_limit", "lanes")
 APPLICANT_ROLE = "applicant"
+COMPONENT_CODE = re.compile(r"[a-z][a-z0-9_]{0,59}")
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,7 @@ def read_one(path: Path, bpmn_dir: Path, forms_dir: Path) -> tuple[ProcedureFile
             problems.append(Problem(name, key, f"lacks {', '.join(missing_languages(manifest[key]))}"))
     if manifest.get("service_level") not in ("toan_trinh", "mot_phan"):
         problems.append(Problem(name, "service_level", "must be 'toan_trinh' or 'mot_phan'"))
+    problems += _component_problems(name, manifest.get("components", []))
     bpmn = manifest["bpmn"]
     if not isinstance(bpmn, dict) or not bpmn.get("file") or not bpmn.get("process"):
         return None, problems + [Problem(name, "bpmn", "needs 'file' and 'process'")]
@@ -125,6 +128,25 @@ def read_one(path: Path, bpmn_dir: Path, forms_dir: Path) -> tuple[ProcedureFile
         if form_path.is_file():
             source.files[f"forms/{key}"] = form_path.read_text(encoding="utf-8")
     return source, problems
+
+
+def _component_problems(name: str, components: Any) -> list[Problem]:
+    """Each document a procedure asks for needs a code (files attached are kept under it) and a name in both
+    languages."""
+    if not isinstance(components, list) or not all(isinstance(c, dict) for c in components):
+        return [Problem(name, "components", "must be a list of tables ([[components]])")]
+    problems, seen = [], set()
+    for i, c in enumerate(components):
+        code = c.get("code")
+        where = f"components[{i}]" + (f" {code}" if isinstance(code, str) else "")
+        if not isinstance(code, str) or not COMPONENT_CODE.fullmatch(code):
+            problems.append(Problem(name, where, "needs a 'code' of lower-case letters, digits and _ (up to 60)"))
+        elif code in seen:
+            problems.append(Problem(name, where, "the code is used twice"))
+        seen.add(code)
+        if not isinstance(c.get("name"), dict) or missing_languages(c["name"]):
+            problems.append(Problem(name, where, "needs a 'name' in Vietnamese and English"))
+    return problems
 
 
 def _form_keys(xml: str) -> list[str]:

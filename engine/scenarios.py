@@ -37,6 +37,26 @@ BRANCHING = ("exclusiveGateway", "inclusiveGateway", "eventBasedGateway", "bound
 PASSWORD = "kich-ban-thu-nghiem"
 
 
+def placeholder_pdf(title: str) -> bytes:
+    """A one-page PDF showing ``title``: the file a scenario attaches for a document it does not name."""
+    shown = title.encode("ascii", "replace").replace(b"\\", b"").replace(b"(", b"").replace(b")", b"")
+    stream = b"BT /F1 18 Tf 72 770 Td (" + shown + b") Tj ET"
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >> "
+               b"/Contents 5 0 R >>",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+               b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream"]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)
+
+
 class StepFailed(Exception):
     pass
 
@@ -218,6 +238,8 @@ class Runner:
                 if role != APPLICANT_ROLE:
                     eng.claim(s, task.id, actor)
                     s.commit()
+                else:
+                    self._attach(s, step, dossier, actor)
                 expected_errors = step.get("errors")
                 try:
                     eng.complete(s, task.id, actor, data)
@@ -233,6 +255,24 @@ class Runner:
                         raise StepFailed(f"task '{task.bpmn_id}' accepted data that should be refused")
                     s.commit()
         self._expect(step, dossier_id)
+
+    def _attach(self, s: Any, step: dict[str, Any], dossier: Dossier, applicant: User) -> None:
+        """The files of an applicant's step: a placeholder PDF for each component ``attach`` names or, without
+        ``attach``, for each required one when the dossier is a draft (``attach = []``: none)."""
+        eng = self.engine
+        wanted = step.get("attach")
+        if wanted is None and dossier.status == "draft":
+            have = {d.component for d in eng.documents(s, dossier.id, applicant)}
+            wanted = [c.code for c in eng.components(s, dossier.id, applicant) if c.required and c.code not in have]
+        if not isinstance(wanted, list | None):
+            raise StepFailed("'attach' must be a list of component codes")
+        for code in wanted or ():
+            try:
+                eng.attach(s, dossier.id, applicant, str(code), f"{code}.pdf", placeholder_pdf(str(code)))
+            except EngineError as exc:
+                s.rollback()
+                raise StepFailed(f"cannot attach '{code}': {exc.message['en']}") from None
+        s.commit()  # attached as on the portal, apart from the step: kept if the step's data is refused
 
     def _expect(self, step: dict[str, Any], dossier_id: int) -> None:
         eng = self.engine

@@ -8,7 +8,7 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session, aliased, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from . import dossiers, runtime
+from . import attachments, dossiers, runtime
 from .catalog import VersionCache
 from .db import get_by_id
 from .errors import AlreadyClaimed, Forbidden, FormInvalid, NotFound, StaleDossier, TaskNotOpen
@@ -213,6 +213,10 @@ def complete(session: Session, cache: VersionCache, task_id: int, actor: Person,
     unused = form.unused(data)  # answers that no longer apply (a father's name, the father not known) go
     data = form.without_unused(data, unused=unused)
     errors = form.errors(data)
+    applicant_step = row.role == APPLICANT_ROLE
+    components = rt.info.components if applicant_step else ()
+    if components and dossier.status == "draft":  # submitting: a file for every required document
+        errors = {**errors, **attachments.missing(session, components, dossier)}
     if errors:
         raise FormInvalid(errors)
     data = form.clean(data)
@@ -252,6 +256,8 @@ def complete(session: Session, cache: VersionCache, task_id: int, actor: Person,
         dossiers.save(session, cache, dossier, workflow)
     except StaleDossier:  # the dossier or this task changed since they were read (engine.writes)
         raise _why_refused(session, row, actor) from None
+    if components and dossier.status != "draft":  # what the applicant attached goes with the step
+        attachments.send(session, dossier, actor)
     with session.no_autoflush:  # everything is flushed by save(); what follows only reads
         view_ = dossiers.view(session, cache, dossier, actor, with_answers=False, open_rows=open_rows)
         mine_next = [t for t in view_.open_tasks

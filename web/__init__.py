@@ -64,7 +64,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
     ])
     engine = engine or Engine(settings or Settings.from_env())
     app.config.update(
-        MAX_CONTENT_LENGTH=2 * 1024 * 1024,  # forms only for now; uploads will set their own limits
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,  # forms; a file upload's limit is the engine's (_upload_limit)
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=os.environ.get("MOTCUA_SECURE_COOKIES") == "1",
@@ -84,6 +84,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
         app.config["SECRET_KEY"] = _secret_key(engine.settings.root / "instance")
     app.extensions["motcua"] = engine
 
+    app.before_request(_upload_limit)  # before anything reads the request's body
     app.before_request(_refuse_control_characters)  # before CSRF's check, which reads the form too
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
@@ -118,6 +119,16 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
     app.register_blueprint(citizen.bp)
     app.register_blueprint(officer.bp)
     return app
+
+
+#: endpoints that take a file, and what their request may hold besides it (the multipart framing, the token)
+UPLOADS = ("citizen.upload",)
+UPLOAD_OVERHEAD = 64 * 1024
+
+
+def _upload_limit() -> None:
+    if request.endpoint in UPLOADS:
+        request.max_content_length = get_engine().settings.upload_max_bytes + UPLOAD_OVERHEAD
 
 
 #: characters no field may hold (tab, line feed and carriage return are allowed): PostgreSQL refuses NUL in text,

@@ -6,8 +6,11 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.exceptions import RequestEntityTooLarge
 
+from engine.attachments import key, too_large
 from engine.errors import FormInvalid, NotFound, StaleDossier, TaskNotOpen
+from engine.i18n import text
 
 from . import db, get_engine
 from .access import citizen_required
@@ -17,6 +20,7 @@ from .ui import lang, t
 bp = Blueprint("citizen", __name__)
 FROM_CHECK = "kiem-tra"
 PAGE_SIZE = 50
+NO_FILE_CHOSEN = text("Chọn một tệp để tải lên", "Choose a file to upload")
 
 
 def _open_task(task_id: int) -> tuple[Any, Any]:
@@ -122,16 +126,103 @@ def check(task_id: int):  # noqa: ANN201
             flash(_("Đã gửi: %(title)s.", title=t(task.title)), "success")
             return redirect(url_for("citizen.dossier", dossier_id=task.dossier_id))
 
+    return _check_page(task, form, values, errors)
+
+
+def _check_page(task: Any, form: Any, values: dict[str, Any], errors: dict[str, str]):  # noqa: ANN202
+    """The check-answers page of the applicant's task: the answers, the documents attached, the button that sends
+    them; with ``errors`` (of the answers or of the documents) linked from its error summary."""
+    engine = get_engine()
+
     def page_link(name: str, anchor: str) -> str:
+        if name.startswith("doc-"):  # a document's error: its upload field, on this page
+            return anchor
         page = next((p for p in form.pages if name in p.fields), form.pages[0])
-        return url_for("citizen.task_page", task_id=task_id, page_id=page.id, tu=FROM_CHECK) + anchor
+        return url_for("citizen.task_page", task_id=task.id, page_id=page.id, tu=FROM_CHECK) + anchor
 
     dossier = engine.dossier(db(), task.dossier_id, current_user)
+    components = engine.components(db(), task.dossier_id, current_user)
+    files = engine.documents(db(), task.dossier_id, current_user) if components else []
     return render_template(
         "citizen/check.html", task=task, form=form, dossier=dossier, sections=summary(form, values, lang()),
         errors=errors, error_items=error_list(form, errors, href=page_link), from_check=FROM_CHECK,
-        first_submission=dossier.status == "draft",
+        first_submission=dossier.status == "draft", components=components,
+        files={c.code: [f for f in files if f.component == c.code] for c in components},
+        max_mb=f"{engine.settings.upload_max_bytes / (1024 * 1024):g}",
     ), (400 if errors else 200)
+
+
+@bp.post("/cong-viec/<int:task_id>/giay-to")
+@citizen_required
+def upload(task_id: int):  # noqa: ANN201
+    """Attach a file to the dossier of the applicant's open task, for one of the procedure's documents."""
+    task, form = _open_task(task_id)
+    engine = get_engine()
+    component = request.form.get("component") or ""
+    sent = request.files.get("file")
+    try:
+        if sent is None or not sent.filename:
+            raise FormInvalid({key(component): NO_FILE_CHOSEN})
+        view = engine.attach(db(), task.dossier_id, current_user, component, sent.filename, sent.read())
+        db().commit()
+    except FormInvalid as exc:
+        db().rollback()
+        return _check_page(task, form, engine.prefill(db(), task_id, current_user),
+                           {k: t(v) for k, v in exc.errors.items()})
+    flash(_("Đã tải lên %(name)s.", name=view.filename), "success")
+    return redirect(url_for("citizen.check", task_id=task_id) + f"#{key(component)}", code=303)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def upload_too_large(_exc: RequestEntityTooLarge):  # noqa: ANN201
+    """A file over the limit is refused before it is read: the citizen is told so on the page they came from."""
+    task_id = (request.view_args or {}).get("task_id")
+    if request.endpoint != "citizen.upload" or task_id is None:
+        return _too_large_page()
+    flash(t(too_large(get_engine().settings.upload_max_bytes)), "error")
+    return redirect(url_for("citizen.check", task_id=task_id), code=303)
+
+
+def _too_large_page():  # noqa: ANN202
+    from .errors import page
+
+    return page(413, _("Dữ liệu gửi lên quá lớn"), _("Dữ liệu gửi lên vượt quá giới hạn cho phép."))
+
+
+@bp.post("/cong-viec/<int:task_id>/giay-to/<int:attachment_id>/bo")
+@citizen_required
+def remove_document(task_id: int, attachment_id: int):  # noqa: ANN201
+    """Take back a file not sent yet."""
+    task, _form = _open_task(task_id)
+    name = get_engine().detach(db(), task.dossier_id, current_user, attachment_id)
+    db().commit()
+    flash(_("Đã bỏ %(name)s.", name=name), "success")
+    return redirect(url_for("citizen.check", task_id=task_id) + "#giay-to", code=303)
+
+
+@bp.get("/ho-so/<int:dossier_id>/giay-to/<int:attachment_id>")
+@citizen_required
+def document(dossier_id: int, attachment_id: int):  # noqa: ANN201
+    return document_response(*get_engine().document(db(), dossier_id, current_user, attachment_id))
+
+
+def document_groups(dossier_id: int) -> list[tuple[Any, list[Any]]]:
+    """The documents of the dossier's procedure, each with the files attached for it that the user may see."""
+    engine = get_engine()
+    components = engine.components(db(), dossier_id, current_user)
+    files = engine.documents(db(), dossier_id, current_user) if components else []
+    return [(c, [f for f in files if f.component == c.code]) for c in components]
+
+
+def document_response(view: Any, data: bytes):  # noqa: ANN201
+    """A file attached to a dossier, as a download under its name; never shown as a page of this site."""
+    from flask import Response
+
+    response = Response(data, mimetype=view.content_type)
+    response.headers.set("Content-Disposition", "attachment", filename=view.filename)
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.get("/ho-so/<int:dossier_id>/so-do.bpmn")
@@ -175,7 +266,8 @@ def dossier(dossier_id: int):  # noqa: ANN201
                            for_official=False, diagram=engine.diagram(db(), dossier_id, current_user),
                            diagram_url=url_for("citizen.diagram", dossier_id=dossier_id),
                            notices=engine.mail_notices(db(), dossier_id, current_user),
-                           rating=engine.rating(db(), dossier_id, current_user))
+                           rating=engine.rating(db(), dossier_id, current_user),
+                           document_groups=document_groups(dossier_id), document_endpoint="citizen.document")
 
 
 @bp.route("/ho-so/<int:dossier_id>/rut", methods=["GET", "POST"])

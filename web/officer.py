@@ -13,6 +13,7 @@ from engine.models import utcnow
 
 from . import db, get_engine
 from .access import official_required
+from .citizen import diagram_response, document_groups, document_response
 from .forms import error_list
 from .ui import lang, t
 
@@ -56,6 +57,7 @@ def _render_task(task_id: int, values: dict[str, Any] | None = None, errors: dic
         "officer/task.html", task=task, form=form, dossier=dossier, values=values, errors=errors,
         error_items=error_list(form, errors), timeline=engine.timeline(db(), task.dossier_id, current_user),
         mine=task.claimed_by_id == current_user.id, may_act=task.role in current_user.roles,
+        document_groups=document_groups(task.dossier_id),
     ), status
 
 
@@ -121,14 +123,19 @@ def dossier(dossier_id: int):  # noqa: ANN201
                            for_official=True, diagram=engine.diagram(db(), dossier_id, current_user),
                            diagram_url=url_for("officer.diagram", dossier_id=dossier_id),
                            notices=engine.mail_notices(db(), dossier_id, current_user),
-                           rating=engine.rating(db(), dossier_id, current_user))
+                           rating=engine.rating(db(), dossier_id, current_user),
+                           document_groups=document_groups(dossier_id), document_endpoint="officer.document")
+
+
+@bp.get("/ho-so/<int:dossier_id>/giay-to/<int:attachment_id>")
+@official_required
+def document(dossier_id: int, attachment_id: int):  # noqa: ANN201
+    return document_response(*get_engine().document(db(), dossier_id, current_user, attachment_id))
 
 
 @bp.get("/ho-so/<int:dossier_id>/so-do.bpmn")
 @official_required
 def diagram(dossier_id: int):  # noqa: ANN201
-    from .citizen import diagram_response
-
     return diagram_response(get_engine().diagram(db(), dossier_id, current_user))
 
 

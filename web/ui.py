@@ -68,6 +68,15 @@ def local_time(value: dt.datetime | None, with_time: bool = True) -> str:
     return local.strftime("%d/%m/%Y %H:%M" if with_time else "%d/%m/%Y")
 
 
+def filesize(size: int) -> str:
+    """A file's size as people read it: 350 KB, 2,4 MB (in the reader's number format)."""
+    from flask_babel import format_decimal
+
+    if size < 1024 * 1024:
+        return f"{format_decimal(max(1, round(size / 1024)))} KB"
+    return f"{format_decimal(round(size / (1024 * 1024), 1))} MB"
+
+
 def csp_nonce() -> str:
     if "csp_nonce" not in g:
         g.csp_nonce = secrets.token_urlsafe(16)
@@ -185,6 +194,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["t"] = t
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["local_date"] = lambda v: local_time(v, with_time=False)
+    app.jinja_env.filters["filesize"] = filesize
     app.jinja_env.globals.update(now_utc=utcnow, lang=lang, csp_nonce=csp_nonce, lean_params=lean_params,
                                  lean_rows=lean_rows, answer_rows=answer_rows, fragment=fragment, return_address=return_address,
                                  STATUS_TAG=STATUS_TAG, CLASSIFICATION=CLASSIFICATION)

@@ -31,6 +31,7 @@ def decided_dossier(database: Path) -> int:
     from engine.api import Engine
     from engine.config import DEFAULT_ROOT, Settings
     from engine.models import User
+    from tests.documents import attach_required
     from tests.engine.test_birth_registration import DECISIONS, declaration
 
     engine = Engine(Settings(database_url=f"sqlite:///{database}", root=DEFAULT_ROOT))
@@ -39,6 +40,7 @@ def decided_dossier(database: Path) -> int:
         citizen = s.scalar(select(User).where(User.email == "congdan@demo.motcua.vn"))
         reception = s.scalar(select(User).where(User.email == "motcua@demo.motcua.vn"))
         view = engine.start_dossier(s, "birth_registration", citizen)
+        attach_required(engine, s, view.id, citizen)
         engine.complete(s, view.open_tasks[0].id, citizen, declaration())
         task = next(t for t in engine.queue(s, reception) if t.dossier_id == view.id)
         engine.claim(s, task.id, reception)

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from engine.scenarios import placeholder_pdf
+
 pytestmark = pytest.mark.browser
 
 
@@ -18,6 +20,7 @@ def fill_date(page, label: str, iso: str) -> None:  # noqa: ANN001
     group.get_by_label("Năm").fill(year)
 
 
+@pytest.mark.inject_scripts  # (axe checks the page with the documents' errors)
 def test_citizen_submits_a_birth_registration(server: str, page, output_dir: Path) -> None:  # noqa: ANN001
     page.goto(server + "/dang-nhap")
     page.get_by_label("Địa chỉ email").fill("congdan@demo.motcua.vn")
@@ -81,6 +84,24 @@ def test_citizen_submits_a_birth_registration(server: str, page, output_dir: Pat
     expect(page.get_by_role("heading", name="Kiểm tra thông tin trước khi gửi")).to_be_visible()
     expect(page.get_by_text("02/11/2026")).to_be_visible()
     expect(page.get_by_text("Trần Văn Bình")).to_have_count(0)  # typed, then no longer applying: not sent
+    # sent without its documents: the summary links each one to its file field; then a file for each
+    from tests.browser.test_accessibility import violations
+
+    page.get_by_role("button", name="Gửi hồ sơ").click()
+    summary = page.locator(".govuk-error-summary")
+    summary.get_by_role("link", name="Đính kèm Giấy chứng sinh").click()
+    assert page.evaluate("document.activeElement.id") == "doc-birth_notice"
+    assert not violations(page), violations(page)
+    page.screenshot(path=str(output_dir / "2-documents-missing.png"), full_page=True)
+    scan = output_dir / "giay-chung-sinh.pdf"
+    scan.write_bytes(placeholder_pdf("Giay chung sinh"))
+    for label in ("Chọn tệp Giấy chứng sinh", "Chọn tệp Giấy tờ tùy thân của người yêu cầu"):
+        field = page.get_by_label(label)
+        field.set_input_files(str(scan))
+        page.locator("form", has=field).get_by_role("button", name="Tải lên").click()
+        expect(page.get_by_text("Đã tải lên giay-chung-sinh.pdf.")).to_be_visible()
+    expect(page.get_by_role("link", name="giay-chung-sinh.pdf")).to_have_count(2)
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.evaluate("window.innerWidth")
     page.get_by_role("button", name="Gửi hồ sơ").click()
 
     panel = page.locator(".govuk-panel")
@@ -88,8 +109,8 @@ def test_citizen_submits_a_birth_registration(server: str, page, output_dir: Pat
     code = page.get_by_test_id("dossier-code").inner_text()
     assert re.fullmatch(r"000\.31\.27\.H14-\d{6}-\d{4}", code)
     assert page.get_by_test_id("appointment").inner_text()
-    page.screenshot(path=str(output_dir / "2-submitted.png"), full_page=True)
-    assert (output_dir / "2-submitted.png").stat().st_size > 10_000
+    page.screenshot(path=str(output_dir / "3-submitted.png"), full_page=True)
+    assert (output_dir / "3-submitted.png").stat().st_size > 10_000
 
     page.get_by_role("link", name="Xem hồ sơ và tiến độ giải quyết").click()
     expect(page.get_by_text("Hồ sơ đã được nộp trực tuyến")).to_be_visible()

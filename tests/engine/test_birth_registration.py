@@ -16,6 +16,7 @@ from engine import calendar
 from engine.api import Engine
 from engine.errors import FormInvalid
 from engine.models import User
+from tests.documents import attach_required
 
 CODE = re.compile(r"^000\.31\.27\.H14-\d{6}-\d{4}$")
 CITIZEN = "congdan@demo.motcua.vn"
@@ -85,6 +86,7 @@ class Journey:
         self.steps: list[str] = []
         with engine.session() as s:
             view = engine.start_dossier(s, "birth_registration", user(s, CITIZEN))
+            attach_required(engine, s, view.id, user(s, CITIZEN))
             s.commit()
         self.dossier_id = view.id
         assert view.status == "draft"

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from engine.cli import main
+from tests.documents import attach_required
 
 
 @pytest.fixture
@@ -47,6 +48,7 @@ def test_the_worker_sends_the_mail_owed_to_applicants(db_env: str, smtp, monkeyp
     with engine.session() as s, clock.use(clock.ManualClock(dt.datetime(2026, 11, 23, 2, 0))):  # (the declaration's day)
         citizen = s.scalar(select(User).where(User.email == "congdan@demo.motcua.vn"))
         view = engine.start_dossier(s, "birth_registration", citizen)
+        attach_required(engine, s, view.id, citizen)
         engine.complete(s, view.open_tasks[0].id, citizen, declaration())
         s.commit()
     engine.db.dispose()

@@ -15,6 +15,7 @@ from engine import clock, notices
 from engine.api import Engine
 from engine.models import Notice, User
 from tests.engine.test_birth_registration import CITIZEN, DECISIONS, Journey, declaration, user
+from tests.documents import attach_required
 
 BASE = "https://dichvucong.example.vn"
 
@@ -201,6 +202,7 @@ def submit_as(engine: Engine, email: str) -> None:
     with engine.session() as s:
         applicant = user(s, email)
         view = engine.start_dossier(s, "birth_registration", applicant)
+        attach_required(engine, s, view.id, applicant)
         engine.complete(s, view.open_tasks[0].id, applicant, declaration())
         s.commit()
 

@@ -58,12 +58,16 @@ BREAKAGES = [
     ("bpmn/five.bpmn", '<bpmn:endEvent id="end">', '<bpmn:endEvent id="end"><bpmn:errorEventDefinition errorRef="undefined_error"/>',
      ["bpmn/five.bpmn"]),
     ("workflows/five.toml", 'agency_level = "commune"', 'agency_level = "commune', ["workflows/five.toml", "not valid TOML"]),
+    ("workflows/five.toml", "[bpmn]", '[[components]]\ncode = "id_card"\nname = { vi = "CCCD", en = "ID card" }\n\n'
+     '[[components]]\ncode = "id_card"\nname = { vi = "Ảnh" }\n\n[[components]]\nname = { vi = "Ảnh", en = "Photo" }\n\n[bpmn]',
+     ["[components[1] id_card]: the code is used twice", "[components[1] id_card]: needs a 'name' in Vietnamese and English",
+      "[components[2]]: needs a 'code'"]),
 ]
 
 
 @pytest.mark.parametrize("file,old,new,fragments", BREAKAGES, ids=[
     "malformed-xml", "missing-form", "lane-without-role", "invalid-schema", "script", "dangling-flow", "undefined-error",
-    "toml"])
+    "toml", "components"])
 def test_each_problem_is_reported_by_file_and_element(root: Path, capsys: pytest.CaptureFixture[str], file: str,
                                                       old: str, new: str, fragments: list[str]) -> None:
     edit(root / file, old, new)

@@ -79,6 +79,16 @@ class User:
         assert page.status == status, f"POST {url}: {page.status}\n{page.html[:3000]}"
         return page
 
+    def upload(self, url: str, data: dict[str, Any], content: bytes, filename: str, status: int = 200) -> Page:
+        """Post a form with a file (multipart, as a browser does), with the token of the last page."""
+        import io
+
+        fields = {**data, "csrf_token": self.token(), "file": (io.BytesIO(content), filename)}
+        page = self._page(self.client.post(url, data=fields, content_type="multipart/form-data",
+                                           follow_redirects=True))
+        assert page.status == status, f"POST {url}: {page.status}\n{page.html[:3000]}"
+        return page
+
     def login(self, email: str, password: str = DEMO_PASSWORD) -> Page:
         self.get("/dang-nhap")
         return self.post("/dang-nhap", {"email": email, "password": password})

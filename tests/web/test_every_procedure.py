@@ -13,7 +13,7 @@ import pytest
 
 from engine import clock, demo, scenarios
 from engine.config import DEFAULT_ROOT
-from tests.web.test_journey import register
+from tests.web.test_journey import attach, register, required_documents
 
 TERMINAL = {"done": "Đã trả kết quả", "releasing": "Có kết quả"}
 
@@ -95,6 +95,8 @@ def journey(code: str, scenario: dict[str, Any], manual: clock.ManualClock, peop
                 if page.url.endswith("/kiem-tra"):
                     break
             assert page.url.endswith("/kiem-tra"), f"step {number}: stuck on {page.url}"
+            if page.has("Gửi hồ sơ"):  # not submitted yet: the documents the procedure requires go with it
+                attach(citizen, page.url.split("/")[2], *required_documents(engine, code))
             page = citizen.post(page.url)
             found_code = re.search(r'data-testid="dossier-code">([^<]+)<', page.html)
             if found_code:
@@ -116,7 +118,7 @@ def journey(code: str, scenario: dict[str, Any], manual: clock.ManualClock, peop
     assert page.has(TERMINAL["done"]), page.html[:3000]
 
 
-def test_a_declaration_the_process_sends_back_is_not_called_sent(people) -> None:  # noqa: ANN001
+def test_a_declaration_the_process_sends_back_is_not_called_sent(people, engine) -> None:  # noqa: ANN001
     """The promotion notice's process checks its dates after the declaration; dates in the wrong order send the
     trader to a correction page with the dossier still a draft: no "sent" banner, the reason on the page."""
     path = next(p for p in scenarios.scenario_files(DEFAULT_ROOT, "promotion_notice") if p.stem == "end_before_start_corrected")
@@ -134,6 +136,7 @@ def test_a_declaration_the_process_sends_back_is_not_called_sent(people) -> None
             if page.url.endswith("/kiem-tra"):
                 break
         declaration_url = page.url
+        attach(citizen, page.url.split("/")[2], *required_documents(engine, "promotion_notice"))
         page = citizen.post(page.url)
     assert page.url.startswith("/cong-viec/") and page.url != declaration_url
     assert page.has("Hồ sơ chưa được nộp", "ngày kết thúc không được trước ngày bắt đầu")
@@ -141,7 +144,7 @@ def test_a_declaration_the_process_sends_back_is_not_called_sent(people) -> None
     assert citizen.get("/ho-so").has("Đang soạn")
 
 
-def test_a_house_built_on_more_than_its_plot_is_caught_at_the_check_and_leads_back(people) -> None:  # noqa: ANN001
+def test_a_house_built_on_more_than_its_plot_is_caught_at_the_check_and_leads_back(people, engine) -> None:  # noqa: ANN001
     """The plot's area and the ground floor's are on different pages: each page passes alone, the check-answers
     page compares them and links to the ground floor's box on its page."""
     path = next(p for p in scenarios.scenario_files(DEFAULT_ROOT, "housing_construction_permit") if p.stem == "granted")
@@ -164,5 +167,6 @@ def test_a_house_built_on_more_than_its_plot_is_caught_at_the_check_and_leads_ba
                         f'href="{task_url}/trang/house?tu=kiem-tra#building_area"')
         page = citizen.post(f"{task_url}/trang/house?tu=kiem-tra", {**form, "building_area": "100,5"})
         assert page.url.endswith("/kiem-tra")
+        attach(citizen, page.url.split("/")[2], *required_documents(engine, "housing_construction_permit"))
         page = citizen.post(page.url)
     assert page.has("Đã nộp hồ sơ")

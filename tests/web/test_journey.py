@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from engine import calendar
+from engine.scenarios import placeholder_pdf
 from tests.engine.test_birth_registration import declaration
 
 CODE = re.compile(r'data-testid="dossier-code">(000\.31\.27\.H14-\d{6}-\d{4})<')
@@ -22,6 +23,7 @@ PAGES = {
     "notice": ["birth_notice_number", "birth_notice_date", "copies_requested", "delivery_method", "postal_address",
                "declaration_confirmed"],
 }
+REQUIRED = ("birth_notice", "requester_id")  # the documents birth registration requires
 RECEPTION, OFFICER, CHAIRMAN = "motcua@demo.motcua.vn", "hotich@demo.motcua.vn", "chutich@demo.motcua.vn"
 
 
@@ -54,6 +56,21 @@ def start_birth_registration(citizen) -> int:  # noqa: ANN001
     return int(page.url.split("/")[2])
 
 
+def attach(citizen, task_id: int | str, *components: str) -> None:  # noqa: ANN001
+    """Upload a one-page PDF for each of these documents not attached yet, from the task's check page, as the
+    citizen would."""
+    page = citizen.get(f"/cong-viec/{task_id}/kiem-tra")
+    for code in [c for c in components if f">{c}.pdf<" not in page.html]:
+        page = citizen.upload(f"/cong-viec/{task_id}/giay-to", {"component": code}, placeholder_pdf(code),
+                              f"{code}.pdf")
+        assert page.url == f"/cong-viec/{task_id}/kiem-tra" and page.has(f"Đã tải lên {code}.pdf"), page.html[:3000]
+
+
+def required_documents(engine, code: str) -> list[str]:  # noqa: ANN001
+    with engine.session() as s:
+        return [c.code for c in engine.procedure(s, code).components if c.required]
+
+
 def submit_declaration(citizen, task_id: int, **changes: Any) -> str:  # noqa: ANN001
     values = declaration(**changes)
     for page_id, names in PAGES.items():
@@ -61,6 +78,7 @@ def submit_declaration(citizen, task_id: int, **changes: Any) -> str:  # noqa: A
         page = citizen.post(f"/cong-viec/{task_id}/trang/{page_id}", as_inputs({n: values[n] for n in names}))
     assert page.url == f"/cong-viec/{task_id}/kiem-tra", page.html[:500]
     assert page.has("Kiểm tra thông tin trước khi gửi", "Nguyễn Minh An", "02/11/2026")
+    attach(citizen, task_id, *REQUIRED)
     page = citizen.post(f"/cong-viec/{task_id}/kiem-tra")
     assert page.has("Đã nộp hồ sơ", "Ngày hẹn trả kết quả"), page.html[:3000]
     found = CODE.search(page.html)
@@ -275,6 +293,7 @@ def test_dates_on_two_pages_are_compared_at_the_check_and_lead_back_to_the_page(
     page = citizen.post(f"/cong-viec/{task_id}/trang/notice?tu=kiem-tra",
                         as_inputs({n: declaration()[n] for n in PAGES["notice"]}))
     assert page.url == f"/cong-viec/{task_id}/kiem-tra"
+    attach(citizen, task_id, *REQUIRED)
     page = citizen.post(f"/cong-viec/{task_id}/kiem-tra")
     assert page.has("Đã nộp hồ sơ") and CODE.search(page.html)
 
@@ -287,6 +306,7 @@ def test_answers_that_no_longer_apply_are_neither_shown_nor_sent(people) -> None
         page = citizen.post(f"/cong-viec/{task_id}/trang/{page_id}", as_inputs({n: values[n] for n in names}))
     assert page.url == f"/cong-viec/{task_id}/kiem-tra"
     assert "Nguyễn Văn Bình" not in page.html and "tỉnh Mẫu" not in page.html  # neither shown …
+    attach(citizen, task_id, *REQUIRED)
     page = citizen.post(f"/cong-viec/{task_id}/kiem-tra")
     assert page.has("Đã nộp hồ sơ")
     dossier_url = re.search(r'href="(/ho-so/\d+)"', page.html).group(1)

@@ -8,6 +8,7 @@ from engine.demo import ACCOUNTS, DEMO_PASSWORD
 from tests.engine.test_birth_registration import declaration
 from tests.web.test_journey import RECEPTION
 from tests.web.test_render_cost import statements
+from tests.documents import attach_required
 
 
 def submit_dossiers(engine: Engine, count: int) -> None:
@@ -16,6 +17,7 @@ def submit_dossiers(engine: Engine, count: int) -> None:
         citizen = engine.user(s, engine.authenticate(s, ACCOUNTS[0].email, DEMO_PASSWORD).id)
         for _ in range(count):
             (task,) = engine.start_dossier(s, "birth_registration", citizen).open_tasks
+            attach_required(engine, s, task.dossier_id, citizen)
             engine.complete(s, task.id, citizen, declaration())
         s.commit()
 

@@ -1,0 +1,170 @@
+"""The files of a dossier's documents: read for what they are, required before the first submission, sent with the
+applicant's step, seen by the applicant and (once sent) the agency's officials, and nobody else."""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from engine import attachments, clock
+from engine.api import Engine
+from engine.errors import Forbidden, FormInvalid, NotFound
+from engine.scenarios import placeholder_pdf
+from tests.documents import attach_required
+from tests.engine.test_birth_registration import CITIZEN, ROLE_EMAIL, Journey, declaration, user
+
+RECEPTION = ROLE_EMAIL["reception_officer"]
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(17)
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(32)
+EXE = b"MZ\x90\x00" + bytes(60)
+
+
+@pytest.fixture(autouse=True)
+def monday() -> Any:
+    with clock.use(clock.ManualClock(dt.datetime(2026, 11, 23, 2, 0))):  # (the declaration's dates count from it)
+        yield
+
+
+def draft(engine: Engine) -> int:
+    with engine.session() as s:
+        view = engine.start_dossier(s, "birth_registration", user(s, CITIZEN))
+        s.commit()
+    return view.id
+
+
+def declaration_task(engine: Engine, dossier_id: int) -> int:
+    with engine.session() as s:
+        (task,) = engine.dossier(s, dossier_id, user(s, CITIZEN)).open_tasks
+    return task.id
+
+
+def test_a_draft_goes_only_with_a_file_for_every_required_document(engine: Engine) -> None:
+    dossier_id = draft(engine)
+    task_id = declaration_task(engine, dossier_id)
+    with engine.session() as s:
+        citizen = user(s, CITIZEN)
+        with pytest.raises(FormInvalid) as refused:
+            engine.complete(s, task_id, citizen, declaration())
+        assert refused.value.errors == {
+            "doc-birth_notice": {"vi": "Đính kèm Giấy chứng sinh", "en": "Attach a file for “Birth notice”"},
+            "doc-requester_id": {"vi": "Đính kèm Giấy tờ tùy thân của người yêu cầu",
+                                 "en": "Attach a file for “The requester's identity document”"},
+        }
+        s.rollback()
+        engine.attach(s, dossier_id, citizen, "birth_notice", "giay chung sinh.pdf", placeholder_pdf("x"))
+        s.commit()
+        with pytest.raises(FormInvalid) as refused:  # the form's errors and the documents' come together
+            engine.complete(s, task_id, citizen, declaration(child_full_name=""))
+        assert sorted(refused.value.errors) == ["child_full_name", "doc-requester_id"]
+        s.rollback()
+        engine.attach(s, dossier_id, citizen, "requester_id", "cccd.jpg", JPEG)
+        engine.attach(s, dossier_id, citizen, "marriage_certificate", "ket-hon.png", PNG)  # optional, given too
+        s.commit()
+        completion = engine.complete(s, task_id, citizen, declaration())
+        s.commit()
+    assert completion.submitted
+    with engine.session() as s:
+        mine = engine.documents(s, dossier_id, user(s, CITIZEN))
+        assert [(d.component, d.filename, d.content_type, d.sent) for d in mine] == [
+            ("birth_notice", "giay chung sinh.pdf", "application/pdf", True),
+            ("requester_id", "cccd.jpg", "image/jpeg", True),
+            ("marriage_certificate", "ket-hon.png", "image/png", True)]
+        assert engine.documents(s, dossier_id, user(s, RECEPTION)) == mine  # the agency sees what was sent
+        view, content = engine.document(s, dossier_id, user(s, RECEPTION), mine[1].id)
+        assert (view.filename, content) == ("cccd.jpg", JPEG)
+        labels = [e.label["vi"] for e in engine.timeline(s, dossier_id, user(s, CITIZEN))]
+        assert "Nộp kèm 3 tệp giấy tờ" in labels
+        with pytest.raises(Forbidden):  # sent: neither taken back nor added to until the agency asks
+            engine.detach(s, dossier_id, user(s, CITIZEN), mine[0].id)
+        with pytest.raises(Forbidden):
+            engine.attach(s, dossier_id, user(s, CITIZEN), "authorisation", "uq.pdf", placeholder_pdf("uq"))
+
+
+def test_a_file_is_what_its_content_says_and_no_larger_than_the_limit(engine: Engine) -> None:
+    dossier_id = draft(engine)
+    engine.settings = dataclasses.replace(engine.settings, upload_max_bytes=2000)
+    with engine.session() as s:
+        citizen = user(s, CITIZEN)
+
+        def refused(content: bytes, name: str = "giay.pdf") -> str:
+            with pytest.raises(FormInvalid) as caught:
+                engine.attach(s, dossier_id, citizen, "birth_notice", name, content)
+            (message,) = caught.value.errors.values()
+            assert list(caught.value.errors) == ["doc-birth_notice"]
+            return message["vi"]
+
+        assert refused(EXE) == "Tệp phải là PDF, JPG hoặc PNG. Tệp đã chọn không phải là một trong các loại này."
+        assert refused(b"%PD").startswith("Tệp phải là PDF")  # too short to be anything
+        assert refused(b"") == "Tệp đã chọn không có nội dung. Hãy chọn lại tệp."
+        assert refused(placeholder_pdf("x") + bytes(2000)) == (f"Tệp phải nhỏ hơn {2000 / 1024 / 1024:g} MB. Hãy chụp "
+                                                               "hoặc quét lại với độ phân giải thấp hơn.")
+        # the name is the browser's, without its folders or control characters, ending as the content is
+        shown = engine.attach(s, dossier_id, citizen, "birth_notice", "C:\\Users\\lan\\Ảnh\x07 giấy.PDF", PNG)
+        assert (shown.filename, shown.content_type) == ("Ảnh giấy.png", "image/png")
+        assert engine.attach(s, dossier_id, citizen, "birth_notice", None, JPEG).filename == "tep.jpg"
+        with pytest.raises(NotFound):
+            engine.attach(s, dossier_id, citizen, "passport_photo", "anh.png", PNG)  # not one of the procedure's
+        s.commit()
+    with engine.session() as s:
+        assert [d.filename for d in engine.documents(s, dossier_id, user(s, CITIZEN))] == ["Ảnh giấy.png", "tep.jpg"]
+
+
+def test_a_dossier_holds_a_bounded_number_of_files(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(attachments, "MAX_FILES", 2)
+    dossier_id = draft(engine)
+    with engine.session() as s:
+        citizen = user(s, CITIZEN)
+        attach_required(engine, s, dossier_id, citizen)
+        with pytest.raises(FormInvalid) as caught:
+            engine.attach(s, dossier_id, citizen, "authorisation", "uq.pdf", placeholder_pdf("uq"))
+        assert caught.value.errors["doc-authorisation"]["vi"].startswith("Mỗi hồ sơ đính kèm được tối đa 2 tệp")
+        first = engine.documents(s, dossier_id, citizen)[0]
+        assert engine.detach(s, dossier_id, citizen, first.id) == "birth_notice.pdf"  # a draft's file goes back
+        engine.attach(s, dossier_id, citizen, "authorisation", "uq.pdf", placeholder_pdf("uq"))
+        s.commit()
+
+
+def test_nobody_else_sees_or_changes_the_files(engine: Engine) -> None:
+    dossier_id = draft(engine)
+    with engine.session() as s:
+        attached = attach_required(engine, s, dossier_id, user(s, CITIZEN))
+        engine.register_citizen(s, "khac@example.vn", "mat-khau-rat-dai", "Người Khác")
+        s.commit()
+    with engine.session() as s:
+        other = user(s, "khac@example.vn")
+        for call in (lambda: engine.documents(s, dossier_id, other),
+                     lambda: engine.document(s, dossier_id, other, attached[0].id),
+                     lambda: engine.attach(s, dossier_id, other, "birth_notice", "x.pdf", placeholder_pdf("x")),
+                     lambda: engine.detach(s, dossier_id, other, attached[0].id),
+                     lambda: engine.document(s, dossier_id, user(s, RECEPTION), attached[0].id)):  # a draft: unseen
+            with pytest.raises(NotFound):
+                call()
+        other_draft = engine.start_dossier(s, "birth_registration", other).id
+        s.commit()
+        with pytest.raises(NotFound):  # a file is reached only through its own dossier
+            engine.document(s, other_draft, other, attached[0].id)
+
+
+def test_a_supplement_brings_new_files_that_the_agency_sees_once_sent(engine: Engine) -> None:
+    j = Journey(engine)  # (attaches the required documents)
+    j.step("declaration", declaration())
+    j.decide("reception_check", "supplement")
+    with engine.session() as s:
+        citizen = user(s, CITIZEN)
+        sent_before = engine.documents(s, j.dossier_id, citizen)
+        extra = engine.attach(s, j.dossier_id, citizen, "birth_notice", "ro-net.jpg", JPEG)
+        s.commit()
+    with engine.session() as s:
+        assert engine.documents(s, j.dossier_id, user(s, RECEPTION)) == sent_before  # not sent yet
+        with pytest.raises(NotFound):
+            engine.document(s, j.dossier_id, user(s, RECEPTION), extra.id)
+        with pytest.raises(Forbidden):  # what was sent stays
+            engine.detach(s, j.dossier_id, user(s, CITIZEN), sent_before[0].id)
+    j.decide("provide_supplement", "answer")
+    with engine.session() as s:
+        seen = engine.documents(s, j.dossier_id, user(s, RECEPTION))
+        assert [d.filename for d in seen] == [*(d.filename for d in sent_before), "ro-net.jpg"]
+        assert all(d.sent for d in seen)
+        assert "Nộp kèm 1 tệp giấy tờ" in [e.label["vi"] for e in engine.timeline(s, j.dossier_id, user(s, CITIZEN))]
