@@ -8,7 +8,8 @@ HTTP request on its own (a POST and the GET of its redirect are two requests), a
 of the last page. The result is one JSON object on stdout.
 
 A *journey* is ``test_citizen_to_officials_to_result`` in tests/web/test_journey.py without the error and supplement
-parts: a new citizen registers, starts a birth registration, answers every page, sends it; the reception officer
+parts: a new citizen registers, starts a birth registration, answers every page, uploads a small PDF for each of
+the two documents it requires, sends it; the reception officer
 accepts, the civil-status officer approves, the chairman signs, the reception officer returns the result. Each
 client logs its three officials in once and reuses their sessions.
 """
@@ -28,6 +29,11 @@ from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
 DEMO_PASSWORD = "matkhau-demo-2026"  # engine/demo.py
+#: the documents birth registration requires (workflows/birth_registration.toml), and the file sent for each: a
+#: small PDF, as a phone's scan of one page would be a larger one
+DOCUMENTS = ("birth_notice", "requester_id")
+SCAN = (b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>"
+        b"\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n")
 RECEPTION, OFFICER, CHAIRMAN = "motcua@demo.motcua.vn", "hotich@demo.motcua.vn", "chutich@demo.motcua.vn"
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 CODE = re.compile(r'data-testid="dossier-code">(000\.31\.27\.H14-\d{6}-\d{4})<')
@@ -126,12 +132,13 @@ class Browser:
         self.conn: http.client.HTTPConnection | None = None
         self.page: Page | None = None
 
-    def _request(self, method: str, path: str, body: bytes | None) -> tuple[int, dict[str, str], bytes]:
+    def _request(self, method: str, path: str, body: bytes | None,
+                 content_type: str = "application/x-www-form-urlencoded") -> tuple[int, dict[str, str], bytes]:
         headers = {"Host": f"{self.host}:{self.port}", "Accept-Language": "vi", "User-Agent": "motcua-web-bench"}
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         if body is not None:
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            headers["Content-Type"] = content_type
         for attempt in (1, 2):  # a kept-alive connection the server closed meanwhile is retried once
             if self.conn is None:
                 self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
@@ -161,8 +168,9 @@ class Browser:
             return resp.status, {"location": resp.getheader("Location") or ""}, data
         raise AssertionError("unreachable")
 
-    def _go(self, method: str, path: str, body: bytes | None, status: int) -> Page:
-        code, headers, data = self._request(method, path, body)
+    def _go(self, method: str, path: str, body: bytes | None, status: int, content_type: str | None = None) -> Page:
+        code, headers, data = (self._request(method, path, body, content_type) if content_type
+                               else self._request(method, path, body))
         hops = 0
         while code in (301, 302, 303, 307, 308) and hops < 10:
             target = urlsplit(urljoin(f"http://{self.host}:{self.port}{path}", headers["location"]))
@@ -177,13 +185,25 @@ class Browser:
     def get(self, path: str, status: int = 200) -> Page:
         return self._go("GET", path, None, status)
 
-    def post(self, path: str, data: dict[str, str] | None = None, status: int = 200) -> Page:
-        data = dict(data or {})
+    def _token(self, path: str) -> str:
         found = TOKEN.search(self.page.html if self.page else "")
         if not found:
             raise JourneyFailed(f"POST {path}: the last page ({self.page.url if self.page else '-'}) has no CSRF token")
-        data["csrf_token"] = found.group(1)
+        return found.group(1)
+
+    def post(self, path: str, data: dict[str, str] | None = None, status: int = 200) -> Page:
+        data = {**(data or {}), "csrf_token": self._token(path)}
         return self._go("POST", path, urlencode(data).encode(), status)
+
+    def upload(self, path: str, data: dict[str, str], filename: str, content: bytes, status: int = 200) -> Page:
+        """Post a form with one file in its field ``file`` (multipart/form-data, as a browser does)."""
+        boundary = uuid.uuid4().hex
+        parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+                 for k, v in {**data, "csrf_token": self._token(path)}.items()]
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+                     "Content-Type: application/pdf\r\n\r\n".encode() + content + b"\r\n")
+        body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+        return self._go("POST", path, body, status, f"multipart/form-data; boundary={boundary}")
 
     def login(self, email: str) -> Page:
         self.get("/dang-nhap")
@@ -237,6 +257,10 @@ class Client:
                 page = citizen.post(f"/cong-viec/{task_id}/trang/{page_id}",
                                     as_inputs({n: DECLARATION[n] for n in names}))
             expect(page, "Kiểm tra thông tin trước khi gửi", "Nguyễn Minh An", url=f"/cong-viec/{task_id}/kiem-tra")
+            for component in DOCUMENTS:
+                page = citizen.upload(f"/cong-viec/{task_id}/giay-to", {"component": component}, f"{component}.pdf",
+                                      SCAN)
+                expect(page, f"Đã tải lên {component}.pdf", url=f"/cong-viec/{task_id}/kiem-tra")
             page = expect(citizen.post(f"/cong-viec/{task_id}/kiem-tra"), "Đã nộp hồ sơ", "Ngày hẹn trả kết quả")
             found = CODE.search(page.html)
             if not found:
