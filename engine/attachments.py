@@ -48,6 +48,9 @@ NOT_NOW = text("Chỉ thêm hoặc bỏ giấy tờ được khi hồ sơ chưa 
 COLUMNS = (Attachment.id, Attachment.component, Attachment.filename, Attachment.content_type, Attachment.size,
            Attachment.uploaded_at, Attachment.sent_at)
 OF_DOSSIER = select(*COLUMNS).where(Attachment.dossier_id == bindparam("dossier_id")).order_by(Attachment.id)
+SAME = (select(*COLUMNS).where(Attachment.dossier_id == bindparam("dossier_id"),
+                               Attachment.component == bindparam("component"),
+                               Attachment.sha256 == bindparam("sha256")).limit(1))
 COUNT = select(func.count()).select_from(Attachment).where(Attachment.dossier_id == bindparam("dossier_id"))
 SEND = (update(Attachment).where(Attachment.dossier_id == bindparam("of_dossier"), Attachment.sent_at.is_(None))
         .values(sent_at=bindparam("now")))
@@ -74,7 +77,8 @@ def of_dossier(session: Session, dossier: Dossier, actor: Person) -> list[Attach
 
 def attach(session: Session, components: tuple[Component, ...], dossier: Dossier, applicant: Person,
            component: str, filename: str | None, data: bytes, max_bytes: int) -> AttachmentView:
-    """Keep a file the applicant attached for ``component``. Raises NotFound (not their dossier), Forbidden
+    """Keep a file the applicant attached for ``component`` (the same content for the same component again: the
+    file kept the first time). Raises NotFound (not their dossier), Forbidden
     (the dossier is not open to documents now) or FormInvalid (keyed by the component: no file, an empty or too
     large one, one that is not a PDF, JPEG or PNG, too many files)."""
     _check_editable(dossier, applicant)
@@ -88,9 +92,14 @@ def attach(session: Session, components: tuple[Component, ...], dossier: Dossier
         raise FormInvalid({key(component): error})
     content_type = kind_of(data)
     assert content_type is not None  # (problem_with said so)
+    digest = hashlib.sha256(data).hexdigest()
+    same = session.execute(SAME, {"dossier_id": dossier.id, "component": component, "sha256": digest}).first()
+    if same is not None:  # the same file again (a second click, a second tab): kept once
+        return AttachmentView(same.id, same.component, same.filename, same.content_type, same.size, same.uploaded_at,
+                              same.sent_at is not None)
     now = utcnow()
     row = Attachment(dossier_id=dossier.id, component=component, filename=clean_name(filename, ACCEPTED[content_type]),
-                     content_type=content_type, size=len(data), sha256=hashlib.sha256(data).hexdigest(),
+                     content_type=content_type, size=len(data), sha256=digest,
                      uploaded_at=now, uploaded_by_id=applicant.id, content=data)
     session.add(row)
     session.flush()

@@ -104,6 +104,8 @@ def test_a_file_is_what_its_content_says_and_no_larger_than_the_limit(engine: En
         shown = engine.attach(s, dossier_id, citizen, "birth_notice", "C:\\Users\\lan\\Ảnh\x07 giấy.PDF", PNG)
         assert (shown.filename, shown.content_type) == ("Ảnh giấy.png", "image/png")
         assert engine.attach(s, dossier_id, citizen, "birth_notice", None, JPEG).filename == "tep.jpg"
+        again = engine.attach(s, dossier_id, citizen, "birth_notice", "lan-nua.jpg", JPEG)  # a second click
+        assert again.filename == "tep.jpg"
         with pytest.raises(NotFound):
             engine.attach(s, dossier_id, citizen, "passport_photo", "anh.png", PNG)  # not one of the procedure's
         s.commit()
