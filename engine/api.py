@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import accounts, attachments, catalog, dossiers, mail, notices, ratings, statistics, tasks, timers
+from . import accounts, attachments, catalog, dossiers, mail, notices, ratings, slips, statistics, tasks, timers
 from .config import Settings
 from .db import Database
 from .errors import Forbidden, StaleDossier
@@ -119,6 +119,32 @@ class Engine:
                  attachment_id: int) -> tuple[attachments.AttachmentView, bytes]:
         """One attached file and its content, for whoever may see it."""
         return attachments.content(session, dossiers.get_for(session, dossier_id, actor), actor, attachment_id)
+
+    # -- slips (Circular 01/2018/TT-VPCP) ----------------------------------------------------------------------
+    def slips(self, session: Session, dossier_id: int, actor: Person) -> list[slips.SlipKind]:
+        """The standard slips the dossier has now (receipt, supplement request, refusal; the control sheet for its
+        agency's officials)."""
+        return slips.available(dossiers.timeline(session, dossiers.get_for(session, dossier_id, actor)),
+                               actor.is_official)
+
+    def slip(self, session: Session, dossier_id: int, actor: Person, kind: str) -> bytes:
+        """One of the dossier's slips as an A5 PDF. Raises NotFound when it has no such slip for the actor."""
+        return slips.render(kind, self._slip_facts(session, dossier_id, actor), actor.is_official,
+                            self.settings.root)
+
+    def _slip_facts(self, session: Session, dossier_id: int, actor: Person) -> slips.Facts:
+        dossier = dossiers.get_for(session, dossier_id, actor)
+        rt = self.versions.of(session, dossier.version_id)
+        sent: dict[str, list[str]] = {}
+        for f in attachments.of_dossier(session, dossier, actor):
+            if f.sent:
+                sent.setdefault(f.component, []).append(f.filename)
+        applicant = dossier.applicant
+        return slips.Facts(
+            dossier=dossiers.view(session, self.versions, dossier, actor, detailed=False),
+            timeline=dossiers.timeline(session, dossier), components=rt.info.components, files=sent,
+            time_limit=rt.info.time_limit,
+            applicant={"address": applicant.address or "", "phone": applicant.phone or "", "email": applicant.email})
 
     def diagram(self, session: Session, dossier_id: int, actor: Person) -> DiagramView:
         """The dossier's diagram and where it stands in it (for the live tracking view)."""

@@ -206,6 +206,27 @@ def document(dossier_id: int, attachment_id: int):  # noqa: ANN201
     return document_response(*get_engine().document(db(), dossier_id, current_user, attachment_id))
 
 
+@bp.get("/ho-so/<int:dossier_id>/phieu/<kind>.pdf")
+@citizen_required
+def slip(dossier_id: int, kind: str):  # noqa: ANN201
+    return slip_response(dossier_id, kind)
+
+
+def slip_response(dossier_id: int, kind: str):  # noqa: ANN201
+    """One of the dossier's standard slips, shown in the browser's PDF viewer, saved under a telling name."""
+    from flask import Response
+
+    from engine.slips import KINDS
+
+    engine = get_engine()
+    data = engine.slip(db(), dossier_id, current_user, kind)  # NotFound for a slip it does not have
+    name = f"{KINDS[kind].file_stem}-{engine.dossier(db(), dossier_id, current_user).code}.pdf"
+    response = Response(data, mimetype="application/pdf")
+    response.headers.set("Content-Disposition", "inline", filename=name)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
 def document_groups(dossier_id: int) -> list[tuple[Any, list[Any]]]:
     """The documents of the dossier's procedure, each with the files attached for it that the user may see."""
     engine = get_engine()
@@ -267,7 +288,8 @@ def dossier(dossier_id: int):  # noqa: ANN201
                            diagram_url=url_for("citizen.diagram", dossier_id=dossier_id),
                            notices=engine.mail_notices(db(), dossier_id, current_user),
                            rating=engine.rating(db(), dossier_id, current_user),
-                           document_groups=document_groups(dossier_id), document_endpoint="citizen.document")
+                           document_groups=document_groups(dossier_id), document_endpoint="citizen.document",
+                           slips=engine.slips(db(), dossier_id, current_user), slip_endpoint="citizen.slip")
 
 
 @bp.route("/ho-so/<int:dossier_id>/rut", methods=["GET", "POST"])

@@ -13,7 +13,7 @@ from engine.models import utcnow
 
 from . import db, get_engine
 from .access import official_required
-from .citizen import diagram_response, document_groups, document_response
+from .citizen import diagram_response, document_groups, document_response, slip_response
 from .forms import error_list
 from .ui import lang, t
 
@@ -124,13 +124,20 @@ def dossier(dossier_id: int):  # noqa: ANN201
                            diagram_url=url_for("officer.diagram", dossier_id=dossier_id),
                            notices=engine.mail_notices(db(), dossier_id, current_user),
                            rating=engine.rating(db(), dossier_id, current_user),
-                           document_groups=document_groups(dossier_id), document_endpoint="officer.document")
+                           document_groups=document_groups(dossier_id), document_endpoint="officer.document",
+                           slips=engine.slips(db(), dossier_id, current_user), slip_endpoint="officer.slip")
 
 
 @bp.get("/ho-so/<int:dossier_id>/giay-to/<int:attachment_id>")
 @official_required
 def document(dossier_id: int, attachment_id: int):  # noqa: ANN201
     return document_response(*get_engine().document(db(), dossier_id, current_user, attachment_id))
+
+
+@bp.get("/ho-so/<int:dossier_id>/phieu/<kind>.pdf")
+@official_required
+def slip(dossier_id: int, kind: str):  # noqa: ANN201
+    return slip_response(dossier_id, kind)
 
 
 @bp.get("/ho-so/<int:dossier_id>/so-do.bpmn")
