@@ -249,30 +249,31 @@ def _receipt(pdf: _Paper, facts: Facts) -> None:
     pdf.signatures(("Người nộp hồ sơ", d.applicant_name), ("Người tiếp nhận hồ sơ", accepted.actor_name))
 
 
-def _supplement(pdf: _Paper, facts: Facts) -> None:
-    d = facts.dossier
-    asked = _status_events(facts, "waiting")[-1]
-    pdf.line("Mã hồ sơ", d.code or "…", bold_value=True)
-    _applicant(pdf, facts, "Gửi")
-    pdf.para(f"Ngày {when(d.submitted_at, with_time=False)}, {d.agency_name['vi']} nhận được hồ sơ của Ông/Bà. Sau "
-             "khi xem xét, hồ sơ cần được bổ sung, hoàn thiện như sau:")
-    pdf.para(asked.detail.get("reason") or "…", "B", indent=4)
-    pdf.para("Ông/Bà bổ sung, hoàn thiện hồ sơ trên Cổng dịch vụ công (mục Hồ sơ của tôi). Thời gian chờ bổ sung "
-             "không tính vào thời hạn giải quyết. Lý do trên là toàn bộ yêu cầu bổ sung của cơ quan đối với hồ sơ "
-             "này; mọi thắc mắc xin liên hệ Bộ phận tiếp nhận và trả kết quả.")
-    pdf.signatures(None, ("Người hướng dẫn", asked.actor_name))
+def _written_reason(status: str, lead: str, closing: str, signer: str) -> Callable[[_Paper, Facts], None]:
+    """A slip that tells the applicant the reason an official wrote when the dossier took ``status``."""
+
+    def build(pdf: _Paper, facts: Facts) -> None:
+        d = facts.dossier
+        event = _status_events(facts, status)[-1]
+        pdf.line("Mã hồ sơ", d.code or "…", bold_value=True)
+        _applicant(pdf, facts, "Gửi")
+        pdf.para(f"Ngày {when(d.submitted_at, with_time=False)}, {d.agency_name['vi']} nhận được hồ sơ của Ông/Bà. "
+                 + lead)
+        pdf.para(event.detail.get("reason") or "…", "B", indent=4)
+        pdf.para(closing)
+        pdf.signatures(None, (signer, event.actor_name))
+
+    return build
 
 
-def _refusal(pdf: _Paper, facts: Facts) -> None:
-    d = facts.dossier
-    refused = _status_events(facts, "denied")[-1]
-    pdf.line("Mã hồ sơ", d.code or "…", bold_value=True)
-    _applicant(pdf, facts, "Gửi")
-    pdf.para(f"Ngày {when(d.submitted_at, with_time=False)}, {d.agency_name['vi']} nhận được hồ sơ của Ông/Bà. "
-             "Căn cứ quy định hiện hành, cơ quan từ chối tiếp nhận, giải quyết hồ sơ này với lý do:")
-    pdf.para(refused.detail.get("reason") or "…", "B", indent=4)
-    pdf.para("Xin thông báo để Ông/Bà được biết và thực hiện.")
-    pdf.signatures(None, ("Cán bộ", refused.actor_name))
+_supplement = _written_reason(
+    "waiting", "Sau khi xem xét, hồ sơ cần được bổ sung, hoàn thiện như sau:",
+    "Ông/Bà bổ sung, hoàn thiện hồ sơ trên Cổng dịch vụ công (mục Hồ sơ của tôi). Thời gian chờ bổ sung không tính "
+    "vào thời hạn giải quyết. Lý do trên là toàn bộ yêu cầu bổ sung của cơ quan đối với hồ sơ này; mọi thắc mắc xin "
+    "liên hệ Bộ phận tiếp nhận và trả kết quả.", "Người hướng dẫn")
+_refusal = _written_reason(
+    "denied", "Căn cứ quy định hiện hành, cơ quan từ chối tiếp nhận, giải quyết hồ sơ này với lý do:",
+    "Xin thông báo để Ông/Bà được biết và thực hiện.", "Cán bộ")
 
 
 def _control(pdf: _Paper, facts: Facts) -> None:

@@ -281,15 +281,21 @@ def dossiers():  # noqa: ANN201
 @bp.get("/ho-so/<int:dossier_id>")
 @citizen_required
 def dossier(dossier_id: int):  # noqa: ANN201
+    return dossier_page(dossier_id, "citizen")
+
+
+def dossier_page(dossier_id: int, side: str):  # noqa: ANN201
+    """A dossier's page as the applicant (``side`` "citizen") or an official ("officer") sees it: its facts, where
+    it stands in its diagram, its documents, slips, mail, rating and history; links go to that side's routes."""
     engine = get_engine()
     view = engine.dossier(db(), dossier_id, current_user)
     return render_template("dossier.html", dossier=view, timeline=engine.timeline(db(), dossier_id, current_user),
-                           for_official=False, diagram=engine.diagram(db(), dossier_id, current_user),
-                           diagram_url=url_for("citizen.diagram", dossier_id=dossier_id),
+                           for_official=side == "officer", diagram=engine.diagram(db(), dossier_id, current_user),
+                           diagram_url=url_for(f"{side}.diagram", dossier_id=dossier_id),
                            notices=engine.mail_notices(db(), dossier_id, current_user),
                            rating=engine.rating(db(), dossier_id, current_user),
-                           document_groups=document_groups(dossier_id), document_endpoint="citizen.document",
-                           slips=engine.slips(db(), dossier_id, current_user), slip_endpoint="citizen.slip")
+                           document_groups=document_groups(dossier_id), document_endpoint=f"{side}.document",
+                           slips=engine.slips(db(), dossier_id, current_user), slip_endpoint=f"{side}.slip")
 
 
 @bp.route("/ho-so/<int:dossier_id>/rut", methods=["GET", "POST"])

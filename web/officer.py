@@ -13,7 +13,7 @@ from engine.models import utcnow
 
 from . import db, get_engine
 from .access import official_required
-from .citizen import diagram_response, document_groups, document_response, slip_response
+from .citizen import diagram_response, document_groups, document_response, dossier_page, slip_response
 from .forms import error_list
 from .ui import lang, t
 
@@ -117,15 +117,7 @@ def complete(task_id: int):  # noqa: ANN201
 @bp.get("/ho-so/<int:dossier_id>")
 @official_required
 def dossier(dossier_id: int):  # noqa: ANN201
-    engine = get_engine()
-    view = engine.dossier(db(), dossier_id, current_user)
-    return render_template("dossier.html", dossier=view, timeline=engine.timeline(db(), dossier_id, current_user),
-                           for_official=True, diagram=engine.diagram(db(), dossier_id, current_user),
-                           diagram_url=url_for("officer.diagram", dossier_id=dossier_id),
-                           notices=engine.mail_notices(db(), dossier_id, current_user),
-                           rating=engine.rating(db(), dossier_id, current_user),
-                           document_groups=document_groups(dossier_id), document_endpoint="officer.document",
-                           slips=engine.slips(db(), dossier_id, current_user), slip_endpoint="officer.slip")
+    return dossier_page(dossier_id, "officer")
 
 
 @bp.get("/ho-so/<int:dossier_id>/giay-to/<int:attachment_id>")
