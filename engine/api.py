@@ -115,6 +115,20 @@ class Engine:
         """The applicant takes back a file not sent yet; returns its name."""
         return attachments.remove(session, dossiers.get_for(session, dossier_id, applicant), applicant, attachment_id)
 
+    def attach_result(self, session: Session, task_id: int, official: Person, filename: str | None,
+                      data: bytes) -> attachments.AttachmentView:
+        """The official holding a task that takes the electronic result (``resultFile``) attaches it; the task's
+        completion gives it to the applicant. Raises NotFound, TaskNotOpen, Forbidden (not theirs to hold) or
+        FormInvalid (keyed ``doc-result``)."""
+        row = tasks.result_task(session, self.versions, task_id, official)
+        return attachments.store(session, row.dossier, official, attachments.RESULT, filename, data,
+                                 self.settings.upload_max_bytes)
+
+    def detach_result(self, session: Session, task_id: int, official: Person, attachment_id: int) -> str:
+        """The official takes back a result file not given to the applicant yet; returns its name."""
+        row = tasks.result_task(session, self.versions, task_id, official)
+        return attachments.remove_result(session, row.dossier, attachment_id)
+
     def document(self, session: Session, dossier_id: int, actor: Person,
                  attachment_id: int) -> tuple[attachments.AttachmentView, bytes]:
         """One attached file and its content, for whoever may see it."""

@@ -8,6 +8,11 @@ file for every required component. When the applicant's step goes (the dossier s
 sent), the files attached until then are marked sent: from then on they cannot be removed, and the agency's
 officials see them. Contents are kept in the database, in the transaction of the upload, and read only when a
 file is downloaded.
+
+The agency's electronic result goes the other way: on an official's task that takes it (``resultFile`` in the
+diagram), the official who holds the task attaches the result (component :data:`RESULT`); completing the task
+needs one when the diagram says so ("required", or "online" when the applicant chose the result online), and
+sends it: from then on the applicant downloads it from the dossier's page.
 """
 from __future__ import annotations
 
@@ -25,6 +30,7 @@ from .dossiers import audit
 from .errors import Forbidden, FormInvalid, NotFound
 from .i18n import Text, text
 from .models import Attachment, Dossier, Person, utcnow
+from .procedures import RESULT_COMPONENT as RESULT
 from .views import Component
 
 #: the kinds of file accepted, by the MIME type read from the content: the extension a file gets
@@ -40,6 +46,7 @@ def key(component: str) -> str:
     """The key of a component's errors in FormInvalid (apart from the form's field names)."""
     return f"doc-{component}"
 
+RESULT_NAME = text("Kết quả giải quyết (bản điện tử)", "The result (electronic copy)")
 NO_FILE = text("Không tìm thấy tệp.", "File not found.")
 NOT_NOW = text("Chỉ thêm hoặc bỏ giấy tờ được khi hồ sơ chưa nộp hoặc khi cơ quan yêu cầu bổ sung.",
                "Documents can be added or removed only before the application is submitted, or when the agency "
@@ -52,8 +59,12 @@ SAME = (select(*COLUMNS).where(Attachment.dossier_id == bindparam("dossier_id"),
                                Attachment.component == bindparam("component"),
                                Attachment.sha256 == bindparam("sha256")).limit(1))
 COUNT = select(func.count()).select_from(Attachment).where(Attachment.dossier_id == bindparam("dossier_id"))
-SEND = (update(Attachment).where(Attachment.dossier_id == bindparam("of_dossier"), Attachment.sent_at.is_(None))
-        .values(sent_at=bindparam("now")))
+SEND = (update(Attachment).where(Attachment.dossier_id == bindparam("of_dossier"), Attachment.sent_at.is_(None),
+                                 Attachment.component != RESULT).values(sent_at=bindparam("now")))
+SEND_RESULTS = (update(Attachment).where(Attachment.dossier_id == bindparam("of_dossier"), Attachment.sent_at.is_(None),
+                                         Attachment.component == RESULT).values(sent_at=bindparam("now")))
+HAS_RESULT = (select(Attachment.id).where(Attachment.dossier_id == bindparam("dossier_id"),
+                                          Attachment.component == RESULT).limit(1))
 
 
 @dataclass(frozen=True)
@@ -68,11 +79,18 @@ class AttachmentView:
 
 
 def of_dossier(session: Session, dossier: Dossier, actor: Person) -> list[AttachmentView]:
-    """The dossier's files, in the order attached: all of them for its applicant, the files sent for officials."""
+    """The dossier's files that the actor may see, in the order attached: the applicant sees their own documents
+    and the results sent; officials (who may see the dossier) the documents sent and every result."""
     rows = session.execute(OF_DOSSIER, {"dossier_id": dossier.id}).all()
     views = [AttachmentView(r.id, r.component, r.filename, r.content_type, r.size, r.uploaded_at,
                             r.sent_at is not None) for r in rows]
-    return views if _is_applicant(dossier, actor) else [v for v in views if v.sent]
+    return [v for v in views if _visible(v.component, v.sent, dossier, actor)]
+
+
+def _visible(component: str, sent: bool, dossier: Dossier, actor: Person) -> bool:
+    """(The actor may see the dossier.) Unsent files are their side's own: the applicant's documents being
+    prepared, the agency's result being prepared."""
+    return sent or (component == RESULT) != _is_applicant(dossier, actor)
 
 
 def attach(session: Session, components: tuple[Component, ...], dossier: Dossier, applicant: Person,
@@ -84,6 +102,14 @@ def attach(session: Session, components: tuple[Component, ...], dossier: Dossier
     _check_editable(dossier, applicant)
     if component not in {c.code for c in components}:
         raise NotFound(text("Thủ tục này không có loại giấy tờ đó.", "This procedure has no such document."))
+    return store(session, dossier, applicant, component, filename, data, max_bytes)
+
+
+def store(session: Session, dossier: Dossier, uploader: Person, component: str, filename: str | None, data: bytes,
+          max_bytes: int) -> AttachmentView:
+    """Keep a file for the dossier once its uploader's right to add it was checked (the same content for the same
+    component again: the file kept the first time). Raises FormInvalid (keyed by the component) for a file that
+    is empty, too large, not a PDF, JPEG or PNG, or one too many."""
     error = problem_with(data, max_bytes)
     if error is None and session.scalar(COUNT, {"dossier_id": dossier.id}) >= MAX_FILES:
         error = text(f"Mỗi hồ sơ đính kèm được tối đa {MAX_FILES} tệp. Hãy bỏ bớt tệp không cần thiết.",
@@ -100,7 +126,7 @@ def attach(session: Session, components: tuple[Component, ...], dossier: Dossier
     now = utcnow()
     row = Attachment(dossier_id=dossier.id, component=component, filename=clean_name(filename, ACCEPTED[content_type]),
                      content_type=content_type, size=len(data), sha256=digest,
-                     uploaded_at=now, uploaded_by_id=applicant.id, content=data)
+                     uploaded_at=now, uploaded_by_id=uploader.id, content=data)
     session.add(row)
     session.flush()
     return AttachmentView(row.id, component, row.filename, content_type, row.size, now, sent=False)
@@ -111,7 +137,7 @@ def remove(session: Session, dossier: Dossier, applicant: Person, attachment_id:
     dossier is not open to documents now)."""
     _check_editable(dossier, applicant)
     row = session.get(Attachment, attachment_id)
-    if row is None or row.dossier_id != dossier.id:
+    if row is None or row.dossier_id != dossier.id or row.component == RESULT:
         raise NotFound(NO_FILE)
     if row.sent_at is not None:
         raise Forbidden(text("Tệp này đã được nộp cho cơ quan nên không bỏ được.",
@@ -122,10 +148,47 @@ def remove(session: Session, dossier: Dossier, applicant: Person, attachment_id:
     return name
 
 
+def remove_result(session: Session, dossier: Dossier, attachment_id: int) -> str:
+    """Take back a result file not sent yet (the caller checked that the official holds the result's task)."""
+    row = session.get(Attachment, attachment_id)
+    if row is None or row.dossier_id != dossier.id or row.component != RESULT:
+        raise NotFound(NO_FILE)
+    if row.sent_at is not None:
+        raise Forbidden(text("Kết quả này đã được trả cho người nộp nên không bỏ được.",
+                             "This result has been given to the applicant and cannot be removed."))
+    name = row.filename
+    session.delete(row)
+    session.flush()
+    return name
+
+
+def result_needed(mode: str | None, dossier: Dossier) -> bool:
+    """Whether a task with this ``resultFile`` mode needs the result to be completed, for this dossier."""
+    return mode == "required" or (mode == "online" and dossier.delivery_method == "online")
+
+
+def missing_result(session: Session, mode: str | None, dossier: Dossier) -> dict[str, Text]:
+    if not result_needed(mode, dossier) or session.scalar(HAS_RESULT, {"dossier_id": dossier.id}) is not None:
+        return {}
+    return {key(RESULT): text("Đính kèm bản điện tử của kết quả giải quyết",
+                              "Attach the electronic copy of the result")}
+
+
+def send_results(session: Session, dossier: Dossier, actor: Person) -> int:
+    """Give the result files attached so far to the applicant, with the official's step."""
+    count = session.execute(SEND_RESULTS, {"of_dossier": dossier.id, "now": utcnow()}).rowcount
+    if count:
+        audit(session, dossier, actor, "result.sent",
+              text(f"Trả kết quả điện tử ({count} tệp)", f"The electronic result was sent ({count} file"
+                   f"{'s' if count > 1 else ''})"), detail={"files": count})
+    return count
+
+
 def content(session: Session, dossier: Dossier, actor: Person, attachment_id: int) -> tuple[AttachmentView, bytes]:
     """A file of the dossier and its content, for whoever may see it (see :func:`of_dossier`)."""
     row = session.get(Attachment, attachment_id)
-    if row is None or row.dossier_id != dossier.id or (row.sent_at is None and not _is_applicant(dossier, actor)):
+    if (row is None or row.dossier_id != dossier.id
+            or not _visible(row.component, row.sent_at is not None, dossier, actor)):
         raise NotFound(NO_FILE)
     view = AttachmentView(row.id, row.component, row.filename, row.content_type, row.size, row.uploaded_at,
                           row.sent_at is not None)

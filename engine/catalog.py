@@ -48,6 +48,16 @@ class VersionRuntime:
         return self.lanes.get(lane or "", procedures.APPLICANT_ROLE if lane is None else lane)
 
     @cached_property
+    def result_files(self) -> dict[str, str]:
+        """The officials' tasks (BPMN id) that take the electronic result, and how (``resultFile``)."""
+        found = {}
+        for task_spec in procedures._all_task_specs(self.spec, self.subprocess_specs):
+            mode = runtime.properties(task_spec).get("resultFile")
+            if mode:
+                found[task_spec.bpmn_id] = mode
+        return found
+
+    @cached_property
     def search_text(self) -> str:
         """What a catalog search matches (code, names, summaries, field, keywords), folded once."""
         i = self.info

@@ -197,10 +197,12 @@ def _what(kind: str, delivery: str | None, agency: Any) -> dict[str, str]:
         "paying": text("đang chờ bạn nộp phí, lệ phí. Hãy mở hồ sơ trên Cổng để thanh toán.",
                        "is waiting for you to pay the fees. Open the dossier on the portal to pay."),
         "unresolved": text("đã dừng xử lý.", "has been stopped."),
-        "done": text("đã được trả kết quả. Cảm ơn bạn đã sử dụng dịch vụ công trực tuyến; bạn có thể đánh giá "
-                     "mức độ hài lòng trên trang hồ sơ.",
-                     "has been returned with its result. Thank you for using the online public service; you can "
-                     "rate it on the application's page."),
+        "done": text("đã được trả kết quả. Kết quả nhận trực tuyến có bản điện tử để tải về trên trang hồ sơ. Cảm "
+                     "ơn bạn đã sử dụng dịch vụ công trực tuyến; bạn có thể đánh giá mức độ hài lòng trên trang hồ "
+                     "sơ.",
+                     "has been returned with its result. A result received online can be downloaded from the "
+                     "application's page. Thank you for using the online public service; you can rate it on the "
+                     "application's page."),
     }[kind]
 
 

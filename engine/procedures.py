@@ -20,6 +20,10 @@ BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 REQUIRED_KEYS = ("code", "name", "summary", "field", "agency_level", "service_level", "bpmn", "time_limit", "lanes")
 APPLICANT_ROLE = "applicant"
 COMPONENT_CODE = re.compile(r"[a-z][a-z0-9_]{0,59}")
+#: an official's user task property ``resultFile``: the electronic result the official attaches when completing it
+#: (engine.attachments): "required", "online" (required when the applicant chose the result online) or "optional"
+RESULT_FILE_MODES = ("required", "online", "optional")
+RESULT_COMPONENT = "result"  # what result files are kept under, beside the applicant's documents
 
 
 @dataclass(frozen=True)
@@ -143,6 +147,8 @@ def _component_problems(name: str, components: Any) -> list[Problem]:
             problems.append(Problem(name, where, "needs a 'code' of lower-case letters, digits and _ (up to 60)"))
         elif code in seen:
             problems.append(Problem(name, where, "the code is used twice"))
+        elif code == RESULT_COMPONENT:
+            problems.append(Problem(name, where, f"the code '{RESULT_COMPONENT}' names the agency's result files"))
         seen.add(code)
         if not isinstance(c.get("name"), dict) or missing_languages(c["name"]):
             problems.append(Problem(name, where, "needs a 'name' in Vietnamese and English"))
@@ -194,6 +200,11 @@ def compile_procedure(source: ProcedureFiles) -> tuple[Compiled | None, list[Pro
             if lane is None:
                 problems.append(Problem(bpmn_name, element, "user task is in no lane (lanes say who does it)"))
             problems += _check_form(source, bpmn_name, element, props, forms)
+        result_file = props.get("resultFile")
+        if result_file is not None and (result_file not in RESULT_FILE_MODES or not getattr(task_spec, "manual", False)
+                                        or lanes.get(lane or "") in (None, APPLICANT_ROLE)):
+            problems.append(Problem(bpmn_name, element, "resultFile must be one of " + ", ".join(RESULT_FILE_MODES)
+                                    + ", on a user task of an agency's lane"))
     for name, xml in source.bpmn_files().items():
         problems += check_scripts(name, xml)
     if problems:

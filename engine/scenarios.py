@@ -19,7 +19,7 @@ from typing import Any
 from lxml import etree
 from sqlalchemy import select
 
-from . import accounts, clock, compaction, runtime
+from . import accounts, attachments, clock, compaction, runtime
 from .api import Engine
 from .catalog import current_version
 from .config import Settings
@@ -238,6 +238,7 @@ class Runner:
                 if role != APPLICANT_ROLE:
                     eng.claim(s, task.id, actor)
                     s.commit()
+                    self._attach_result(s, step, task.id, dossier, actor)
                 else:
                     self._attach(s, step, dossier, actor)
                 expected_errors = step.get("errors")
@@ -273,6 +274,26 @@ class Runner:
                 s.rollback()
                 raise StepFailed(f"cannot attach '{code}': {exc.message['en']}") from None
         s.commit()  # attached as on the portal, apart from the step: kept if the step's data is refused
+
+    def _attach_result(self, s: Any, step: dict[str, Any], task_id: int, dossier: Dossier, official: User) -> None:
+        """The electronic result of an official's step: attached when ``attach = ["result"]``, or without
+        ``attach`` when the task needs it (``resultFile``) and has none yet."""
+        eng = self.engine
+        wanted = step.get("attach")
+        if wanted is None:
+            mode = eng.task(s, task_id, official).result_file
+            needed = attachments.result_needed(mode, dossier) and not any(
+                d.component == attachments.RESULT for d in eng.documents(s, dossier.id, official))
+            wanted = [attachments.RESULT] if needed else []
+        if wanted not in ([], [attachments.RESULT]):
+            raise StepFailed(f"an official's step attaches nothing or [\"{attachments.RESULT}\"], not {wanted}")
+        for _ in wanted:
+            try:
+                eng.attach_result(s, task_id, official, "ket-qua.pdf", placeholder_pdf("result"))
+            except EngineError as exc:
+                s.rollback()
+                raise StepFailed(f"cannot attach the result: {exc.message['en']}") from None
+        s.commit()
 
     def _expect(self, step: dict[str, Any], dossier_id: int) -> None:
         eng = self.engine

@@ -49,6 +49,7 @@ def view(session: Session, cache: VersionCache, row: HumanTask, claimant: Person
     """The task as pages show it. Names the caller knows are not read again: ``claimant``, the official who
     holds it; ``applicant_name``, the dossier's applicant."""
     dossier = row.dossier
+    rt = cache.of(session, dossier.version_id)
     if row.claimed_by_id is None:
         claimed_by_name = None
     elif claimant is not None and claimant.id == row.claimed_by_id:
@@ -57,12 +58,12 @@ def view(session: Session, cache: VersionCache, row: HumanTask, claimant: Person
         claimed_by_name = row.claimed_by.full_name if row.claimed_by else None
     return TaskView(
         id=row.id, dossier_id=row.dossier_id, dossier_code=dossier.code, procedure_code=dossier.procedure_code,
-        procedure_name=cache.of(session, dossier.version_id).info.name, bpmn_id=row.bpmn_id,
+        procedure_name=rt.info.name, bpmn_id=row.bpmn_id,
         title=text(row.title_vi, row.title_en), role=row.role, lane=row.lane, agency_id=row.agency_id,
         form_key=row.form_key, state=row.state, created_at=row.created_at, due_at=row.due_at,
         claimed_by_id=row.claimed_by_id, claimed_by_name=claimed_by_name,
         applicant_name=applicant_name or dossier.applicant.full_name, is_applicant_task=row.role == APPLICANT_ROLE,
-        dossier_status=dossier.status,
+        dossier_status=dossier.status, result_file=rt.result_files.get(row.bpmn_id),
     )
 
 
@@ -217,6 +218,9 @@ def complete(session: Session, cache: VersionCache, task_id: int, actor: Person,
     components = rt.info.components if applicant_step else ()
     if components and dossier.status == "draft":  # submitting: a file for every required document
         errors = {**errors, **attachments.missing(session, components, dossier)}
+    result_mode = None if applicant_step else rt.result_files.get(row.bpmn_id)
+    if result_mode:  # the step that returns the result: its electronic copy, when the diagram needs it
+        errors = {**errors, **attachments.missing_result(session, result_mode, dossier)}
     if errors:
         raise FormInvalid(errors)
     data = form.clean(data)
@@ -258,6 +262,8 @@ def complete(session: Session, cache: VersionCache, task_id: int, actor: Person,
         raise _why_refused(session, row, actor) from None
     if components and dossier.status != "draft":  # what the applicant attached goes with the step
         attachments.send(session, dossier, actor)
+    if result_mode:  # and the result the official attached, to the applicant
+        attachments.send_results(session, dossier, actor)
     with session.no_autoflush:  # everything is flushed by save(); what follows only reads
         view_ = dossiers.view(session, cache, dossier, actor, with_answers=False, open_rows=open_rows)
         mine_next = [t for t in view_.open_tasks
@@ -266,6 +272,20 @@ def complete(session: Session, cache: VersionCache, task_id: int, actor: Person,
         dossier=view_, next_tasks_for_actor=tuple(mine_next),
         submitted=was_draft and dossier.status != "draft",
     )
+
+
+def result_task(session: Session, cache: VersionCache, task_id: int, official: Person) -> HumanTask:
+    """The official's open task that takes the dossier's electronic result, which they hold. Raises NotFound,
+    TaskNotOpen or Forbidden."""
+    row = get_for(session, task_id, official, acting=True)
+    if row.role == APPLICANT_ROLE or not cache.of(session, row.dossier.version_id).result_files.get(row.bpmn_id):
+        raise NotFound(NO_TASK)
+    if row.state != "open":
+        raise TaskNotOpen.of(row.state)
+    if row.claimed_by_id != official.id:
+        raise Forbidden(text("Nhận xử lý công việc này trước khi đính kèm kết quả.",
+                             "Claim this task before attaching the result."))
+    return row
 
 
 def _take(session: Session, row: HumanTask, actor: Person) -> None:

@@ -73,6 +73,8 @@ class TaskView:
     applicant_name: str
     is_applicant_task: bool
     dossier_status: str = ""  # the dossier's status when the task was read
+    # an official's task that takes the electronic result: "required", "online" or "optional" (resultFile)
+    result_file: str | None = None
 
 
 @dataclass(frozen=True)

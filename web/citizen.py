@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from engine.attachments import key, too_large
+from engine.attachments import RESULT, key, too_large
 from engine.errors import FormInvalid, NotFound, StaleDossier, TaskNotOpen
 from engine.i18n import text
 
@@ -175,18 +175,19 @@ def upload(task_id: int):  # noqa: ANN201
 
 @bp.errorhandler(RequestEntityTooLarge)
 def upload_too_large(_exc: RequestEntityTooLarge):  # noqa: ANN201
-    """A file over the limit is refused before it is read: the citizen is told so on the page they came from."""
+    return too_large_response("citizen.upload", "citizen.check")
+
+
+def too_large_response(upload_endpoint: str, page_endpoint: str):  # noqa: ANN201
+    """A file over the limit is refused before it is read: whoever sent it is told so on the page they came from
+    (the task's ``page_endpoint``); any other request too large gets the error page."""
     task_id = (request.view_args or {}).get("task_id")
-    if request.endpoint != "citizen.upload" or task_id is None:
-        return _too_large_page()
+    if request.endpoint != upload_endpoint or task_id is None:
+        from .errors import page
+
+        return page(413, _("Dữ liệu gửi lên quá lớn"), _("Dữ liệu gửi lên vượt quá giới hạn cho phép."))
     flash(t(too_large(get_engine().settings.upload_max_bytes)), "error")
-    return redirect(url_for("citizen.check", task_id=task_id), code=303)
-
-
-def _too_large_page():  # noqa: ANN202
-    from .errors import page
-
-    return page(413, _("Dữ liệu gửi lên quá lớn"), _("Dữ liệu gửi lên vượt quá giới hạn cho phép."))
+    return redirect(url_for(page_endpoint, task_id=task_id), code=303)
 
 
 @bp.post("/cong-viec/<int:task_id>/giay-to/<int:attachment_id>/bo")
@@ -225,6 +226,11 @@ def slip_response(dossier_id: int, kind: str):  # noqa: ANN201
     response.headers.set("Content-Disposition", "inline", filename=name)
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+def result_files(dossier_id: int) -> list[Any]:
+    """The dossier's electronic result files that the user may see (the applicant: once given)."""
+    return [f for f in get_engine().documents(db(), dossier_id, current_user) if f.component == RESULT]
 
 
 def document_groups(dossier_id: int) -> list[tuple[Any, list[Any]]]:
@@ -295,7 +301,8 @@ def dossier_page(dossier_id: int, side: str):  # noqa: ANN201
                            notices=engine.mail_notices(db(), dossier_id, current_user),
                            rating=engine.rating(db(), dossier_id, current_user),
                            document_groups=document_groups(dossier_id), document_endpoint=f"{side}.document",
-                           slips=engine.slips(db(), dossier_id, current_user), slip_endpoint=f"{side}.slip")
+                           slips=engine.slips(db(), dossier_id, current_user), slip_endpoint=f"{side}.slip",
+                           results=result_files(dossier_id))
 
 
 @bp.route("/ho-so/<int:dossier_id>/rut", methods=["GET", "POST"])

@@ -6,17 +6,21 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from engine import calendar
-from engine.errors import AlreadyClaimed, FormInvalid, StaleDossier, TaskNotOpen
+from engine.attachments import RESULT, key
+from engine.errors import AlreadyClaimed, Forbidden, FormInvalid, StaleDossier, TaskNotOpen
 from engine.models import utcnow
 
 from . import db, get_engine
 from .access import official_required
-from .citizen import diagram_response, document_groups, document_response, dossier_page, slip_response
+from .citizen import (NO_FILE_CHOSEN, diagram_response, document_groups, document_response, dossier_page,
+                      result_files, slip_response, too_large_response)
 from .forms import error_list
 from .ui import lang, t
 
+RESULT_KEY = key(RESULT)
 bp = Blueprint("officer", __name__, url_prefix="/can-bo")
 
 
@@ -57,7 +61,7 @@ def _render_task(task_id: int, values: dict[str, Any] | None = None, errors: dic
         "officer/task.html", task=task, form=form, dossier=dossier, values=values, errors=errors,
         error_items=error_list(form, errors), timeline=engine.timeline(db(), task.dossier_id, current_user),
         mine=task.claimed_by_id == current_user.id, may_act=task.role in current_user.roles,
-        document_groups=document_groups(task.dossier_id),
+        document_groups=document_groups(task.dossier_id), result_files=result_files(task.dossier_id),
     ), status
 
 
@@ -118,6 +122,42 @@ def complete(task_id: int):  # noqa: ANN201
 @official_required
 def dossier(dossier_id: int):  # noqa: ANN201
     return dossier_page(dossier_id, "officer")
+
+
+@bp.post("/cong-viec/<int:task_id>/ket-qua")
+@official_required
+def upload_result(task_id: int):  # noqa: ANN201
+    """The official holding the task attaches the electronic result, given to the applicant when it completes."""
+    engine = get_engine()
+    sent = request.files.get("file")
+    try:
+        if sent is None or not sent.filename:
+            raise FormInvalid({RESULT_KEY: NO_FILE_CHOSEN})
+        view = engine.attach_result(db(), task_id, current_user, sent.filename, sent.read())
+        db().commit()
+    except FormInvalid as exc:
+        db().rollback()
+        return _render_task(task_id, errors={k: t(v) for k, v in exc.errors.items()}, status=400)
+    except (TaskNotOpen, Forbidden) as exc:
+        db().rollback()
+        flash(t(exc.message), "error")
+        return redirect(url_for("officer.task", task_id=task_id), code=303)
+    flash(_("Đã tải lên %(name)s.", name=view.filename), "success")
+    return redirect(url_for("officer.task", task_id=task_id) + "#ket-qua", code=303)
+
+
+@bp.post("/cong-viec/<int:task_id>/ket-qua/<int:attachment_id>/bo")
+@official_required
+def remove_result(task_id: int, attachment_id: int):  # noqa: ANN201
+    name = get_engine().detach_result(db(), task_id, current_user, attachment_id)
+    db().commit()
+    flash(_("Đã bỏ %(name)s.", name=name), "success")
+    return redirect(url_for("officer.task", task_id=task_id) + "#ket-qua", code=303)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def upload_too_large(_exc: RequestEntityTooLarge):  # noqa: ANN201
+    return too_large_response("officer.upload_result", "officer.task")
 
 
 @bp.get("/ho-so/<int:dossier_id>/giay-to/<int:attachment_id>")

@@ -10,7 +10,7 @@ import pytest
 
 from engine import attachments, clock
 from engine.api import Engine
-from engine.errors import Forbidden, FormInvalid, NotFound
+from engine.errors import Forbidden, FormInvalid, NotFound, TaskNotOpen
 from engine.scenarios import placeholder_pdf
 from tests.documents import attach_required
 from tests.engine.test_birth_registration import CITIZEN, ROLE_EMAIL, Journey, declaration, user
@@ -170,3 +170,57 @@ def test_a_supplement_brings_new_files_that_the_agency_sees_once_sent(engine: En
         assert [d.filename for d in seen] == [*(d.filename for d in sent_before), "ro-net.jpg"]
         assert all(d.sent for d in seen)
         assert "Nộp kèm 1 tệp giấy tờ" in [e.label["vi"] for e in engine.timeline(s, j.dossier_id, user(s, CITIZEN))]
+
+
+def test_the_electronic_result_goes_to_the_applicant_with_the_returning_step(engine: Engine) -> None:
+    j = Journey(engine)
+    j.step("declaration", declaration(delivery_method="online"))
+    j.decide("reception_check", "accept")
+    j.decide("officer_review", "approve")
+    j.decide("chairman_sign", "sign")
+    task = j.open_task()
+    assert task.bpmn_id == "return_result"
+    with engine.session() as s:
+        reception, citizen = user(s, RECEPTION), user(s, CITIZEN)
+        assert engine.task(s, task.id, reception).result_file == "online"
+        with pytest.raises(Forbidden):  # claimed first: the official who returns the result attaches it
+            engine.attach_result(s, task.id, reception, "ket-qua.pdf", placeholder_pdf("kq"))
+        engine.claim(s, task.id, reception)
+        s.commit()
+        with pytest.raises(FormInvalid) as refused:  # delivered online: not without the electronic copy
+            engine.complete(s, task.id, reception, {"result_returned": "true"})
+        assert refused.value.errors == {"doc-result": {"vi": "Đính kèm bản điện tử của kết quả giải quyết",
+                                                       "en": "Attach the electronic copy of the result"}}
+        s.rollback()
+        wrong = engine.attach_result(s, task.id, reception, "nham.pdf", placeholder_pdf("nham"))
+        result = engine.attach_result(s, task.id, reception, "giay-khai-sinh.pdf", placeholder_pdf("kq"))
+        s.commit()
+        assert engine.detach_result(s, task.id, reception, wrong.id) == "nham.pdf"
+        s.commit()
+        # being prepared: the agency sees it, the applicant not yet
+        assert [d.filename for d in engine.documents(s, j.dossier_id, reception) if d.component == "result"] == [
+            "giay-khai-sinh.pdf"]
+        assert all(d.component != "result" for d in engine.documents(s, j.dossier_id, citizen))
+        with pytest.raises(NotFound):
+            engine.document(s, j.dossier_id, citizen, result.id)
+        with pytest.raises(Forbidden):  # nor can the applicant remove anything now
+            engine.detach(s, j.dossier_id, citizen, result.id)
+        engine.complete(s, task.id, reception, {"result_returned": "true"})
+        s.commit()
+    with engine.session() as s:
+        citizen = user(s, CITIZEN)
+        (given,) = [d for d in engine.documents(s, j.dossier_id, citizen) if d.component == "result"]
+        assert given.sent and engine.document(s, j.dossier_id, citizen, given.id)[1] == placeholder_pdf("kq")
+        assert "Trả kết quả điện tử (1 tệp)" in [e.label["vi"] for e in engine.timeline(s, j.dossier_id, citizen)]
+        with pytest.raises(TaskNotOpen):  # the task is done: nothing more to attach or take back through it
+            engine.attach_result(s, task.id, user(s, RECEPTION), "sau.pdf", placeholder_pdf("sau"))
+
+
+def test_a_result_by_post_may_go_without_an_electronic_copy(engine: Engine) -> None:
+    j = Journey(engine)
+    j.step("declaration", declaration(delivery_method="post"))
+    j.decide("reception_check", "accept")
+    j.decide("officer_review", "approve")
+    j.decide("chairman_sign", "sign")
+    j.decide("return_result", "returned")
+    assert j.view().status == "done"

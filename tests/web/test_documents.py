@@ -8,8 +8,8 @@ import re
 
 from engine.api import Engine
 from engine.scenarios import placeholder_pdf
-from tests.web.test_journey import (PAGES, RECEPTION, REQUIRED, as_inputs, attach, declaration, register,
-                                    start_birth_registration)
+from tests.web.test_journey import (CHAIRMAN, OFFICER, PAGES, RECEPTION, REQUIRED, as_inputs, attach, declaration,
+                                    official_completes, register, start_birth_registration, submit_declaration)
 
 
 def filled(citizen, task_id: int) -> None:  # noqa: ANN001
@@ -99,3 +99,32 @@ def test_a_file_is_taken_back_before_sending_and_downloaded_only_by_those_who_ma
     page = citizen.post(f"/cong-viec/{task_id}/giay-to/{birth_notice_id}/bo", status=403)
     assert page.has("Chỉ thêm hoặc bỏ giấy tờ được khi hồ sơ chưa nộp")
     assert citizen.client.get(download.group(1)).status_code == 200
+
+
+def test_the_official_returning_the_result_online_attaches_it_and_the_citizen_downloads_it(people) -> None:  # noqa: ANN001
+    citizen = register(people)
+    code = submit_declaration(citizen, start_birth_registration(citizen), delivery_method="online")
+    official_completes(people, RECEPTION, code, {"reception_decision": "accept"}, "Đang xử lý")
+    official_completes(people, OFFICER, code, {"review_decision": "approve", "register_number": "118/2026"}, "Đang xử lý")
+    official_completes(people, CHAIRMAN, code, {"sign_decision": "sign"}, "Có kết quả")
+    official = people()
+    page = official.login(RECEPTION)
+    task_id = re.search(rf'data-task-id="(\d+)" data-dossier-code="{re.escape(code)}"', page.html).group(1)
+    page = official.post(f"/can-bo/cong-viec/{task_id}/nhan")
+    assert page.has("Kết quả giải quyết (bản điện tử)", "Bắt buộc: người nộp nhận kết quả trực tuyến",
+                    'id="doc-result"', f'action="/can-bo/cong-viec/{task_id}/ket-qua"')
+    page = official.post(f"/can-bo/cong-viec/{task_id}", {"result_returned": "true"}, status=400)
+    assert page.has('href="#doc-result"', "Đính kèm bản điện tử của kết quả giải quyết")
+    page = official.upload(f"/can-bo/cong-viec/{task_id}/ket-qua", {}, b"GIF89a" + bytes(40), "ket-qua.gif", status=400)
+    assert page.has("Tệp phải là PDF, JPG hoặc PNG", 'aria-describedby="doc-result-error"')
+    page = official.upload(f"/can-bo/cong-viec/{task_id}/ket-qua", {}, placeholder_pdf("kq"), "giay-khai-sinh.pdf")
+    assert page.url == f"/can-bo/cong-viec/{task_id}" and page.has("Đã tải lên giay-khai-sinh.pdf.")
+    dossier_url = re.search(r'href="(/ho-so/\d+)"', citizen.get("/ho-so").html).group(1)
+    assert "giay-khai-sinh.pdf" not in citizen.get(dossier_url).html  # not given yet
+    page = official.post(f"/can-bo/cong-viec/{task_id}", {"result_returned": "true"})
+    assert page.has("Đã trả kết quả")
+    page = citizen.get(dossier_url)
+    link = re.search(r'href="(/ho-so/\d+/giay-to/\d+)">giay-khai-sinh.pdf<', page.html)
+    assert page.has("Kết quả giải quyết (bản điện tử)") and link
+    response = citizen.client.get(link.group(1))
+    assert response.status_code == 200 and response.data == placeholder_pdf("kq")

@@ -13,6 +13,7 @@ import pytest
 
 from engine import clock, demo, scenarios
 from engine.config import DEFAULT_ROOT
+from engine.scenarios import placeholder_pdf
 from tests.web.test_journey import attach, register, required_documents
 
 TERMINAL = {"done": "Đã trả kết quả", "releasing": "Có kết quả"}
@@ -73,6 +74,7 @@ def journey(code: str, scenario: dict[str, Any], manual: clock.ManualClock, peop
     citizen.post(f"/thu-tuc/{code}/bat-dau", {"agency_id": agency.group(1)} if agency else {})
     dossier_url = None
     code_seen = None
+    result_sent = False
     for number, step in enumerate(scenario["step"], start=1):
         if "errors" in step:  # refused input is the engine tests' business; here only the journey
             continue
@@ -111,11 +113,20 @@ def journey(code: str, scenario: dict[str, Any], manual: clock.ManualClock, peop
             page = official.login(official_for(role, level))
             task = re.search(rf'data-task-id="(\d+)" data-dossier-code="{re.escape(code_seen)}"', page.html)
             assert task, f"step {number}: {role} does not see the dossier in the queue"
-            official.post(f"/can-bo/cong-viec/{task.group(1)}/nhan")
+            page = official.post(f"/can-bo/cong-viec/{task.group(1)}/nhan")
+            if page.has("Bắt buộc: người nộp nhận kết quả trực tuyến"):  # the result goes online: its copy first
+                page = official.upload(f"/can-bo/cong-viec/{task.group(1)}/ket-qua", {}, placeholder_pdf("result"),
+                                       "ket-qua.pdf")
+                assert page.has("Đã tải lên ket-qua.pdf."), page.html[:3000]
+                result_sent = True
             page = official.post(f"/can-bo/cong-viec/{task.group(1)}", form)
             assert page.url == "/can-bo/", f"step {number} ({step.get('task')}): {page.html[:2000]}"
     page = citizen.get(dossier_url)
     assert page.has(TERMINAL["done"]), page.html[:3000]
+    # the result is given online where the applicant chose it, and where the procedure gives it only online
+    online = scenario["fixtures"].get("declaration", {}).get("delivery_method") == "online" or code == "promotion_notice"
+    assert result_sent == online
+    assert page.has("Kết quả giải quyết (bản điện tử)", ">ket-qua.pdf<") == online
 
 
 def test_a_declaration_the_process_sends_back_is_not_called_sent(people, engine) -> None:  # noqa: ANN001
