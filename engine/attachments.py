@@ -136,26 +136,25 @@ def remove(session: Session, dossier: Dossier, applicant: Person, attachment_id:
     """Take back a file not sent yet; returns its name. Raises NotFound or Forbidden (sent already, or the
     dossier is not open to documents now)."""
     _check_editable(dossier, applicant)
-    row = session.get(Attachment, attachment_id)
-    if row is None or row.dossier_id != dossier.id or row.component == RESULT:
-        raise NotFound(NO_FILE)
-    if row.sent_at is not None:
-        raise Forbidden(text("Tệp này đã được nộp cho cơ quan nên không bỏ được.",
-                             "This file has been sent to the agency and cannot be removed."))
-    name = row.filename
-    session.delete(row)
-    session.flush()
-    return name
+    return _unsent_removed(session, dossier, attachment_id, result=False, sent=text(
+        "Tệp này đã được nộp cho cơ quan nên không bỏ được.",
+        "This file has been sent to the agency and cannot be removed."))
 
 
 def remove_result(session: Session, dossier: Dossier, attachment_id: int) -> str:
     """Take back a result file not sent yet (the caller checked that the official holds the result's task)."""
+    return _unsent_removed(session, dossier, attachment_id, result=True, sent=text(
+        "Kết quả này đã được trả cho người nộp nên không bỏ được.",
+        "This result has been given to the applicant and cannot be removed."))
+
+
+def _unsent_removed(session: Session, dossier: Dossier, attachment_id: int, result: bool, sent: Text) -> str:
+    """Delete one of the dossier's files, a result or not, unless sent (Forbidden with ``sent``); its name."""
     row = session.get(Attachment, attachment_id)
-    if row is None or row.dossier_id != dossier.id or row.component != RESULT:
+    if row is None or row.dossier_id != dossier.id or (row.component == RESULT) != result:
         raise NotFound(NO_FILE)
     if row.sent_at is not None:
-        raise Forbidden(text("Kết quả này đã được trả cho người nộp nên không bỏ được.",
-                             "This result has been given to the applicant and cannot be removed."))
+        raise Forbidden(sent)
     name = row.filename
     session.delete(row)
     session.flush()

@@ -172,12 +172,18 @@ def test_a_supplement_brings_new_files_that_the_agency_sees_once_sent(engine: En
         assert "Nộp kèm 1 tệp giấy tờ" in [e.label["vi"] for e in engine.timeline(s, j.dossier_id, user(s, CITIZEN))]
 
 
-def test_the_electronic_result_goes_to_the_applicant_with_the_returning_step(engine: Engine) -> None:
+def signed(engine: Engine, delivery_method: str) -> Journey:
+    """A birth registration signed, its result to be returned (``delivery_method``: how the applicant chose)."""
     j = Journey(engine)
-    j.step("declaration", declaration(delivery_method="online"))
+    j.step("declaration", declaration(delivery_method=delivery_method))
     j.decide("reception_check", "accept")
     j.decide("officer_review", "approve")
     j.decide("chairman_sign", "sign")
+    return j
+
+
+def test_the_electronic_result_goes_to_the_applicant_with_the_returning_step(engine: Engine) -> None:
+    j = signed(engine, "online")
     task = j.open_task()
     assert task.bpmn_id == "return_result"
     with engine.session() as s:
@@ -217,10 +223,6 @@ def test_the_electronic_result_goes_to_the_applicant_with_the_returning_step(eng
 
 
 def test_a_result_by_post_may_go_without_an_electronic_copy(engine: Engine) -> None:
-    j = Journey(engine)
-    j.step("declaration", declaration(delivery_method="post"))
-    j.decide("reception_check", "accept")
-    j.decide("officer_review", "approve")
-    j.decide("chairman_sign", "sign")
+    j = signed(engine, "post")
     j.decide("return_result", "returned")
     assert j.view().status == "done"
