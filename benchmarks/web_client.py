@@ -73,7 +73,7 @@ OFFICIAL_STEPS = [  # (who, form data, text the queue shows afterwards)
     (RECEPTION, {"reception_decision": "accept"}, "Đang xử lý"),
     (OFFICER, {"review_decision": "approve", "register_number": "118/2026"}, "Đang xử lý"),
     (CHAIRMAN, {"sign_decision": "sign"}, "Có kết quả"),
-    (RECEPTION, {"result_returned": "true"}, "Đã trả kết quả"),
+    (RECEPTION, {"result_returned": "true", "payment_method": "cash"}, "Đã trả kết quả"),
 ]
 
 

@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import accounts, attachments, catalog, dossiers, mail, notices, ratings, slips, statistics, tasks, timers
+from . import (accounts, attachments, catalog, dossiers, mail, notices, payments, ratings, slips, statistics, tasks,
+               timers)
 from .config import Settings
 from .db import Database
 from .errors import Forbidden, StaleDossier
@@ -133,6 +134,18 @@ class Engine:
                  attachment_id: int) -> tuple[attachments.AttachmentView, bytes]:
         """One attached file and its content, for whoever may see it."""
         return attachments.content(session, dossiers.get_for(session, dossier_id, actor), actor, attachment_id)
+
+    # -- fees ----------------------------------------------------------------------------------------------------
+    def fee(self, session: Session, dossier_id: int, actor: Person) -> payments.FeeView | None:
+        """The dossier's fees: due (with the agency's account and a VietQR code to pay them), said to be
+        transferred, or paid; None when there are none to show."""
+        dossier = dossiers.get_for(session, dossier_id, actor)
+        return payments.state(session, self.versions.of(session, dossier.version_id).fee_tasks, dossier)
+
+    def declare_transfer(self, session: Session, dossier_id: int, applicant: Person) -> None:
+        """The applicant says they transferred the fees due; the official collecting them sees it."""
+        dossier = dossiers.get_for(session, dossier_id, applicant)
+        payments.declare(session, self.versions.of(session, dossier.version_id).fee_tasks, dossier, applicant)
 
     # -- slips (Circular 01/2018/TT-VPCP) ----------------------------------------------------------------------
     def slips(self, session: Session, dossier_id: int, actor: Person) -> list[slips.SlipKind]:

@@ -50,11 +50,20 @@ class VersionRuntime:
     @cached_property
     def result_files(self) -> dict[str, str]:
         """The officials' tasks (BPMN id) that take the electronic result, and how (``resultFile``)."""
+        return self._tasks_with("resultFile")
+
+    @cached_property
+    def fee_tasks(self) -> dict[str, str]:
+        """The officials' tasks (BPMN id) that collect the fees, and the variable that holds their amount
+        (``collectsFee``)."""
+        return self._tasks_with("collectsFee")
+
+    def _tasks_with(self, name: str) -> dict[str, str]:
         found = {}
         for task_spec in procedures._all_task_specs(self.spec, self.subprocess_specs):
-            mode = runtime.properties(task_spec).get("resultFile")
-            if mode:
-                found[task_spec.bpmn_id] = mode
+            value = runtime.properties(task_spec).get(name)
+            if value:
+                found[task_spec.bpmn_id] = value
         return found
 
     @cached_property

@@ -21,10 +21,13 @@ class DemoAccount:
     level: str = "commune"  # the agency an official works for
 
 
+# (the accounts fees are paid into are made up: a transfer to them goes nowhere)
 AGENCY = {"code": "000.31.27.H14", "name_vi": "UBND xã Mẫu Sơn", "name_en": "Mau Son Commune People's Committee",
-          "level": "commune"}
+          "level": "commune", "bank_bin": "970415", "bank_account": "113000270001",
+          "bank_account_name": "UBND XA MAU SON"}
 PROVINCE = {"code": "000.00.27.H14", "name_vi": "UBND tỉnh Mẫu", "name_en": "Mau Province People's Committee",
-            "level": "province"}
+            "level": "province", "bank_bin": "970418", "bank_account": "21510000270000",
+            "bank_account_name": "VAN PHONG UBND TINH MAU"}
 ACCOUNTS = (
     DemoAccount("congdan@demo.motcua.vn", "Nguyễn Thị Lan", "citizen"),
     DemoAccount("motcua@demo.motcua.vn", "Trần Văn Tiếp", "official", ("reception_officer",)),

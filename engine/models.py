@@ -33,6 +33,10 @@ class Agency(Base):
     name_vi: Mapped[str] = mapped_column(String(200))
     name_en: Mapped[str] = mapped_column(String(200))
     level: Mapped[str] = mapped_column(String(20))  # commune | province
+    # the account fees are paid into by bank transfer (engine.payments): the bank's NAPAS code (BIN), the account
+    bank_bin: Mapped[str | None] = mapped_column(String(6))
+    bank_account: Mapped[str | None] = mapped_column(String(19))
+    bank_account_name: Mapped[str | None] = mapped_column(String(100))
 
     days: Mapped[list[AgencyDay]] = relationship(cascade="all, delete-orphan")
 
@@ -318,6 +322,23 @@ class Attachment(Base):
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+
+
+class Payment(Base):
+    """The fees of a dossier (:mod:`engine.payments`): "declared" when the applicant said they transferred them,
+    "paid" when the official who returned the result recorded them received."""
+
+    __tablename__ = "payment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), unique=True)
+    amount: Mapped[int] = mapped_column(Integer)  # VND
+    status: Mapped[str] = mapped_column(String(10))  # declared | paid
+    declared_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    method: Mapped[str | None] = mapped_column(String(10))  # transfer | cash
+    reference: Mapped[str | None] = mapped_column(String(60))  # the bank transaction's, or the receipt's, number
+    paid_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
 
 class Rating(Base):

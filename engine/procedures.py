@@ -200,6 +200,10 @@ def compile_procedure(source: ProcedureFiles) -> tuple[Compiled | None, list[Pro
             if lane is None:
                 problems.append(Problem(bpmn_name, element, "user task is in no lane (lanes say who does it)"))
             problems += _check_form(source, bpmn_name, element, props, forms)
+        fee = props.get("collectsFee")
+        if fee is not None:
+            problems += _check_fee_task(bpmn_name, element, fee, lanes.get(lane or ""),
+                                        forms.get(props.get("formJsonSchemaFilename", "")))
         result_file = props.get("resultFile")
         if result_file is not None and (result_file not in RESULT_FILE_MODES or not getattr(task_spec, "manual", False)
                                         or lanes.get(lane or "") in (None, APPLICANT_ROLE)):
@@ -210,6 +214,24 @@ def compile_procedure(source: ProcedureFiles) -> tuple[Compiled | None, list[Pro
     if problems:
         return None, problems
     return Compiled(source, spec, subs, forms), []
+
+
+def _check_fee_task(bpmn_name: str, element: str, variable: str, role: str | None,
+                    form: FormDefinition | None) -> list[Problem]:
+    """A task that collects fees (``collectsFee``) is an agency's, names the variable of their amount, and its form
+    says how they came: ``payment_method`` (transfer or cash) and ``payment_reference``."""
+    problems = []
+    if not variable.isidentifier() or role in (None, APPLICANT_ROLE):
+        problems.append(Problem(bpmn_name, element, "collectsFee names the variable of the fees' amount, on a user "
+                                                    "task of an agency's lane"))
+    if form is not None:
+        method = form.fields.get("payment_method")
+        if method is None or "payment_reference" not in form.fields:
+            problems.append(Problem(bpmn_name, element, "a task that collects fees needs the form fields "
+                                                        "payment_method and payment_reference"))
+        elif sorted(value for value, _label in method.options) != ["cash", "transfer"]:
+            problems.append(Problem(bpmn_name, element, "payment_method offers exactly 'transfer' and 'cash'"))
+    return problems
 
 
 def _check_form(source: ProcedureFiles, bpmn_name: str, element: str, props: dict[str, str],

@@ -8,7 +8,7 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session, aliased, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from . import attachments, dossiers, runtime
+from . import attachments, dossiers, payments, runtime
 from .catalog import VersionCache
 from .db import get_by_id
 from .errors import AlreadyClaimed, Forbidden, FormInvalid, NotFound, StaleDossier, TaskNotOpen
@@ -221,6 +221,9 @@ def complete(session: Session, cache: VersionCache, task_id: int, actor: Person,
     result_mode = None if applicant_step else rt.result_files.get(row.bpmn_id)
     if result_mode:  # the step that returns the result: its electronic copy, when the diagram needs it
         errors = {**errors, **attachments.missing_result(session, result_mode, dossier)}
+    fee = 0 if applicant_step else payments.amount_of(dossier.data, rt.fee_tasks.get(row.bpmn_id))
+    if fee:  # the step that collects the fees: how they came
+        errors = {**errors, **payments.missing(data, fee)}
     if errors:
         raise FormInvalid(errors)
     data = form.clean(data)
@@ -264,6 +267,8 @@ def complete(session: Session, cache: VersionCache, task_id: int, actor: Person,
         attachments.send(session, dossier, actor)
     if result_mode:  # and the result the official attached, to the applicant
         attachments.send_results(session, dossier, actor)
+    if fee:
+        payments.record(session, dossier, actor, fee, data)
     with session.no_autoflush:  # everything is flushed by save(); what follows only reads
         view_ = dossiers.view(session, cache, dossier, actor, with_answers=False, open_rows=open_rows)
         mine_next = [t for t in view_.open_tasks

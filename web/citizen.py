@@ -207,6 +207,17 @@ def document(dossier_id: int, attachment_id: int):  # noqa: ANN201
     return document_response(*get_engine().document(db(), dossier_id, current_user, attachment_id))
 
 
+@bp.post("/ho-so/<int:dossier_id>/da-chuyen-khoan")
+@citizen_required
+def declare_transfer(dossier_id: int):  # noqa: ANN201
+    """The applicant says they have transferred the fees due."""
+    get_engine().declare_transfer(db(), dossier_id, current_user)
+    db().commit()
+    flash(_("Đã ghi nhận bạn đã chuyển khoản. Cán bộ sẽ đối chiếu với tài khoản của cơ quan khi trả kết quả."),
+          "success")
+    return redirect(url_for("citizen.dossier", dossier_id=dossier_id) + "#le-phi", code=303)
+
+
 @bp.get("/ho-so/<int:dossier_id>/phieu/<kind>.pdf")
 @citizen_required
 def slip(dossier_id: int, kind: str):  # noqa: ANN201
@@ -302,7 +313,7 @@ def dossier_page(dossier_id: int, side: str):  # noqa: ANN201
                            rating=engine.rating(db(), dossier_id, current_user),
                            document_groups=document_groups(dossier_id), document_endpoint=f"{side}.document",
                            slips=engine.slips(db(), dossier_id, current_user), slip_endpoint=f"{side}.slip",
-                           results=result_files(dossier_id))
+                           results=result_files(dossier_id), fee=engine.fee(db(), dossier_id, current_user))
 
 
 @bp.route("/ho-so/<int:dossier_id>/rut", methods=["GET", "POST"])

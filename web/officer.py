@@ -62,6 +62,7 @@ def _render_task(task_id: int, values: dict[str, Any] | None = None, errors: dic
         error_items=error_list(form, errors), timeline=engine.timeline(db(), task.dossier_id, current_user),
         mine=task.claimed_by_id == current_user.id, may_act=task.role in current_user.roles,
         document_groups=document_groups(task.dossier_id), result_files=result_files(task.dossier_id),
+        fee=engine.fee(db(), task.dossier_id, current_user) if task.state == "open" else None,
     ), status
 
 

@@ -77,6 +77,21 @@ def filesize(size: int) -> str:
     return f"{format_decimal(round(size / (1024 * 1024), 1))} MB"
 
 
+def money(amount: int) -> str:
+    """An amount of đồng in the reader's language (16.000 đồng, VND 16,000)."""
+    from engine.payments import money as written
+
+    return written(amount, lang())
+
+
+def qr_svg(payload: str, label: str) -> Markup:
+    """A QR code drawn as inline SVG (no script, no image request), named for screen readers by ``label``."""
+    import segno
+
+    svg = segno.make(payload, error="m").svg_inline(scale=4, border=4, title=label, svgclass="app-qr")
+    return Markup(svg.replace("<svg ", '<svg role="img" focusable="false" ', 1))
+
+
 def csp_nonce() -> str:
     if "csp_nonce" not in g:
         g.csp_nonce = secrets.token_urlsafe(16)
@@ -195,6 +210,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["local_date"] = lambda v: local_time(v, with_time=False)
     app.jinja_env.filters["filesize"] = filesize
+    app.jinja_env.filters["money"] = money
+    app.jinja_env.globals["qr_svg"] = qr_svg
     app.jinja_env.globals.update(now_utc=utcnow, lang=lang, csp_nonce=csp_nonce, lean_params=lean_params,
                                  lean_rows=lean_rows, answer_rows=answer_rows, fragment=fragment, return_address=return_address,
                                  STATUS_TAG=STATUS_TAG, CLASSIFICATION=CLASSIFICATION)

@@ -23,8 +23,9 @@ def violations(page) -> list[str]:  # noqa: ANN001
             for v in result["violations"]]
 
 
-def decided_dossier(database: Path) -> int:
-    """A birth registration of the demo citizen, sent and refused at reception, in the server's database."""
+def dossier_at(database: Path, *steps: tuple[str, str]) -> int:
+    """A birth registration of the demo citizen, sent and taken through ``steps`` (BPMN id, decision) by the
+    demo officials, in the server's database."""
     from sqlalchemy import select
 
     from engine import clock
@@ -32,19 +33,21 @@ def decided_dossier(database: Path) -> int:
     from engine.config import DEFAULT_ROOT, Settings
     from engine.models import User
     from tests.documents import attach_required
-    from tests.engine.test_birth_registration import DECISIONS, declaration
+    from tests.engine.test_birth_registration import DECISIONS, ROLE_EMAIL, declaration
 
     engine = Engine(Settings(database_url=f"sqlite:///{database}", root=DEFAULT_ROOT))
     # (the declaration's dates count from this Monday, as in the engine's tests)
     with clock.use(clock.ManualClock(dt.datetime(2026, 11, 23, 2, 0))), engine.session() as s:
         citizen = s.scalar(select(User).where(User.email == "congdan@demo.motcua.vn"))
-        reception = s.scalar(select(User).where(User.email == "motcua@demo.motcua.vn"))
         view = engine.start_dossier(s, "birth_registration", citizen)
         attach_required(engine, s, view.id, citizen)
         engine.complete(s, view.open_tasks[0].id, citizen, declaration())
-        task = next(t for t in engine.queue(s, reception) if t.dossier_id == view.id)
-        engine.claim(s, task.id, reception)
-        engine.complete(s, task.id, reception, DECISIONS["reception_check"]["refuse"])
+        for bpmn_id, choice in steps:
+            (task,) = engine.dossier(s, view.id, citizen).open_tasks
+            assert task.bpmn_id == bpmn_id
+            official = s.scalar(select(User).where(User.email == ROLE_EMAIL[task.role]))
+            engine.claim(s, task.id, official)
+            engine.complete(s, task.id, official, DECISIONS[bpmn_id][choice])
         s.commit()
     engine.db.dispose()
     return view.id
@@ -105,7 +108,7 @@ def test_pages_have_no_wcag_violations(server: str, page, output_dir: Path, tmp_
     page.goto(server + "/khong-co-trang-nay")
     check("not-found")
     # the rating of a decided dossier, sent without a score: its errors
-    dossier_id = decided_dossier(tmp_path / "motcua.db")
+    dossier_id = dossier_at(tmp_path / "motcua.db", ("reception_check", "refuse"))  # decided: it may be rated
     page.get_by_role("button", name=re.compile("Đăng xuất")).click()
     page.goto(server + "/dang-nhap")
     page.get_by_label("Địa chỉ email").fill("congdan@demo.motcua.vn")
@@ -115,4 +118,10 @@ def test_pages_have_no_wcag_violations(server: str, page, output_dir: Path, tmp_
     page.get_by_role("button", name="Gửi đánh giá").click()
     page.get_by_text("Chọn mức độ hài lòng của bạn").first.wait_for()
     check("rating-errors")
+    # a signed one whose fees are due: the VietQR code and the account, and the receipt and documents
+    signed = dossier_at(tmp_path / "motcua.db", ("reception_check", "accept"), ("officer_review", "approve"),
+                        ("chairman_sign", "sign"))
+    page.goto(server + f"/ho-so/{signed}")
+    page.get_by_role("img", name=re.compile("Mã VietQR")).wait_for()
+    check("fees-due")
     assert not found, "\n".join(f"{name}: {p}" for name, problems in found.items() for p in problems)

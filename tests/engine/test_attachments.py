@@ -194,7 +194,7 @@ def test_the_electronic_result_goes_to_the_applicant_with_the_returning_step(eng
         engine.claim(s, task.id, reception)
         s.commit()
         with pytest.raises(FormInvalid) as refused:  # delivered online: not without the electronic copy
-            engine.complete(s, task.id, reception, {"result_returned": "true"})
+            engine.complete(s, task.id, reception, {"result_returned": "true", "payment_method": "cash"})
         assert refused.value.errors == {"doc-result": {"vi": "Đính kèm bản điện tử của kết quả giải quyết",
                                                        "en": "Attach the electronic copy of the result"}}
         s.rollback()
@@ -211,7 +211,7 @@ def test_the_electronic_result_goes_to_the_applicant_with_the_returning_step(eng
             engine.document(s, j.dossier_id, citizen, result.id)
         with pytest.raises(Forbidden):  # nor can the applicant remove anything now
             engine.detach(s, j.dossier_id, citizen, result.id)
-        engine.complete(s, task.id, reception, {"result_returned": "true"})
+        engine.complete(s, task.id, reception, {"result_returned": "true", "payment_method": "cash"})
         s.commit()
     with engine.session() as s:
         citizen = user(s, CITIZEN)

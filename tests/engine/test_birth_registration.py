@@ -61,7 +61,8 @@ DECISIONS = {
         "sign": {"sign_decision": "sign"},
         "return": {"sign_decision": "return", "sign_note": "Kiểm tra lại quê quán của trẻ."},
     },
-    "return_result": {"returned": {"result_returned": "true", "postal_tracking_number": "EV123456789VN"}},
+    "return_result": {"returned": {"result_returned": "true", "postal_tracking_number": "EV123456789VN",
+                                   "payment_method": "cash"}},  # (the copies' fees, in cash at the desk)
 }
 
 

@@ -62,12 +62,17 @@ BREAKAGES = [
      '[[components]]\ncode = "id_card"\nname = { vi = "Ảnh" }\n\n[[components]]\nname = { vi = "Ảnh", en = "Photo" }\n\n[bpmn]',
      ["[components[1] id_card]: the code is used twice", "[components[1] id_card]: needs a 'name' in Vietnamese and English",
       "[components[2]]: needs a 'code'"]),
+    ("bpmn/five.bpmn", '<spiffworkflow:property name="nameEn" value="Step 2"/>',
+     '<spiffworkflow:property name="nameEn" value="Step 2"/><spiffworkflow:property name="collectsFee" value="fee_total"/>'
+     '<spiffworkflow:property name="resultFile" value="always"/>',
+     ["[t2]: a task that collects fees needs the form fields payment_method and payment_reference",
+      "[t2]: resultFile must be one of required, online, optional"]),
 ]
 
 
 @pytest.mark.parametrize("file,old,new,fragments", BREAKAGES, ids=[
     "malformed-xml", "missing-form", "lane-without-role", "invalid-schema", "script", "dangling-flow", "undefined-error",
-    "toml", "components"])
+    "toml", "components", "fees-and-result"])
 def test_each_problem_is_reported_by_file_and_element(root: Path, capsys: pytest.CaptureFixture[str], file: str,
                                                       old: str, new: str, fragments: list[str]) -> None:
     edit(root / file, old, new)

@@ -121,7 +121,7 @@ def test_the_official_returning_the_result_online_attaches_it_and_the_citizen_do
     assert page.url == f"/can-bo/cong-viec/{task_id}" and page.has("Đã tải lên giay-khai-sinh.pdf.")
     dossier_url = re.search(r'href="(/ho-so/\d+)"', citizen.get("/ho-so").html).group(1)
     assert "giay-khai-sinh.pdf" not in citizen.get(dossier_url).html  # not given yet
-    page = official.post(f"/can-bo/cong-viec/{task_id}", {"result_returned": "true"})
+    page = official.post(f"/can-bo/cong-viec/{task_id}", {"result_returned": "true", "payment_method": "cash"})
     assert page.has("Đã trả kết quả")
     page = citizen.get(dossier_url)
     link = re.search(r'href="(/ho-so/\d+/giay-to/\d+)">giay-khai-sinh.pdf<', page.html)

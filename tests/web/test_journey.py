@@ -146,7 +146,7 @@ def test_citizen_to_officials_to_result(people) -> None:  # noqa: ANN001
     official_completes(people, RECEPTION, code, {"reception_decision": "accept"}, "Đang xử lý")
     official_completes(people, OFFICER, code, {"review_decision": "approve", "register_number": "118/2026"}, "Đang xử lý")
     official_completes(people, CHAIRMAN, code, {"sign_decision": "sign"}, "Có kết quả")
-    official_completes(people, RECEPTION, code, {"result_returned": "true"}, "Đã trả kết quả")
+    official_completes(people, RECEPTION, code, {"result_returned": "true", "payment_method": "cash"}, "Đã trả kết quả")
 
     page = citizen.get("/ho-so")
     dossier_url = re.search(r'href="(/ho-so/\d+)"', page.html).group(1)
