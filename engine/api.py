@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import (accounts, attachments, catalog, dossiers, mail, notices, payments, ratings, slips, statistics, tasks,
+from . import (accounts, administration, attachments, catalog, dossiers, mail, notices, payments, ratings, slips, statistics, tasks,
                timers)
 from .config import Settings
 from .db import Database
@@ -134,6 +134,35 @@ class Engine:
                  attachment_id: int) -> tuple[attachments.AttachmentView, bytes]:
         """One attached file and its content, for whoever may see it."""
         return attachments.content(session, dossiers.get_for(session, dossier_id, actor), actor, attachment_id)
+
+    # -- administration -------------------------------------------------------------------------------------------
+    def agencies(self, session: Session, admin: Person) -> list[administration.AgencyView]:
+        return administration.agencies(session, admin)
+
+    def agency(self, session: Session, admin: Person, agency_id: int) -> administration.AgencyView:
+        return administration.agency(session, admin, agency_id)
+
+    def save_agency(self, session: Session, admin: Person, agency_id: int | None,
+                    values: Mapping[str, Any]) -> administration.AgencyView:
+        """Create (``agency_id`` None) or change an agency: code, names, level, the account fees are paid into.
+        Raises Forbidden (not an administrator), NotFound or FormInvalid."""
+        return administration.save_agency(session, admin, agency_id, dict(values))
+
+    def roles(self, session: Session) -> dict[str, Any]:
+        """The officials' roles the current procedures name, with their names."""
+        return catalog.roles(session, self.versions)
+
+    def officials(self, session: Session, admin: Person) -> list[administration.OfficialView]:
+        return administration.officials(session, admin)
+
+    def official(self, session: Session, admin: Person, user_id: int) -> administration.OfficialView:
+        return administration.official(session, admin, user_id)
+
+    def save_official(self, session: Session, admin: Person, user_id: int | None,
+                      values: Mapping[str, Any]) -> administration.OfficialView:
+        """Create (``user_id`` None; then mail them a link to set their password, :meth:`send_password_reset`)
+        or change an official's account. Raises Forbidden, NotFound or FormInvalid."""
+        return administration.save_official(session, admin, user_id, dict(values), set(self.roles(session)))
 
     # -- fees ----------------------------------------------------------------------------------------------------
     def fee(self, session: Session, dossier_id: int, actor: Person) -> payments.FeeView | None:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from . import procedures, runtime
 from .errors import NotFound, ProcedureError
 from .forms import FormDefinition, load_form
-from .i18n import text
+from .i18n import Text, text
 from .models import Agency, ProcedureVersion
 from .views import Component, DeliveryOption, Fee, ProcedureInfo
 
@@ -223,6 +223,15 @@ def search(session: Session, cache: VersionCache, query: str | None, field: str 
     if words:
         found = [rt for rt in found if all(w in rt.search_text for w in words)]
     return [rt.info for rt in sorted(found, key=lambda rt: rt.sort_key)]
+
+
+def roles(session: Session, cache: VersionCache) -> dict[str, Text]:
+    """The officials' roles the current procedures name (``[roles]`` of their manifests), with their names."""
+    found: dict[str, Text] = {}
+    for version_id in session.scalars(CURRENT_VERSION_IDS):
+        for role, entry in cache.of(session, version_id).manifest.get("roles", {}).items():
+            found.setdefault(role, entry.get("name") or {"vi": role, "en": role})
+    return dict(sorted(found.items(), key=lambda item: fold(item[1].get("vi", item[0]))))
 
 
 def info(session: Session, cache: VersionCache, code: str) -> ProcedureInfo:

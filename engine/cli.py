@@ -200,6 +200,33 @@ def cmd_setup(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_admin(args: argparse.Namespace) -> int:
+    """Create an administrator (or set one's name and password): how the first one comes to be."""
+    import getpass
+    import os
+
+    from . import administration
+    from .errors import FormInvalid
+
+    password = os.environ.get("MOTCUA_ADMIN_PASSWORD")
+    if password is None:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Password again: ") != password:
+            print("error: the two passwords differ", file=sys.stderr)
+            return 2
+    engine = _engine()
+    with engine.session() as session:
+        try:
+            _user, new = administration.make_admin(session, args.email, args.name, password)
+        except FormInvalid as exc:
+            for field, message in exc.errors.items():
+                print(f"error: {field}: {message['en']}", file=sys.stderr)
+            return 2
+        session.commit()
+    print(f"administrator {args.email.strip().lower()}: {'created' if new else 'updated'}")
+    return 0
+
+
 def cmd_seed(args: argparse.Namespace) -> int:
     """Bulk-generate a province's year of dossiers for measuring queries at scale (see engine/seed.py)."""
     from . import seed
@@ -266,6 +293,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--working", action="store_true", help="a make-up working day (default: a day off)")
     p.add_argument("--note", help="why, e.g. the Saturday worked for a bridge day")
     p.set_defaults(func=cmd_agency_day)
+    p = sub.add_parser("admin", help="create an administrator, or set one's name and password (the password from "
+                                     "MOTCUA_ADMIN_PASSWORD, else asked for)")
+    p.add_argument("email")
+    p.add_argument("--name", required=True, help="the administrator's full name")
+    p.set_defaults(func=cmd_admin)
     p = sub.add_parser("worker", help="fire due BPMN timers and send notices to applicants, periodically")
     p.add_argument("--interval", type=float, default=30.0, help="seconds between runs (default 30)")
     p.add_argument("--once", action="store_true", help="run once and exit")

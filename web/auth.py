@@ -21,6 +21,8 @@ PROFILE = ("phone", "id_number", "address")
 def _home_for(user) -> str:  # noqa: ANN001
     if user.is_official:
         return url_for("officer.queue")
+    if user.is_admin:
+        return url_for("admin.index")
     return url_for("citizen.dossiers") if user.is_citizen else url_for("public.index")
 
 

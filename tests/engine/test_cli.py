@@ -97,3 +97,24 @@ def test_seed_generates_dossiers_that_the_engine_can_list(db_env: str, capsys: p
             User.kind == "official", User.agency_id == task.agency_id, UserRole.role == task.role))
         assert task.id in [t.id for t in engine.queue(s, official)]
     engine.db.dispose()
+
+
+def test_the_first_administrator_comes_from_the_command_line(db_env: str, monkeypatch: pytest.MonkeyPatch,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("MOTCUA_ADMIN_PASSWORD", "ngan")
+    assert main(["admin", "boss@tinh.gov.vn", "--name", "Trưởng Quản Trị"]) == 2
+    assert "Password must be at least" in capsys.readouterr().err
+    monkeypatch.setenv("MOTCUA_ADMIN_PASSWORD", "mat-khau-quan-tri-dai")
+    assert main(["admin", "Boss@tinh.gov.vn", "--name", "Trưởng Quản Trị"]) == 0
+    assert main(["admin", "boss@tinh.gov.vn", "--name", "Trưởng Quản Trị"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["administrator boss@tinh.gov.vn: created",
+                                                    "administrator boss@tinh.gov.vn: updated"]
+    assert main(["admin", "congdan@demo.motcua.vn", "--name", "Không Được"]) == 2  # a citizen's email
+    from engine.api import Engine
+
+    engine = Engine()
+    with engine.session() as s:
+        admin = engine.authenticate(s, "boss@tinh.gov.vn", "mat-khau-quan-tri-dai")
+        assert admin is not None and admin.is_admin
+    engine.db.dispose()
+

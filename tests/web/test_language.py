@@ -35,7 +35,7 @@ def test_form_errors_follow_the_language(people) -> None:  # noqa: ANN001
 def test_each_kind_of_account_lands_on_its_own_page(people) -> None:  # noqa: ANN001
     assert people().login("congdan@demo.motcua.vn").url == "/ho-so"
     assert people().login("hotich@demo.motcua.vn").url == "/can-bo/"
-    assert people().login("quantri@demo.motcua.vn").url == "/"
+    assert people().login("quantri@demo.motcua.vn").url == "/quan-tri/"
 
 
 def test_every_interface_string_has_an_english_translation() -> None:

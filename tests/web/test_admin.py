@@ -1,0 +1,47 @@
+"""The administrator keeps agencies and officials' accounts from the portal; nobody else reaches those pages."""
+from __future__ import annotations
+
+import re
+
+from tests.web.test_journey import RECEPTION, register
+
+ADMIN = "quantri@demo.motcua.vn"
+
+
+def test_the_administrator_adds_an_agency_and_an_official(people) -> None:  # noqa: ANN001
+    admin = people()
+    page = admin.login(ADMIN)
+    assert page.url == "/quan-tri/" and page.has("Quản trị", "000.31.27.H14", "Trần Văn Tiếp", "Cán bộ Bộ phận một cửa")
+    page = admin.get("/quan-tri/co-quan/moi")
+    page = admin.post("/quan-tri/co-quan/moi", {"code": "mau dong", "name_vi": "", "name_en": "Mau Dong",
+                                                "level": "commune", "bank_bin": "97043"}, status=400)
+    assert page.has("Có lỗi cần sửa", 'href="#code"', 'href="#name_vi"', 'href="#bank_bin"', 'href="#bank_account"',
+                    'value="Mau Dong"')
+    page = admin.post("/quan-tri/co-quan/moi", {"code": "000.32.27.H14", "name_vi": "UBND xã Mẫu Đông",
+                                                "name_en": "Mau Dong Commune", "level": "commune", "bank_bin": "970436",
+                                                "bank_account": "0011000270002", "bank_account_name": "UBND XA MAU DONG"})
+    assert page.url == "/quan-tri/" and page.has("Đã lưu cơ quan 000.32.27.H14.", "970436 · 0011000270002")
+    agency_id = re.search(r'href="/quan-tri/co-quan/(\d+)">000.32.27.H14', page.html).group(1)
+    page = admin.get("/quan-tri/can-bo/moi")
+    assert page.has("Công chức tư pháp - hộ tịch", "Chủ tịch / Phó Chủ tịch UBND xã")
+    page = admin.post("/quan-tri/can-bo/moi", {"email": "moi@maudong.gov.vn", "full_name": "Ngô Văn Mới",
+                                               "agency_id": agency_id, "roles": ["reception_officer",
+                                                                                 "civil_status_officer"]})
+    assert page.url == "/quan-tri/" and page.has("Đã lưu tài khoản của Ngô Văn Mới.", "moi@maudong.gov.vn")
+    # without a mail server the link could not go: the administrator is told what the official can do
+    assert page.has("Chưa gửi được thư đặt mật khẩu tới moi@maudong.gov.vn")
+    official_id = re.search(r'href="/quan-tri/can-bo/(\d+)">Ngô Văn Mới', page.html).group(1)
+    page = admin.get(f"/quan-tri/can-bo/{official_id}")
+    assert page.has('value="reception_officer" checked', 'name="active"')
+    page = admin.post(f"/quan-tri/can-bo/{official_id}", {"full_name": "Ngô Văn Mới", "agency_id": agency_id,
+                                                          "roles": ["reception_officer"]})
+    assert page.has("Đã khoá")  # the box unticked: the account is locked
+
+
+def test_nobody_else_reaches_the_administration(people) -> None:  # noqa: ANN001
+    citizen = register(people)
+    assert citizen.client.get("/quan-tri/").status_code == 403
+    official = people()
+    official.login(RECEPTION)
+    assert official.client.get("/quan-tri/can-bo/moi").status_code == 403
+    assert people().client.get("/quan-tri/").status_code == 302  # to log in

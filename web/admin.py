@@ -1,0 +1,103 @@
+"""The administrators' pages: the agencies (code, names, level, the account fees are paid into) and the officials'
+accounts (agency, roles, active; a new one gets a mailed link to set a password). Thin views over engine.api."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from engine.administration import LEVELS
+from engine.errors import FormInvalid
+from engine.mail import MailFailed
+
+from . import db, get_engine
+from .access import kind_required
+from .auth import _reset_link
+from .ui import lang, t
+
+bp = Blueprint("admin", __name__, url_prefix="/quan-tri")
+admin_required = kind_required(lambda user: user.is_admin)
+AGENCY_FIELDS = ("code", "name_vi", "name_en", "level", "bank_bin", "bank_account", "bank_account_name")
+
+
+@bp.get("/")
+@admin_required
+def index():  # noqa: ANN201
+    engine = get_engine()
+    return render_template("admin/index.html", agencies=engine.agencies(db(), current_user),
+                           officials=engine.officials(db(), current_user), roles=engine.roles(db()), levels=LEVELS)
+
+
+@bp.route("/co-quan/moi", methods=["GET", "POST"], defaults={"agency_id": None})
+@bp.route("/co-quan/<int:agency_id>", methods=["GET", "POST"])
+@admin_required
+def agency(agency_id: int | None):  # noqa: ANN201
+    engine = get_engine()
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        values: dict[str, Any] = {k: request.form.get(k, "") for k in AGENCY_FIELDS}
+        try:
+            saved = engine.save_agency(db(), current_user, agency_id, values)
+            db().commit()
+        except FormInvalid as exc:
+            db().rollback()
+            errors = {k: t(v) for k, v in exc.errors.items()}
+        else:
+            flash(_("Đã lưu cơ quan %(code)s.", code=saved.code), "success")
+            return redirect(url_for("admin.index") + "#co-quan", code=303)
+    elif agency_id is not None:
+        found = engine.agency(db(), current_user, agency_id)
+        values = {k: getattr(found, k) or "" for k in AGENCY_FIELDS}
+    else:
+        values = {k: "" for k in AGENCY_FIELDS} | {"level": "commune"}
+    return render_template("admin/agency.html", agency_id=agency_id, values=values, errors=errors,
+                           levels=LEVELS, fields=AGENCY_FIELDS), (400 if errors else 200)
+
+
+@bp.route("/can-bo/moi", methods=["GET", "POST"], defaults={"user_id": None})
+@bp.route("/can-bo/<int:user_id>", methods=["GET", "POST"])
+@admin_required
+def official(user_id: int | None):  # noqa: ANN201
+    engine = get_engine()
+    errors: dict[str, str] = {}
+    existing = engine.official(db(), current_user, user_id) if user_id is not None else None
+    if request.method == "POST":
+        values: dict[str, Any] = {
+            "email": request.form.get("email", ""), "full_name": request.form.get("full_name", ""),
+            "agency_id": request.form.get("agency_id", type=int), "roles": request.form.getlist("roles"),
+            "active": request.form.get("active") == "1" if existing else True}
+        try:
+            saved = engine.save_official(db(), current_user, user_id, values)
+            db().commit()
+        except FormInvalid as exc:
+            db().rollback()
+            errors = {k: t(v) for k, v in exc.errors.items()}
+        else:
+            if existing is None:
+                _send_link(saved.email)
+            flash(_("Đã lưu tài khoản của %(name)s.", name=saved.full_name), "success")
+            return redirect(url_for("admin.index") + "#can-bo", code=303)
+    elif existing is not None:
+        values = {"email": existing.email, "full_name": existing.full_name, "agency_id": existing.agency_id,
+                  "roles": list(existing.roles), "active": existing.active}
+    else:
+        values = {"email": "", "full_name": "", "agency_id": None, "roles": [], "active": True}
+    return render_template("admin/official.html", existing=existing, values=values, errors=errors,
+                           agencies=engine.agencies(db(), current_user), roles=engine.roles(db())), \
+        (400 if errors else 200)
+
+
+def _send_link(email: str) -> None:
+    """Mail a new official the link that sets their password; say so, or why not."""
+    try:
+        sent = get_engine().send_password_reset(db(), email, _reset_link, lang())
+        db().commit()
+    except MailFailed:
+        db().rollback()
+        sent = False
+    if sent:
+        flash(_("Đã gửi thư đặt mật khẩu tới %(email)s.", email=email), "info")
+    else:
+        flash(_("Chưa gửi được thư đặt mật khẩu tới %(email)s (máy chủ thư chưa sẵn sàng). Cán bộ dùng “Quên mật khẩu” ở trang đăng nhập khi thư gửi được.", email=email), "error")
