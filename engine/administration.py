@@ -52,6 +52,7 @@ class OfficialView:
     agency_name: str | None
     roles: tuple[str, ...]
     active: bool
+    reminders: bool = True  # the daily mail of tasks due (engine.reminders)
 
 
 def _check(admin: Person) -> None:
@@ -130,7 +131,7 @@ def save_agency(session: Session, admin: Person, agency_id: int | None, values: 
 
 def _official_view(u: User) -> OfficialView:
     return OfficialView(u.id, u.email, u.full_name, u.agency_id, u.agency.name_vi if u.agency else None,
-                        tuple(sorted(u.roles)), u.active)
+                        tuple(sorted(u.roles)), u.active, u.notify_by_mail)
 
 
 def officials(session: Session, admin: Person) -> list[OfficialView]:
@@ -154,7 +155,8 @@ def _official_row(session: Session, user_id: int) -> User:
 def save_official(session: Session, admin: Person, user_id: int | None, values: dict[str, Any],
                   known_roles: set[str]) -> OfficialView:
     """Create (``user_id`` None, with no usable password) or change an official's account: email (new accounts
-    only), name, agency, roles (of ``known_roles``), active. Tasks they can no longer do go back to the queue."""
+    only), name, agency, roles (of ``known_roles``), active, reminders (the daily mail of tasks due). Tasks they can
+    no longer do go back to the queue."""
     _check(admin)
     row = None if user_id is None else _official_row(session, user_id)
     email = str(values.get("email") or "").strip().lower()
@@ -187,6 +189,7 @@ def save_official(session: Session, admin: Person, user_id: int | None, values: 
     else:
         row.full_name, row.agency_id = full_name, the_agency.id
         row.active = bool(values.get("active", True))
+        row.notify_by_mail = bool(values.get("reminders", True))
         kept = {r.role: r for r in row.role_rows}
         row.role_rows = [kept.get(r) or UserRole(role=r) for r in roles]
         session.flush()

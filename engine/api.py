@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import (accounts, administration, attachments, catalog, dossiers, mail, notices, payments, ratings, slips, statistics, tasks,
-               timers)
+from . import (accounts, administration, attachments, catalog, dossiers, mail, notices, payments, ratings, reminders,
+               slips, statistics, tasks, timers)
 from .config import Settings
 from .db import Database
 from .errors import Forbidden, StaleDossier
@@ -221,6 +221,11 @@ class Engine:
         """Send the mail owed to applicants about their dossiers (the worker calls this). Unlike the other methods
         it opens and commits its own short transactions: one to take each mail, one to mark it sent."""
         return notices.send_due(self.session, self.settings, self.versions, limit)
+
+    def send_reminders(self) -> reminders.Reminded:
+        """Send officials today's reminders of tasks due, once a working day from 7:30 (the worker calls this);
+        like :meth:`send_due_notices` it commits its own transactions."""
+        return reminders.send_due(self.session, self.settings)
 
     def statistics(self, session: Session, official: Person, year: int, month: int | None = None) -> statistics.Report:
         """The figures of the official's agency for a month, or a year (:mod:`engine.statistics`)."""

@@ -94,6 +94,15 @@ def _notice_run(engine: Any) -> Any:
         return None
 
 
+def _reminder_run(engine: Any) -> Any:
+    """One run of the officials' reminders: what was sent, or None if the run failed (logged)."""
+    try:
+        return engine.send_reminders()
+    except Exception:  # noqa: BLE001
+        logging.getLogger("motcua.worker").exception("sending reminders failed; the next run retries")
+        return None
+
+
 def _worker_thread(args: argparse.Namespace) -> None:
     import time
 
@@ -101,12 +110,13 @@ def _worker_thread(args: argparse.Namespace) -> None:
     while True:
         _timer_run(engine)
         _notice_run(engine)
+        _reminder_run(engine)
         time.sleep(args.interval)
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    """Fire due BPMN timers (verification deadlines, silence-as-consent, …) and send the mail owed to applicants
-    (engine.notices) every ``--interval`` seconds."""
+    """Fire due BPMN timers (verification deadlines, silence-as-consent, …), send the mail owed to applicants
+    (engine.notices) and the officials' daily reminders (engine.reminders) every ``--interval`` seconds."""
     import signal
     import time
 
@@ -124,13 +134,16 @@ def cmd_worker(args: argparse.Namespace) -> int:
     while not stopping:
         fired = _timer_run(engine)
         sent = _notice_run(engine)
-        if (fired is None or sent is None) and args.once:
+        reminded = _reminder_run(engine)
+        if (fired is None or sent is None or reminded is None) and args.once:
             return 1
         if fired:
             print(f"fired the due timers of {fired} dossier(s)", flush=True)
         if sent:
             print(f"notices: {sent.sent} sent, {sent.skipped} not to be sent, {sent.retrying} to try again, "
                   f"{sent.failed} given up", flush=True)
+        if reminded and reminded.sent:
+            print(f"reminders: {reminded.sent} official(s) reminded of tasks due", flush=True)
         if args.once:
             break
         for _ in range(int(args.interval * 10)):
@@ -298,7 +311,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("email")
     p.add_argument("--name", required=True, help="the administrator's full name")
     p.set_defaults(func=cmd_admin)
-    p = sub.add_parser("worker", help="fire due BPMN timers and send notices to applicants, periodically")
+    p = sub.add_parser("worker", help="fire due BPMN timers, send notices to applicants and reminders to officials, "
+                                            "periodically")
     p.add_argument("--interval", type=float, default=30.0, help="seconds between runs (default 30)")
     p.add_argument("--once", action="store_true", help="run once and exit")
     p.set_defaults(func=cmd_worker)

@@ -10,8 +10,8 @@ import datetime as dt
 import hashlib
 from typing import Any
 
-from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint,
-                        true)
+from sqlalchemy import (JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text,
+                        UniqueConstraint, true)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -339,6 +339,16 @@ class Payment(Base):
     reference: Mapped[str | None] = mapped_column(String(60))  # the bank transaction's, or the receipt's, number
     paid_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
+class Reminder(Base):
+    """An official's reminder of the day (:mod:`engine.reminders`), with how many tasks it listed: once a day."""
+
+    __tablename__ = "reminder"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)  # in Vietnam
+    tasks: Mapped[int] = mapped_column(Integer)
 
 
 class Rating(Base):

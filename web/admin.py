@@ -67,7 +67,8 @@ def official(user_id: int | None):  # noqa: ANN201
         values: dict[str, Any] = {
             "email": request.form.get("email", ""), "full_name": request.form.get("full_name", ""),
             "agency_id": request.form.get("agency_id", type=int), "roles": request.form.getlist("roles"),
-            "active": request.form.get("active") == "1" if existing else True}
+            "active": request.form.get("active") == "1" if existing else True,
+            "reminders": request.form.get("reminders") == "1" if existing else True}
         try:
             saved = engine.save_official(db(), current_user, user_id, values)
             db().commit()
@@ -81,9 +82,9 @@ def official(user_id: int | None):  # noqa: ANN201
             return redirect(url_for("admin.index") + "#can-bo", code=303)
     elif existing is not None:
         values = {"email": existing.email, "full_name": existing.full_name, "agency_id": existing.agency_id,
-                  "roles": list(existing.roles), "active": existing.active}
+                  "roles": list(existing.roles), "active": existing.active, "reminders": existing.reminders}
     else:
-        values = {"email": "", "full_name": "", "agency_id": None, "roles": [], "active": True}
+        values = {"email": "", "full_name": "", "agency_id": None, "roles": [], "active": True, "reminders": True}
     return render_template("admin/official.html", existing=existing, values=values, errors=errors,
                            agencies=engine.agencies(db(), current_user), roles=engine.roles(db())), \
         (400 if errors else 200)

@@ -33,9 +33,12 @@ def test_the_administrator_adds_an_agency_and_an_official(people) -> None:  # no
     official_id = re.search(r'href="/quan-tri/can-bo/(\d+)">Ngô Văn Mới', page.html).group(1)
     page = admin.get(f"/quan-tri/can-bo/{official_id}")
     assert page.has('value="reception_officer" checked', 'name="active"')
+    assert page.has('name="reminders" type="checkbox" value="1" checked')  # reminders by default
     page = admin.post(f"/quan-tri/can-bo/{official_id}", {"full_name": "Ngô Văn Mới", "agency_id": agency_id,
                                                           "roles": ["reception_officer"]})
     assert page.has("Đã khoá")  # the box unticked: the account is locked
+    page = admin.get(f"/quan-tri/can-bo/{official_id}")
+    assert 'name="reminders" type="checkbox" value="1" checked' not in page.html  # and the reminders turned off
 
 
 def test_nobody_else_reaches_the_administration(people) -> None:  # noqa: ANN001
