@@ -69,7 +69,8 @@ def agencies(session: Session, admin: Person) -> list[AgencyView]:
     _check(admin)
     per = dict(session.execute(select(User.agency_id, func.count()).where(User.kind == "official")
                                .group_by(User.agency_id)).all())
-    return [_agency_view(a, per.get(a.id, 0)) for a in session.scalars(select(Agency).order_by(Agency.level, Agency.code))]
+    rows = session.scalars(select(Agency).order_by(Agency.level, Agency.code))
+    return [_agency_view(a, per.get(a.id, 0)) for a in rows]
 
 
 def agency(session: Session, admin: Person, agency_id: int) -> AgencyView:
@@ -96,7 +97,8 @@ def save_agency(session: Session, admin: Person, agency_id: int | None, values: 
     for name, label in (("name_vi", text("tên tiếng Việt", "the Vietnamese name")),
                         ("name_en", text("tên tiếng Anh", "the English name"))):
         if not v[name] or len(v[name]) > 200:
-            errors[name] = text(f"Nhập {label['vi']} (tối đa 200 ký tự)", f"Enter {label['en']} (200 characters at most)")
+            errors[name] = text(f"Nhập {label['vi']} (tối đa 200 ký tự)",
+                                f"Enter {label['en']} (200 characters at most)")
     if v["level"] not in LEVELS:
         errors["level"] = text("Chọn cấp của cơ quan", "Choose the agency's level")
     bank = (v["bank_bin"], v["bank_account"], v["bank_account_name"])
@@ -165,7 +167,8 @@ def save_official(session: Session, admin: Person, user_id: int | None, values: 
     agency_id = values.get("agency_id")
     errors: dict[str, Text] = {}
     if row is None and not EMAIL.fullmatch(email):
-        errors["email"] = text("Nhập địa chỉ email, dạng ten@coquan.gov.vn", "Enter an email address, like name@agency.gov.vn")
+        errors["email"] = text("Nhập địa chỉ email, dạng ten@coquan.gov.vn",
+                               "Enter an email address, like name@agency.gov.vn")
     if not full_name or len(full_name) > 200:
         errors["full_name"] = text("Nhập họ và tên (tối đa 200 ký tự)", "Enter the full name (200 characters at most)")
     the_agency = session.get(Agency, agency_id) if isinstance(agency_id, int) else None
@@ -185,7 +188,8 @@ def save_official(session: Session, admin: Person, user_id: int | None, values: 
                 session.add(row)
                 session.flush()
         except IntegrityError:
-            raise FormInvalid({"email": text("Đã có tài khoản với email này", "An account with this email exists")}) from None
+            raise FormInvalid({"email": text("Đã có tài khoản với email này",
+                                             "An account with this email exists")}) from None
     else:
         row.full_name, row.agency_id = full_name, the_agency.id
         row.active = bool(values.get("active", True))
@@ -225,7 +229,8 @@ def make_admin(session: Session, email: str, full_name: str, password: str) -> t
     _check_password(password, errors)
     found = session.scalar(select(User).where(User.email == email))
     if found is not None and found.kind != "admin":
-        errors["email"] = text("Email này là của một tài khoản khác loại", "This email belongs to another kind of account")
+        errors["email"] = text("Email này là của một tài khoản khác loại",
+                               "This email belongs to another kind of account")
     if errors:
         raise FormInvalid(errors)
     if found is None:

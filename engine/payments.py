@@ -94,7 +94,8 @@ def declare(session: Session, fee_tasks: dict[str, str], dossier: Dossier, appli
         raise Forbidden()
     amount = due(session, fee_tasks, dossier)
     if not amount:
-        raise Forbidden(text("Hồ sơ này không có lệ phí phải nộp lúc này.", "No fees are due for this application now."))
+        raise Forbidden(text("Hồ sơ này không có lệ phí phải nộp lúc này.",
+                             "No fees are due for this application now."))
     row = session.scalar(OF_DOSSIER, {"dossier_id": dossier.id})
     if row is None:
         try:

@@ -107,8 +107,8 @@ def due_tasks(session: Session, official: User, horizon: dt.datetime) -> list[Du
     roles = sorted(session.scalars(ROLES_OF, {"user_id": official.id}))
     rows = session.execute(DUE, {"agency_id": official.agency_id, "horizon": horizon, "user_id": official.id,
                                  "roles": roles or [""]}).all()
-    return [DueTask(r.id, {"vi": r.title_vi, "en": r.title_en}, r.code, r.appointment_at, r.claimed_by_id == official.id)
-            for r in rows]
+    return [DueTask(r.id, {"vi": r.title_vi, "en": r.title_en}, r.code, r.appointment_at,
+                    r.claimed_by_id == official.id) for r in rows]
 
 
 def compose(official: User, agency: Agency | None, tasks: list[DueTask], now: dt.datetime,
@@ -132,7 +132,8 @@ def compose(official: User, agency: Agency | None, tasks: list[DueTask], now: dt
         lines += ["", (heading[0] if en else heading[1]) + ":"]
         for t in group:
             due = calendar.to_local(t.due).strftime("%d/%m/%Y %H:%M")
-            held = ("you hold it" if t.mine else "in the queue") if en else ("bạn đang xử lý" if t.mine else "chưa ai nhận")
+            held = (("you hold it" if t.mine else "in the queue") if en
+                    else ("bạn đang xử lý" if t.mine else "chưa ai nhận"))
             lines.append(f"- {t.code or '–'}: {t.title['en' if en else 'vi']} ({'due' if en else 'hạn'} {due}, {held})")
             if base:
                 lines.append(f"  {base}/can-bo/cong-viec/{t.id}")

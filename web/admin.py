@@ -101,4 +101,5 @@ def _send_link(email: str) -> None:
     if sent:
         flash(_("Đã gửi thư đặt mật khẩu tới %(email)s.", email=email), "info")
     else:
-        flash(_("Chưa gửi được thư đặt mật khẩu tới %(email)s (máy chủ thư chưa sẵn sàng). Cán bộ dùng “Quên mật khẩu” ở trang đăng nhập khi thư gửi được.", email=email), "error")
+        flash(_("Chưa gửi được thư đặt mật khẩu tới %(email)s (máy chủ thư chưa sẵn sàng). Cán bộ dùng “Quên mật "
+                "khẩu” ở trang đăng nhập khi thư gửi được.", email=email), "error")

@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from engine import clock
 from engine.api import Engine
 from engine.models import User
 from tests.engine.test_birth_registration import ROLE_EMAIL, Journey, declaration, user

@@ -19,7 +19,8 @@ def test_the_administrator_adds_an_agency_and_an_official(people) -> None:  # no
                     'value="Mau Dong"')
     page = admin.post("/quan-tri/co-quan/moi", {"code": "000.32.27.H14", "name_vi": "UBND xã Mẫu Đông",
                                                 "name_en": "Mau Dong Commune", "level": "commune", "bank_bin": "970436",
-                                                "bank_account": "0011000270002", "bank_account_name": "UBND XA MAU DONG"})
+                                                "bank_account": "0011000270002",
+                                                "bank_account_name": "UBND XA MAU DONG"})
     assert page.url == "/quan-tri/" and page.has("Đã lưu cơ quan 000.32.27.H14.", "970436 · 0011000270002")
     agency_id = re.search(r'href="/quan-tri/co-quan/(\d+)">000.32.27.H14', page.html).group(1)
     page = admin.get("/quan-tri/can-bo/moi")

@@ -8,8 +8,8 @@ import re
 
 from engine.api import Engine
 from engine.scenarios import placeholder_pdf
-from tests.web.test_journey import (CHAIRMAN, OFFICER, PAGES, RECEPTION, REQUIRED, as_inputs, attach, declaration,
-                                    official_completes, register, start_birth_registration, submit_declaration)
+from tests.web.test_journey import (PAGES, RECEPTION, REQUIRED, as_inputs, attach, declaration, register, signed,
+                                    start_birth_registration, submit_declaration)
 
 
 def filled(citizen, task_id: int) -> None:  # noqa: ANN001
@@ -104,9 +104,7 @@ def test_a_file_is_taken_back_before_sending_and_downloaded_only_by_those_who_ma
 def test_the_official_returning_the_result_online_attaches_it_and_the_citizen_downloads_it(people) -> None:  # noqa: ANN001
     citizen = register(people)
     code = submit_declaration(citizen, start_birth_registration(citizen), delivery_method="online")
-    official_completes(people, RECEPTION, code, {"reception_decision": "accept"}, "Đang xử lý")
-    official_completes(people, OFFICER, code, {"review_decision": "approve", "register_number": "118/2026"}, "Đang xử lý")
-    official_completes(people, CHAIRMAN, code, {"sign_decision": "sign"}, "Có kết quả")
+    signed(people, code)
     official = people()
     page = official.login(RECEPTION)
     task_id = re.search(rf'data-task-id="(\d+)" data-dossier-code="{re.escape(code)}"', page.html).group(1)

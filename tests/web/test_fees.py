@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.web.test_journey import (CHAIRMAN, OFFICER, RECEPTION, official_completes, register, start_birth_registration,
-                                    submit_declaration)
+from tests.web.test_journey import RECEPTION, register, signed, start_birth_registration, submit_declaration
 
 
 def test_the_citizen_pays_by_transfer_and_the_official_records_it(people) -> None:  # noqa: ANN001
@@ -13,9 +12,7 @@ def test_the_citizen_pays_by_transfer_and_the_official_records_it(people) -> Non
     code = submit_declaration(citizen, start_birth_registration(citizen))  # 2 copies: 16.000 đồng, by post
     dossier_url = re.search(r'href="(/ho-so/\d+)"', citizen.get("/ho-so").html).group(1)
     assert "Phí, lệ phí" not in citizen.get(dossier_url).html  # not due yet
-    official_completes(people, RECEPTION, code, {"reception_decision": "accept"}, "Đang xử lý")
-    official_completes(people, OFFICER, code, {"review_decision": "approve", "register_number": "118/2026"}, "Đang xử lý")
-    official_completes(people, CHAIRMAN, code, {"sign_decision": "sign"}, "Có kết quả")
+    signed(people, code)
     page = citizen.get(dossier_url)
     content = "HS" + code.replace(".", "").replace("-", "")
     assert page.has("Phí, lệ phí", "Số tiền phải nộp trước khi nhận kết quả", "<strong>16.000 đồng</strong>",

@@ -97,6 +97,14 @@ def official_completes(people, email: str, code: str, data: dict[str, Any], expe
     assert page.url == "/can-bo/" and page.has(code, expect), page.html[:3000]
 
 
+def signed(people, code: str) -> None:  # noqa: ANN001
+    """The officials accept the dossier, approve it and sign its result (which waits to be returned)."""
+    official_completes(people, RECEPTION, code, {"reception_decision": "accept"}, "Đang xử lý")
+    official_completes(people, OFFICER, code, {"review_decision": "approve", "register_number": "118/2026"},
+                       "Đang xử lý")
+    official_completes(people, CHAIRMAN, code, {"sign_decision": "sign"}, "Có kết quả")
+
+
 def test_citizen_to_officials_to_result(people) -> None:  # noqa: ANN001
     citizen = register(people)
     # the catalog finds the procedure with and without diacritics

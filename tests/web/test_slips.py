@@ -14,7 +14,8 @@ def test_the_receipt_and_the_control_sheet_open_from_the_dossier_pages(people) -
     assert "Phiếu của cơ quan" not in citizen.get(dossier_url).html  # not accepted yet
     official_completes(people, RECEPTION, code, {"reception_decision": "accept"}, "Đang xử lý")
     page = citizen.get(dossier_url)
-    assert page.has("Phiếu của cơ quan", f'href="{dossier_url}/phieu/receipt.pdf">Giấy tiếp nhận hồ sơ và hẹn trả kết quả')
+    assert page.has("Phiếu của cơ quan",
+                    f'href="{dossier_url}/phieu/receipt.pdf">Giấy tiếp nhận hồ sơ và hẹn trả kết quả')
     assert "phieu/control.pdf" not in page.html
     response = citizen.client.get(f"{dossier_url}/phieu/receipt.pdf")
     assert response.status_code == 200 and response.data.startswith(b"%PDF-")
