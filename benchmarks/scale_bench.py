@@ -20,6 +20,8 @@ session cookie, the signed-in user's read, the engine's calls and the template),
 * ``my_dossiers_page``: ``GET /ho-so`` (a page of the citizen's dossiers and their open tasks)
 * ``statistics_month_page``, ``statistics_year_page``: ``GET /can-bo/thong-ke`` (the official's agency's figures
   for this month) and the same for this year (engine.statistics; an agency's year is tens of thousands of dossiers)
+* ``agency_dossiers_page``, ``agency_overdue_page``: ``GET /can-bo/ho-so`` (a page of the agency's dossiers, newest
+  first) and the same with only those still open past their due date
 
 Each kind of call is warmed up with its first 20 actors before timing. The small size is the same-run baseline;
 ratios are large/small. ``--explain`` prints EXPLAIN ANALYZE of each
@@ -63,6 +65,9 @@ PAGES: dict[str, tuple[str, Callable[[Any], int], Callable[[Any], str], Callable
                               lambda uid: "Thống kê giải quyết hồ sơ"),
     "statistics_year_page": ("inbox", lambda uid: uid, lambda uid: f"/can-bo/thong-ke?thang=&nam={_this_year()}",
                              lambda uid: "Thống kê giải quyết hồ sơ"),
+    "agency_dossiers_page": ("inbox", lambda uid: uid, lambda uid: "/can-bo/ho-so", lambda uid: "data-dossier-code"),
+    "agency_overdue_page": ("inbox", lambda uid: uid, lambda uid: "/can-bo/ho-so?qua-han=1",
+                            lambda uid: "Hồ sơ của cơ quan"),
 }
 
 

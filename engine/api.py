@@ -75,6 +75,13 @@ class Engine:
         """A page of the applicant's own dossiers, newest first (without answers or task rows)."""
         return dossiers.of_applicant(session, self.versions, applicant, limit, offset)
 
+    def dossiers_of_agency(self, session: Session, official: Person, status: str | None = None,
+                           procedure: str | None = None, overdue: bool = False, limit: int = 50,
+                           offset: int = 0) -> list[DossierView]:
+        """A page of the dossiers the official's agency received, newest first, filtered by status, procedure or
+        "still open past the due date" (list views). Raises Forbidden for anyone but an agency's official."""
+        return dossiers.of_agency(session, self.versions, official, status, procedure, overdue, limit, offset)
+
     def timeline(self, session: Session, dossier_id: int, actor: Person) -> list[TimelineEntry]:
         return dossiers.timeline(session, dossiers.get_for(session, dossier_id, actor))
 

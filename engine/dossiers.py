@@ -463,6 +463,27 @@ def of_applicant(session: Session, cache: VersionCache, applicant: Person, limit
     return [view(session, cache, d, applicant, detailed=False) for d in rows]
 
 
+def of_agency(session: Session, cache: VersionCache, official: Person, status: str | None = None,
+              procedure: str | None = None, overdue: bool = False, limit: int = 50,
+              offset: int = 0) -> list[DossierView]:
+    """A page of the dossiers the official's agency received, newest first (list views), of one status or
+    procedure, or only those still open past their due date."""
+    if not official.is_official or official.agency_id is None:
+        raise Forbidden(text("Chỉ cán bộ của cơ quan mới xem được hồ sơ của cơ quan.",
+                             "Only an agency's officials can see its dossiers."))
+    query = select(Dossier).where(Dossier.agency_id == official.agency_id, Dossier.submitted_at.is_not(None))
+    if status:
+        query = query.where(Dossier.status == status)
+    if procedure:
+        query = query.where(Dossier.procedure_code == procedure)
+    if overdue:
+        query = query.where(Dossier.finished_at.is_(None), Dossier.appointment_at < utcnow(),
+                            Dossier.status.not_in([s.slug for s in STATUSES.values() if s.final]))
+    query = (query.order_by(Dossier.submitted_at.desc(), Dossier.id.desc()).limit(limit).offset(offset)
+             .options(joinedload(Dossier.agency), joinedload(Dossier.applicant)))
+    return [view(session, cache, d, official, detailed=False) for d in session.scalars(query).all()]
+
+
 def timeline(session: Session, dossier: Dossier) -> list[TimelineEntry]:
     events = session.scalars(EVENTS, {"dossier_id": dossier.id}).all()
     return [TimelineEntry(e.at, e.actor_name, e.action, text(e.label_vi, e.label_en), dict(e.detail)) for e in events]

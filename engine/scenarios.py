@@ -61,6 +61,45 @@ class StepFailed(Exception):
     pass
 
 
+def attach_documents(eng: Engine, s: Any, step: dict[str, Any], dossier: Dossier, applicant: User) -> None:
+    """The files of an applicant's step: a placeholder PDF for each component ``attach`` names or, without
+    ``attach``, for each required one without a file when the dossier is a draft (``attach = []``: none).
+    Committed apart from the step, as the portal keeps each upload."""
+    wanted = step.get("attach")
+    if wanted is None and dossier.status == "draft":
+        have = {d.component for d in eng.documents(s, dossier.id, applicant)}
+        wanted = [c.code for c in eng.components(s, dossier.id, applicant) if c.required and c.code not in have]
+    if not isinstance(wanted, list | None):
+        raise StepFailed("'attach' must be a list of component codes")
+    for code in wanted or ():
+        try:
+            eng.attach(s, dossier.id, applicant, str(code), f"{code}.pdf", placeholder_pdf(str(code)))
+        except EngineError as exc:
+            s.rollback()
+            raise StepFailed(f"cannot attach '{code}': {exc.message['en']}") from None
+    s.commit()
+
+
+def attach_result(eng: Engine, s: Any, step: dict[str, Any], task_id: int, dossier: Dossier, official: User) -> None:
+    """The electronic result of an official's step (the official holds the task): attached when ``attach =
+    ["result"]``, or without ``attach`` when the task needs it (``resultFile``) and has none yet."""
+    wanted = step.get("attach")
+    if wanted is None:
+        mode = eng.task(s, task_id, official).result_file
+        needed = attachments.result_needed(mode, dossier) and not any(
+            d.component == attachments.RESULT for d in eng.documents(s, dossier.id, official))
+        wanted = [attachments.RESULT] if needed else []
+    if wanted not in ([], [attachments.RESULT]):
+        raise StepFailed(f"an official's step attaches nothing or [\"{attachments.RESULT}\"], not {wanted}")
+    for _ in wanted:
+        try:
+            eng.attach_result(s, task_id, official, "ket-qua.pdf", placeholder_pdf("result"))
+        except EngineError as exc:
+            s.rollback()
+            raise StepFailed(f"cannot attach the result: {exc.message['en']}") from None
+    s.commit()
+
+
 @dataclass
 class Result:
     procedure: str
@@ -238,9 +277,9 @@ class Runner:
                 if role != APPLICANT_ROLE:
                     eng.claim(s, task.id, actor)
                     s.commit()
-                    self._attach_result(s, step, task.id, dossier, actor)
+                    attach_result(eng, s, step, task.id, dossier, actor)
                 else:
-                    self._attach(s, step, dossier, actor)
+                    attach_documents(eng, s, step, dossier, actor)
                 expected_errors = step.get("errors")
                 try:
                     eng.complete(s, task.id, actor, data)
@@ -256,44 +295,6 @@ class Runner:
                         raise StepFailed(f"task '{task.bpmn_id}' accepted data that should be refused")
                     s.commit()
         self._expect(step, dossier_id)
-
-    def _attach(self, s: Any, step: dict[str, Any], dossier: Dossier, applicant: User) -> None:
-        """The files of an applicant's step: a placeholder PDF for each component ``attach`` names or, without
-        ``attach``, for each required one when the dossier is a draft (``attach = []``: none)."""
-        eng = self.engine
-        wanted = step.get("attach")
-        if wanted is None and dossier.status == "draft":
-            have = {d.component for d in eng.documents(s, dossier.id, applicant)}
-            wanted = [c.code for c in eng.components(s, dossier.id, applicant) if c.required and c.code not in have]
-        if not isinstance(wanted, list | None):
-            raise StepFailed("'attach' must be a list of component codes")
-        for code in wanted or ():
-            try:
-                eng.attach(s, dossier.id, applicant, str(code), f"{code}.pdf", placeholder_pdf(str(code)))
-            except EngineError as exc:
-                s.rollback()
-                raise StepFailed(f"cannot attach '{code}': {exc.message['en']}") from None
-        s.commit()  # attached as on the portal, apart from the step: kept if the step's data is refused
-
-    def _attach_result(self, s: Any, step: dict[str, Any], task_id: int, dossier: Dossier, official: User) -> None:
-        """The electronic result of an official's step: attached when ``attach = ["result"]``, or without
-        ``attach`` when the task needs it (``resultFile``) and has none yet."""
-        eng = self.engine
-        wanted = step.get("attach")
-        if wanted is None:
-            mode = eng.task(s, task_id, official).result_file
-            needed = attachments.result_needed(mode, dossier) and not any(
-                d.component == attachments.RESULT for d in eng.documents(s, dossier.id, official))
-            wanted = [attachments.RESULT] if needed else []
-        if wanted not in ([], [attachments.RESULT]):
-            raise StepFailed(f"an official's step attaches nothing or [\"{attachments.RESULT}\"], not {wanted}")
-        for _ in wanted:
-            try:
-                eng.attach_result(s, task_id, official, "ket-qua.pdf", placeholder_pdf("result"))
-            except EngineError as exc:
-                s.rollback()
-                raise StepFailed(f"cannot attach the result: {exc.message['en']}") from None
-        s.commit()
 
     def _expect(self, step: dict[str, Any], dossier_id: int) -> None:
         eng = self.engine

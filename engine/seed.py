@@ -29,7 +29,7 @@ from sqlalchemy import func, select, text as sql
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from . import calendar, procedures, runtime
+from . import calendar, procedures, runtime, scenarios
 from .api import Engine
 from .bulk import BATCH, Progress, Writer
 from .catalog import current_version
@@ -478,6 +478,14 @@ def _real_dossier(eng: Engine, code: str, index: int, citizen_id: int, agency_id
                 matches = [t for t in view.open_tasks if t.bpmn_id == step["task"]]
                 if not matches:
                     return False
+                # the files the step goes with: the applicant's documents, or the official's result
+                dossier = s.get(Dossier, dossier_id)
+                if role == APPLICANT_ROLE:
+                    scenarios.attach_documents(eng, s, step, dossier, actor)
+                else:
+                    eng.claim(s, matches[0].id, actor)
+                    s.commit()
+                    scenarios.attach_result(eng, s, step, matches[0].id, s.get(Dossier, dossier_id), actor)
                 data: dict[str, Any] = {}
                 if "data_from" in step:
                     data.update(_plain(fixtures.get(step["data_from"], {})))
@@ -485,5 +493,5 @@ def _real_dossier(eng: Engine, code: str, index: int, citizen_id: int, agency_id
                 eng.complete(s, matches[0].id, actor, data)
                 s.commit()
         return True
-    except EngineError:
+    except (EngineError, scenarios.StepFailed):
         return False

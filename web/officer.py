@@ -66,6 +66,39 @@ def _render_task(task_id: int, values: dict[str, Any] | None = None, errors: dic
     ), status
 
 
+@bp.get("/ho-so")
+@official_required
+def dossiers():  # noqa: ANN201
+    """The agency's dossiers, newest first, by status, procedure or overdue; a code goes straight to its dossier."""
+    from engine.errors import NotFound
+    from engine.statuses import STATUSES
+
+    engine = get_engine()
+    code = (request.args.get("ma") or "").strip().upper()[:40]
+    error = None
+    if code:
+        try:
+            return redirect(url_for("officer.dossier", dossier_id=engine.dossier_by_code(db(), code, current_user).id))
+        except NotFound:
+            error = _("Không có hồ sơ mã %(code)s trong các hồ sơ của cơ quan.", code=code)
+    status = request.args.get("trang-thai") or None
+    procedure = request.args.get("thu-tuc") or None
+    overdue = request.args.get("qua-han") == "1"
+    statuses = {k: v for k, v in STATUSES.items() if k != "draft"}
+    procedures = {p.code: p.name for p in engine.procedures(db())}
+    if (status and status not in statuses) or (procedure and procedure not in procedures):
+        abort(404)
+    page = max(1, min(request.args.get("trang", 1, type=int) or 1, 10_000))
+    rows = engine.dossiers_of_agency(db(), current_user, status, procedure, overdue, limit=QUEUE_PAGE + 1,
+                                     offset=(page - 1) * QUEUE_PAGE)
+    filters = {k: v for k, v in (("trang-thai", status), ("thu-tuc", procedure), ("qua-han", "1" if overdue else None))
+               if v}
+    return render_template("officer/dossiers.html", dossiers=rows[:QUEUE_PAGE], page=page,
+                           has_next=len(rows) > QUEUE_PAGE, statuses=statuses, procedures=procedures,
+                           status=status, procedure=procedure, overdue=overdue, code=code, error=error,
+                           filters=filters), (404 if error else 200)
+
+
 @bp.get("/cong-viec/<int:task_id>")
 @official_required
 def task(task_id: int):  # noqa: ANN201
