@@ -51,6 +51,9 @@ def seed(session: Session, password: str = DEMO_PASSWORD) -> list[DemoAccount]:
             agency = Agency(**values)
             session.add(agency)
             session.flush()
+        elif agency.bank_account is None:  # (a demo database from before fees were paid by transfer)
+            agency.bank_bin, agency.bank_account = values["bank_bin"], values["bank_account"]
+            agency.bank_account_name = values["bank_account_name"]
         agencies[values["level"]] = agency
     created = []
     for acc in ACCOUNTS:

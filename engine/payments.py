@@ -61,6 +61,8 @@ def amount_of(data: dict[str, Any], variable: str | None) -> int:
 
 def state(session: Session, fee_tasks: dict[str, str], dossier: Dossier) -> FeeView | None:
     """The dossier's fees: paid, or due while a task that collects them is open; None when neither."""
+    if not fee_tasks:  # (a procedure without fees: nothing to read)
+        return None
     row = session.scalar(OF_DOSSIER, {"dossier_id": dossier.id})
     code = dossier.code or ""
     if row is not None and row.status == "paid":
