@@ -8,12 +8,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from engine.attachments import RESULT, key, too_large
+from engine.attachments import key
 from engine.errors import FormInvalid, NotFound, StaleDossier, TaskNotOpen
 from engine.i18n import text
 
 from . import db, get_engine
 from .access import citizen_required
+from .dossier_pages import diagram_response, document_response, dossier_page, slip_response, too_large_response
 from .forms import error_list, page_of, read, summary
 from .ui import lang, t
 
@@ -178,18 +179,6 @@ def upload_too_large(_exc: RequestEntityTooLarge):  # noqa: ANN201
     return too_large_response("citizen.upload", "citizen.check")
 
 
-def too_large_response(upload_endpoint: str, page_endpoint: str):  # noqa: ANN201
-    """A file over the limit is refused before it is read: whoever sent it is told so on the page they came from
-    (the task's ``page_endpoint``); any other request too large gets the error page."""
-    task_id = (request.view_args or {}).get("task_id")
-    if request.endpoint != upload_endpoint or task_id is None:
-        from .errors import page
-
-        return page(413, _("Dữ liệu gửi lên quá lớn"), _("Dữ liệu gửi lên vượt quá giới hạn cho phép."))
-    flash(t(too_large(get_engine().settings.upload_max_bytes)), "error")
-    return redirect(url_for(page_endpoint, task_id=task_id), code=303)
-
-
 @bp.post("/cong-viec/<int:task_id>/giay-to/<int:attachment_id>/bo")
 @citizen_required
 def remove_document(task_id: int, attachment_id: int):  # noqa: ANN201
@@ -224,55 +213,10 @@ def slip(dossier_id: int, kind: str):  # noqa: ANN201
     return slip_response(dossier_id, kind)
 
 
-def slip_response(dossier_id: int, kind: str):  # noqa: ANN201
-    """One of the dossier's standard slips, shown in the browser's PDF viewer, saved under a telling name."""
-    from flask import Response
-
-    from engine.slips import KINDS
-
-    engine = get_engine()
-    data = engine.slip(db(), dossier_id, current_user, kind)  # NotFound for a slip it does not have
-    name = f"{KINDS[kind].file_stem}-{engine.dossier(db(), dossier_id, current_user).code}.pdf"
-    response = Response(data, mimetype="application/pdf")
-    response.headers.set("Content-Disposition", "inline", filename=name)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
-
-
-def result_files(dossier_id: int) -> list[Any]:
-    """The dossier's electronic result files that the user may see (the applicant: once given)."""
-    return [f for f in get_engine().documents(db(), dossier_id, current_user) if f.component == RESULT]
-
-
-def document_groups(dossier_id: int) -> list[tuple[Any, list[Any]]]:
-    """The documents of the dossier's procedure, each with the files attached for it that the user may see."""
-    engine = get_engine()
-    components = engine.components(db(), dossier_id, current_user)
-    files = engine.documents(db(), dossier_id, current_user) if components else []
-    return [(c, [f for f in files if f.component == c.code]) for c in components]
-
-
-def document_response(view: Any, data: bytes):  # noqa: ANN201
-    """A file attached to a dossier, as a download under its name; never shown as a page of this site."""
-    from flask import Response
-
-    response = Response(data, mimetype=view.content_type)
-    response.headers.set("Content-Disposition", "attachment", filename=view.filename)
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
-
-
 @bp.get("/ho-so/<int:dossier_id>/so-do.bpmn")
 @citizen_required
 def diagram(dossier_id: int):  # noqa: ANN201
     return diagram_response(get_engine().diagram(db(), dossier_id, current_user))
-
-
-def diagram_response(view: Any):  # noqa: ANN201
-    from flask import Response
-
-    return Response(view.xml, mimetype="application/xml", headers={"Cache-Control": "private, max-age=300"})
 
 
 @bp.get("/ho-so/<int:dossier_id>/da-nop")
@@ -299,21 +243,6 @@ def dossiers():  # noqa: ANN201
 @citizen_required
 def dossier(dossier_id: int):  # noqa: ANN201
     return dossier_page(dossier_id, "citizen")
-
-
-def dossier_page(dossier_id: int, side: str):  # noqa: ANN201
-    """A dossier's page as the applicant (``side`` "citizen") or an official ("officer") sees it: its facts, where
-    it stands in its diagram, its documents, slips, mail, rating and history; links go to that side's routes."""
-    engine = get_engine()
-    view = engine.dossier(db(), dossier_id, current_user)
-    return render_template("dossier.html", dossier=view, timeline=engine.timeline(db(), dossier_id, current_user),
-                           for_official=side == "officer", diagram=engine.diagram(db(), dossier_id, current_user),
-                           diagram_url=url_for(f"{side}.diagram", dossier_id=dossier_id),
-                           notices=engine.mail_notices(db(), dossier_id, current_user),
-                           rating=engine.rating(db(), dossier_id, current_user),
-                           document_groups=document_groups(dossier_id), document_endpoint=f"{side}.document",
-                           slips=engine.slips(db(), dossier_id, current_user), slip_endpoint=f"{side}.slip",
-                           results=result_files(dossier_id), fee=engine.fee(db(), dossier_id, current_user))
 
 
 @bp.route("/ho-so/<int:dossier_id>/rut", methods=["GET", "POST"])

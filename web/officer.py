@@ -15,8 +15,9 @@ from engine.models import utcnow
 
 from . import db, get_engine
 from .access import official_required
-from .citizen import (NO_FILE_CHOSEN, diagram_response, document_groups, document_response, dossier_page,
-                      result_files, slip_response, too_large_response)
+from .citizen import NO_FILE_CHOSEN
+from .dossier_pages import (diagram_response, document_groups, document_response, dossier_page, result_files,
+                            slip_response, too_large_response)
 from .forms import error_list
 from .ui import lang, t
 
