@@ -4,6 +4,8 @@ the dossier's audit trail recorded:
 * Mẫu 01, Giấy tiếp nhận hồ sơ và hẹn trả kết quả: once the dossier was accepted at reception;
 * Mẫu 02, Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ: when the agency asked for a supplement (the latest request);
 * Mẫu 03, Phiếu từ chối tiếp nhận giải quyết hồ sơ: when the dossier was refused, with the reason;
+* Mẫu 04, Phiếu xin lỗi và hẹn lại ngày trả kết quả: when the agency extended the due date, with the reason and
+  the new date (the latest extension);
 * Mẫu 05, Phiếu kiểm soát quá trình giải quyết hồ sơ: every hand-off so far, for the agency's officials only.
 
 A slip is made again each time it is asked for, from the stored facts: the same dossier gives the same text.
@@ -56,9 +58,11 @@ SUPPLEMENT = SlipKind("supplement", "Mẫu 02", text("Phiếu yêu cầu bổ su
                                                    "Request to complete the application"), "phieu-yeu-cau-bo-sung")
 REFUSAL = SlipKind("refusal", "Mẫu 03", text("Phiếu từ chối tiếp nhận giải quyết hồ sơ",
                                              "Refusal of the application"), "phieu-tu-choi")
+APOLOGY = SlipKind("apology", "Mẫu 04", text("Phiếu xin lỗi và hẹn lại ngày trả kết quả",
+                                             "Apology and new date for the result"), "phieu-xin-loi")
 CONTROL = SlipKind("control", "Mẫu 05", text("Phiếu kiểm soát quá trình giải quyết hồ sơ",
                                              "Processing control sheet"), "phieu-kiem-soat")
-KINDS = {k.code: k for k in (RECEIPT, SUPPLEMENT, REFUSAL, CONTROL)}
+KINDS = {k.code: k for k in (RECEIPT, SUPPLEMENT, REFUSAL, APOLOGY, CONTROL)}
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,8 @@ def available(timeline: list[TimelineEntry], for_official: bool) -> list[SlipKin
     reached = {e.detail.get("to") for e in timeline if e.action == "status.changed"}
     found = [slip for slip, status in ((RECEIPT, "new"), (SUPPLEMENT, "waiting"), (REFUSAL, "denied"))
              if status in reached]
+    if any(e.action == "deadline.extended" for e in timeline):
+        found.append(APOLOGY)
     if for_official and reached:
         found.append(CONTROL)
     return found
@@ -214,6 +220,8 @@ def _issued_at(slip: SlipKind, facts: Facts) -> dt.datetime | None:
         return _status_events(facts, "waiting")[-1].at
     if slip is REFUSAL:
         return _status_events(facts, "denied")[-1].at
+    if slip is APOLOGY:
+        return _extensions(facts)[-1].at
     return facts.timeline[-1].at if facts.timeline else None
 
 
@@ -276,6 +284,27 @@ _refusal = _written_reason(
     "Xin thông báo để Ông/Bà được biết và thực hiện.", "Cán bộ")
 
 
+def _extensions(facts: Facts) -> list[TimelineEntry]:
+    return [e for e in facts.timeline if e.action == "deadline.extended"]
+
+
+def _apology(pdf: _Paper, facts: Facts) -> None:
+    """Mẫu 04: the dossier will be late; why, and the new date (the latest extension)."""
+    d = facts.dossier
+    extended = _extensions(facts)[-1]
+    new_date = dt.datetime.fromisoformat(extended.detail["appointment"]) if extended.detail.get("appointment") else None
+    pdf.line("Mã hồ sơ", d.code or "…", bold_value=True)
+    _applicant(pdf, facts, "Gửi")
+    pdf.para(f"Ngày {when(d.submitted_at, with_time=False)}, {d.agency_name['vi']} tiếp nhận hồ sơ của Ông/Bà. Hồ sơ "
+             "chưa giải quyết được đúng hạn đã hẹn vì lý do:")
+    pdf.para(extended.detail.get("reason") or "…", "B", indent=4)
+    pdf.para(f"Cơ quan xin lỗi Ông/Bà vì sự chậm trễ này và hẹn lại thời gian trả kết quả "
+             f"(gia hạn {extended.detail.get('days', '…')} ngày làm việc):")
+    pdf.para(when(new_date), "B", indent=4)
+    pdf.para("Mong Ông/Bà thông cảm.")
+    pdf.signatures(None, ("Cán bộ", extended.actor_name))
+
+
 def _control(pdf: _Paper, facts: Facts) -> None:
     d = facts.dossier
     pdf.line("Mã hồ sơ", d.code or "…", bold_value=True)
@@ -305,5 +334,5 @@ def _heading_style() -> Any:
 
 
 BUILDERS: dict[str, Callable[[_Paper, Facts], None]] = {
-    "receipt": _receipt, "supplement": _supplement, "refusal": _refusal, "control": _control,
+    "receipt": _receipt, "supplement": _supplement, "refusal": _refusal, "apology": _apology, "control": _control,
 }

@@ -111,3 +111,32 @@ def test_nobody_else_gets_a_slip_and_missing_fonts_are_said(engine: Engine, monk
         monkeypatch.setattr(slips, "FONT_DIRS", ("no/such/folder",))
         with pytest.raises(slips.FontsMissing):
             engine.slip(s, j.dossier_id, user(s, CITIZEN), "receipt")
+
+
+def test_an_extension_brings_the_apology_with_its_reason_and_new_date() -> None:
+    """Mẫu 04, from a building permit whose appraisal was extended (the procedure's own scenario)."""
+    from sqlalchemy import select
+
+    from engine.config import DEFAULT_ROOT
+    from engine.models import Dossier, User
+    from engine.scenarios import Runner, scenario_files
+
+    runner = Runner(DEFAULT_ROOT)
+    try:
+        path = next(p for p in scenario_files(DEFAULT_ROOT, "housing_construction_permit")
+                    if p.stem == "extension_and_returned_by_chairman")
+        assert runner.run_file("housing_construction_permit", path).passed
+        engine = runner.engine
+        with engine.session() as s:
+            dossier = s.scalar(select(Dossier))
+            applicant = s.get(User, dossier.applicant_id)
+            assert "apology" in [k.code for k in engine.slips(s, dossier.id, applicant)]
+            text = read(engine.slip(s, dossier.id, applicant, "apology"))
+            extension = next(e for e in engine.timeline(s, dossier.id, applicant) if e.action == "deadline.extended")
+        assert "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ" in text and "Mẫu 04" in text
+        assert " ".join(extension.detail["reason"].split()) in text
+        assert f"gia hạn {extension.detail['days']} ngày làm việc" in text
+        due = slips.when(dt.datetime.fromisoformat(extension.detail["appointment"]))
+        assert due in text
+    finally:
+        runner.close()
