@@ -7,6 +7,7 @@ any more: those go back to their group's queue, so that no dossier waits on some
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 import secrets
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from .accounts import HASHER, EMAIL
 from .dossiers import audit
 from .errors import Forbidden, FormInvalid, NotFound
 from .i18n import Text, text
-from .models import Agency, HumanTask, Person, User, UserRole
+from .models import Agency, AgencyDay, HumanTask, Person, User, UserRole
 
 LEVELS: dict[str, Text] = {"commune": text("Cấp xã", "Commune"), "province": text("Cấp tỉnh", "Province")}
 #: an agency's e-ID code (Decision 20/2020/QĐ-TTg), e.g. 000.31.27.H14
@@ -242,4 +243,56 @@ def make_admin(session: Session, email: str, full_name: str, password: str) -> t
         found.full_name, found.password_hash, found.active, new = full_name.strip(), HASHER.hash(password), True, False
     session.flush()
     return found, new
+
+
+# -- an agency's own days ------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AgencyDayView:
+    day: dt.date
+    working: bool  # a make-up working day (else an extra day off)
+    note: str | None
+
+
+def agency_days(session: Session, admin: Person, agency_id: int) -> list[AgencyDayView]:
+    """The agency's exceptions to the national calendar, by date."""
+    agency(session, admin, agency_id)
+    rows = session.scalars(select(AgencyDay).where(AgencyDay.agency_id == agency_id).order_by(AgencyDay.day))
+    return [AgencyDayView(r.day, r.working, r.note) for r in rows]
+
+
+def set_agency_day(session: Session, admin: Person, agency_id: int, day: Any, working: bool, note: str) -> None:
+    """An extra day off, or a make-up working day (a Saturday worked for a bridge day), of the agency; due dates
+    computed from now on count with it (those already set stay). Raises FormInvalid."""
+    found = agency(session, admin, agency_id)
+    errors: dict[str, Text] = {}
+    parsed = day if isinstance(day, dt.date) else None
+    if parsed is None:
+        try:
+            parsed = dt.date.fromisoformat(str(day or ""))
+        except ValueError:
+            errors["day"] = text("Nhập một ngày có thật", "Enter a real date")
+    note = (note or "").strip()
+    if len(note) > 200:
+        errors["note"] = text("Ghi chú tối đa 200 ký tự", "The note must be 200 characters or fewer")
+    if errors:
+        raise FormInvalid(errors)
+    assert parsed is not None
+    row = session.get(AgencyDay, (agency_id, parsed)) or AgencyDay(agency_id=agency_id, day=parsed)
+    row.working, row.note = working, note or None
+    session.add(row)
+    session.flush()
+    audit(session, None, admin, "agency.day", text(
+        f"{found.code}: {parsed.isoformat()} {'là ngày làm việc bù' if working else 'là ngày nghỉ'}",
+        f"{found.code}: {parsed.isoformat()} {'is a make-up working day' if working else 'is a day off'}"),
+        detail={"agency": agency_id, "day": parsed.isoformat(), "working": working})
+
+
+def remove_agency_day(session: Session, admin: Person, agency_id: int, day: dt.date) -> None:
+    agency(session, admin, agency_id)
+    row = session.get(AgencyDay, (agency_id, day))
+    if row is None:
+        raise NotFound(text("Không có ngày này trong lịch của cơ quan.", "No such day in the agency's calendar."))
+    session.delete(row)
+    session.flush()
 

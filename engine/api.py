@@ -155,6 +155,17 @@ class Engine:
         Raises Forbidden (not an administrator), NotFound or FormInvalid."""
         return administration.save_agency(session, admin, agency_id, dict(values))
 
+    def agency_days(self, session: Session, admin: Person, agency_id: int) -> list[administration.AgencyDayView]:
+        return administration.agency_days(session, admin, agency_id)
+
+    def set_agency_day(self, session: Session, admin: Person, agency_id: int, day: Any, working: bool,
+                       note: str = "") -> None:
+        """An agency's extra day off or make-up working day (due dates computed from now on count with it)."""
+        administration.set_agency_day(session, admin, agency_id, day, working, note)
+
+    def remove_agency_day(self, session: Session, admin: Person, agency_id: int, day: Any) -> None:
+        administration.remove_agency_day(session, admin, agency_id, day)
+
     def roles(self, session: Session) -> dict[str, Any]:
         """The officials' roles the current procedures name, with their names."""
         return catalog.roles(session, self.versions)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -54,6 +54,46 @@ def agency(agency_id: int | None):  # noqa: ANN201
         values = {k: "" for k in AGENCY_FIELDS} | {"level": "commune"}
     return render_template("admin/agency.html", agency_id=agency_id, values=values, errors=errors,
                            levels=LEVELS, fields=AGENCY_FIELDS), (400 if errors else 200)
+
+
+@bp.route("/co-quan/<int:agency_id>/lich", methods=["GET", "POST"])
+@admin_required
+def agency_days(agency_id: int):  # noqa: ANN201
+    """The agency's own days off and make-up working days, which its due dates count with."""
+    engine = get_engine()
+    found = engine.agency(db(), current_user, agency_id)
+    errors: dict[str, str] = {}
+    values = {"day-day": "", "day-month": "", "day-year": "", "working": "0", "note": ""}
+    if request.method == "POST":
+        values = {k: (request.form.get(k) or "").strip() for k in values}
+        parts = (values["day-year"], values["day-month"].zfill(2), values["day-day"].zfill(2))
+        try:
+            engine.set_agency_day(db(), current_user, agency_id, "-".join(parts) if all(parts) else "",
+                                  values["working"] == "1", values["note"])
+            db().commit()
+        except FormInvalid as exc:
+            db().rollback()
+            errors = {k: t(v) for k, v in exc.errors.items()}
+        else:
+            flash(_("Đã lưu ngày %(day)s.", day="/".join(reversed(parts))), "success")
+            return redirect(url_for("admin.agency_days", agency_id=agency_id), code=303)
+    return render_template("admin/agency_days.html", agency=found, values=values, errors=errors,
+                           days=engine.agency_days(db(), current_user, agency_id)), (400 if errors else 200)
+
+
+@bp.post("/co-quan/<int:agency_id>/lich/<day>/bo")
+@admin_required
+def remove_agency_day(agency_id: int, day: str):  # noqa: ANN201
+    import datetime as dt
+
+    try:
+        parsed = dt.date.fromisoformat(day)
+    except ValueError:
+        abort(404)
+    get_engine().remove_agency_day(db(), current_user, agency_id, parsed)
+    db().commit()
+    flash(_("Đã bỏ ngày %(day)s khỏi lịch của cơ quan.", day=parsed.strftime("%d/%m/%Y")), "success")
+    return redirect(url_for("admin.agency_days", agency_id=agency_id), code=303)
 
 
 @bp.route("/can-bo/moi", methods=["GET", "POST"], defaults={"user_id": None})

@@ -96,3 +96,26 @@ def test_an_official_who_can_no_longer_do_a_task_gives_it_back(engine: Engine) -
         assert engine.task(s, task.id, admin).claimed_by_id is None
         assert engine.authenticate(s, RECEPTION, "matkhau-demo-2026") is None  # deactivated: no login
         assert [o.email for o in engine.officials(s, admin) if not o.active] == [RECEPTION]
+
+
+def test_an_agencys_own_day_off_moves_the_due_dates_computed_after_it(engine: Engine) -> None:
+    with engine.session() as s:
+        admin = user(s, ADMIN)
+        agency_id = user(s, RECEPTION).agency_id
+        with pytest.raises(FormInvalid) as refused:
+            engine.set_agency_day(s, admin, agency_id, "2026-02-30", False, "x" * 201)
+        assert sorted(refused.value.errors) == ["day", "note"]
+        engine.set_agency_day(s, admin, agency_id, "2026-11-23", False, "Đại hội đại biểu")  # the Monday
+        s.commit()
+        days = engine.agency_days(s, admin, agency_id)
+        assert [(d.day.isoformat(), d.working, d.note) for d in days] == [("2026-11-23", False, "Đại hội đại biểu")]
+        with pytest.raises(Forbidden):
+            engine.agency_days(s, user(s, RECEPTION), agency_id)
+    j = Journey(engine)
+    j.step("declaration", declaration())  # sent on the agency's day off: due the next working day (Wednesday,
+    due = j.view().appointment_at          # since Tuesday the 24th is Vietnam Cultural Day)
+    assert (due.date().isoformat(), due.hour) == ("2026-11-25", 10)  # 17:00 in Vietnam
+    with engine.session() as s:
+        engine.remove_agency_day(s, user(s, ADMIN), agency_id, dt.date(2026, 11, 23))
+        s.commit()
+        assert engine.agency_days(s, user(s, ADMIN), agency_id) == []

@@ -49,3 +49,21 @@ def test_nobody_else_reaches_the_administration(people) -> None:  # noqa: ANN001
     official.login(RECEPTION)
     assert official.client.get("/quan-tri/can-bo/moi").status_code == 403
     assert people().client.get("/quan-tri/").status_code == 302  # to log in
+
+
+def test_the_administrator_keeps_an_agencys_days_off(people) -> None:  # noqa: ANN001
+    admin = people()
+    page = admin.login(ADMIN)
+    agency_id = re.search(r'href="/quan-tri/co-quan/(\d+)">000.31.27.H14', page.html).group(1)
+    page = admin.get(f"/quan-tri/co-quan/{agency_id}")
+    assert page.has(f'href="/quan-tri/co-quan/{agency_id}/lich"')
+    page = admin.get(f"/quan-tri/co-quan/{agency_id}/lich")
+    assert page.has("Cơ quan theo đúng lịch của cả nước.")
+    page = admin.post(f"/quan-tri/co-quan/{agency_id}/lich", {"day-day": "31", "day-month": "2", "day-year": "2026",
+                                                              "working": "0"}, status=400)
+    assert page.has('href="#day-day"', "Nhập một ngày có thật", 'value="31"')
+    page = admin.post(f"/quan-tri/co-quan/{agency_id}/lich", {"day-day": "5", "day-month": "12", "day-year": "2026",
+                                                              "working": "1", "note": "Làm bù ngày 2/1"})
+    assert page.has("Đã lưu ngày 05/12/2026.", "Ngày làm bù", "Làm bù ngày 2/1")
+    page = admin.post(f"/quan-tri/co-quan/{agency_id}/lich/2026-12-05/bo")
+    assert page.has("Đã bỏ ngày 05/12/2026", "Cơ quan theo đúng lịch của cả nước.")
