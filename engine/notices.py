@@ -174,14 +174,19 @@ def of_dossier(session: Session, dossier: Dossier) -> list[NoticeView]:
 def _what(kind: str, delivery: str | None, agency: Any) -> dict[str, str]:
     """The sentence that says what happened to the dossier, and what the applicant may do."""
     if kind == "releasing":
+        fees = text(" Nếu hồ sơ có phí, lệ phí, trang hồ sơ ghi số tiền và mã QR để chuyển khoản.",
+                    " If the application has fees, its page shows the amount and a QR code to pay by transfer.")
         if delivery == "online":
-            return text("đã có kết quả. Bạn xem và tải kết quả trên Cổng Một cửa trực tuyến.",
-                        "has a result. You can see and download it on the online one-stop shop.")
-        if delivery == "post":
-            return text("đã có kết quả. Kết quả sẽ được gửi qua bưu điện tới địa chỉ bạn đã đăng ký.",
+            said = text("đã có kết quả. Bản điện tử của kết quả có trên trang hồ sơ để tải về khi cơ quan trả kết "
+                        "quả.", "has a result. Its electronic copy can be downloaded from the application's page "
+                        "once the agency returns it.")
+        elif delivery == "post":
+            said = text("đã có kết quả. Kết quả sẽ được gửi qua bưu điện tới địa chỉ bạn đã đăng ký.",
                         "has a result. It will be sent by post to the address you gave.")
-        return text(f"đã có kết quả. Mời bạn đến nhận kết quả tại {agency.name_vi}.",
-                    f"has a result. Please collect it at {agency.name_en}.")
+        else:
+            said = text(f"đã có kết quả. Mời bạn đến nhận kết quả tại {agency.name_vi}.",
+                        f"has a result. Please collect it at {agency.name_en}.")
+        return {lang: said[lang] + fees[lang] for lang in said}
     return {
         "receiving": text("đã được nộp trực tuyến. Cơ quan giải quyết sẽ kiểm tra và tiếp nhận hồ sơ.",
                           "has been submitted online. The agency will check it and accept it."),

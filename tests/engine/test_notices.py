@@ -82,6 +82,7 @@ def test_each_change_the_applicant_should_know_of_is_mailed_once(mailing: Any, m
     assert "đã nhận phần bổ sung" in supplied
     assert "Tôi gửi lại" not in supplied and "Nội dung cơ quan" not in supplied  # not the applicant's own words
     assert "gửi qua bưu điện" in ready  # the applicant chose delivery by post
+    assert "phí, lệ phí, trang hồ sơ ghi số tiền và mã QR" in " ".join(ready.split())  # where to pay the fees
     assert f"bỏ chọn tại {BASE}/tai-khoan" in ready
     assert all(n.state == "sent" and n.sent_at == moved() and n.attempts == 1 for n in rows(engine))
     assert not engine.send_due_notices() and len(box.mails) == 6  # sent once
