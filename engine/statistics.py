@@ -2,7 +2,7 @@
 procedure: dossiers received; resolved, early, on time or late (by the day in Vietnam, as
 :func:`engine.calendar.classify`); still in progress at the period's end, within time, overdue or waiting for the
 applicant; refused at reception; withdrawn; the applicants' ratings given in the period and how many were
-satisfied. The share resolved on time is (early + on time) / resolved.
+satisfied; the fees received in the period. The share resolved on time is (early + on time) / resolved.
 
 Each figure is counted in the database (one grouped query per kind of figure, on the agency's dossiers of the
 period), never by loading dossiers: an agency's year is tens of thousands of them.
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
 from . import calendar
-from .models import Dossier, Rating, utcnow
+from .models import Dossier, Payment, Rating, utcnow
 from .ratings import SATISFIED
 
 #: statuses that end a dossier without resolving it: refused at reception, withdrawn by the applicant
@@ -62,6 +62,7 @@ class Figures:
     withdrawn: int = 0
     ratings: int = 0  # applicants' ratings given in the period (engine.ratings)
     satisfied: int = 0  # of them, satisfied or very satisfied
+    fees: int = 0  # đồng of fees received in the period (engine.payments)
 
     @property
     def resolved(self) -> int:
@@ -133,6 +134,13 @@ RATINGS = (select(Dossier.procedure_code, func.count(), _sum(Rating.score >= SAT
            .group_by(Dossier.procedure_code))
 
 
+FEES = (select(Dossier.procedure_code, func.sum(Payment.amount))
+        .join(Dossier, Dossier.id == Payment.dossier_id)
+        .where(OF_AGENCY, Payment.status == "paid", Payment.paid_at >= bindparam("start"),
+               Payment.paid_at < bindparam("end"))
+        .group_by(Dossier.procedure_code))
+
+
 def period(year: int, month: int | None) -> tuple[dt.datetime, dt.datetime]:
     """A month (or, without one, a year) in Vietnam, as naive UTC bounds [start, end)."""
     if month is None:
@@ -164,6 +172,8 @@ def report(session: Session, agency_id: int, start: dt.datetime, end: dt.datetim
     for code, ratings, satisfied in session.execute(RATINGS, params):
         f = of(code)
         f.ratings, f.satisfied = ratings, satisfied
+    for code, fees in session.execute(FEES, params):
+        of(code).fees = int(fees or 0)
     for figures in out.by_procedure.values():
         out.total.add(figures)
     return out

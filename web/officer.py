@@ -264,12 +264,13 @@ def statistics_csv():  # noqa: ANN201
     writer.writerow([_("Mã thủ tục"), _("Thủ tục"), _("Nhận trong kỳ"), _("Giải quyết trước hạn"),
                      _("Giải quyết đúng hạn"), _("Giải quyết quá hạn"), _("Tỷ lệ đúng hạn (%)"),
                      _("Đang giải quyết trong hạn"), _("Đang giải quyết quá hạn"), _("Chờ bổ sung"),
-                     _("Từ chối tiếp nhận"), _("Đã rút"), _("Số đánh giá"), _("Hài lòng (%)")])
+                     _("Từ chối tiếp nhận"), _("Đã rút"), _("Số đánh giá"), _("Hài lòng (%)"),
+                     _("Phí, lệ phí đã thu (đồng)")])
     for code, f in [*rows, ("", report.total)]:
         share, satisfied = ("" if v is None else f"{v * 100:.1f}" for v in (f.on_time_share, f.satisfied_share))
         writer.writerow([code, t(names[code]) if code in names else (code or _("Tổng cộng")), f.received, f.early,
                          f.on_time, f.late, share, f.open_within_time, f.open_overdue, f.open_waiting, f.denied,
-                         f.withdrawn, f.ratings, satisfied])
+                         f.withdrawn, f.ratings, satisfied, f.fees])
     period = f"{year}-{month:02d}" if month else str(year)
     return Response(out.getvalue(), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="thong-ke-{period}.csv"'})

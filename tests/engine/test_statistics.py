@@ -11,7 +11,7 @@ from sqlalchemy import select
 from engine import calendar, clock, runtime, statistics
 from engine.api import Engine
 from engine.errors import Forbidden
-from engine.models import Agency, Dossier, ProcedureVersion, Rating, User
+from engine.models import Agency, Dossier, Payment, ProcedureVersion, Rating, User
 from tests.engine.test_birth_registration import CITIZEN, Journey, declaration, user
 
 RECEPTION = "motcua@demo.motcua.vn"
@@ -50,6 +50,13 @@ class Dossiers:
             s.commit()
             self.last = row.id
 
+    def paid(self, amount: int, at: dt.datetime, status: str = "paid") -> None:
+        """The fees of the dossier added last, received (or only said to be transferred) at ``at``."""
+        with self.engine.session() as s:
+            s.add(Payment(dossier_id=self.last, amount=amount, status=status, method="transfer",
+                          paid_at=at if status == "paid" else None, declared_at=at))
+            s.commit()
+
     def rated(self, score: int, at: dt.datetime) -> None:
         """The applicant's rating of the dossier added last."""
         with self.engine.session() as s:
@@ -69,6 +76,7 @@ def test_every_case_is_counted_where_the_national_reports_count_it(engine: Engin
     d.rated(5, U(2026, 11, 4, 5))
     d.add("done", U(2026, 11, 3, 2), due, U(2026, 11, 5, 9))  # on time
     d.rated(2, U(2026, 11, 6, 5))
+    d.paid(16000, U(2026, 11, 5, 9))
     # 00:30 on 6 November in Vietnam, still the 5th in UTC: late, as the day in Vietnam says
     d.add("done", U(2026, 11, 3, 2), due, U(2026, 11, 5, 17, 30))
     # due 08:00 on 6 November in Vietnam, done at 01:00 that day: on time (the 5th in UTC would say early)
@@ -76,9 +84,11 @@ def test_every_case_is_counted_where_the_national_reports_count_it(engine: Engin
     d.add("denied", U(2026, 11, 10, 2), U(2026, 11, 12, 10), U(2026, 11, 10, 4))
     d.add("cancelled", U(2026, 11, 10, 2), U(2026, 11, 12, 10), U(2026, 11, 11, 4))
     d.add("processing", U(2026, 11, 20, 2), U(2026, 12, 2, 10))  # within time now
+    d.paid(8000, U(2026, 11, 21, 2), status="declared")  # said to be transferred, not received: not counted
     d.add("processing", U(2026, 11, 20, 2), U(2026, 11, 26, 10))  # overdue now
     d.add("waiting", U(2026, 11, 24, 2), U(2026, 11, 25, 10))  # the clock is stopped: waiting, not overdue
     d.add("done", U(2026, 10, 30, 2), U(2026, 10, 30, 10), U(2026, 11, 2, 2))  # sent in October, late in November
+    d.paid(8000, U(2026, 11, 2, 2))
     d.rated(3, U(2026, 12, 1, 1))  # rated in December (of that month's figures, not November's)
     d.add("done", U(2026, 11, 3, 2), due, U(2026, 11, 4, 3), code="marital_status_certificate")
     d.add("draft", None)  # never sent: nowhere
@@ -89,7 +99,7 @@ def test_every_case_is_counted_where_the_national_reports_count_it(engine: Engin
     birth = november.by_procedure["birth_registration"]
     assert dataclass_values(birth) == {
         "received": 9, "early": 1, "on_time": 2, "late": 2, "open_within_time": 1, "open_overdue": 1,
-        "open_waiting": 1, "denied": 1, "withdrawn": 1, "ratings": 2, "satisfied": 1}
+        "open_waiting": 1, "denied": 1, "withdrawn": 1, "ratings": 2, "satisfied": 1, "fees": 24000}
     assert birth.satisfied_share == 0.5
     assert birth.resolved == 5 and birth.in_progress == 3 and birth.on_time_share == pytest.approx(3 / 5)
     marital = november.by_procedure["marital_status_certificate"]
@@ -101,7 +111,7 @@ def test_every_case_is_counted_where_the_national_reports_count_it(engine: Engin
     october = figures(engine, 2026, 10).by_procedure["birth_registration"]
     assert dataclass_values(october) == {
         "received": 1, "early": 0, "on_time": 0, "late": 0, "open_within_time": 0, "open_overdue": 1,
-        "open_waiting": 0, "denied": 0, "withdrawn": 0, "ratings": 0, "satisfied": 0}
+        "open_waiting": 0, "denied": 0, "withdrawn": 0, "ratings": 0, "satisfied": 0, "fees": 0}
     assert october.on_time_share is None
 
     year = figures(engine, 2026, None).total

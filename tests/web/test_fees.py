@@ -39,3 +39,5 @@ def test_the_citizen_pays_by_transfer_and_the_official_records_it(people) -> Non
     page = citizen.get(dossier_url)
     assert page.has("Đã nộp 16.000 đồng (chuyển khoản)", "FT26327123456", "Đã thu lệ phí 16.000 đồng (chuyển khoản)")
     assert "<svg role=\"img\"" not in page.html
+    # and the agency's statistics count them
+    assert official.get("/can-bo/thong-ke").has("Phí, lệ phí đã thu", "16.000 đồng")

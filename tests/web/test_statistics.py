@@ -39,7 +39,8 @@ def test_an_official_sees_the_month_and_the_year(people, monday) -> None:  # noq
     page = official.get("/can-bo/thong-ke")
     assert page.has("Thống kê giải quyết hồ sơ – Tháng 11/2026", "Chưa có hồ sơ nào được giải quyết trong kỳ.")
     # received 1, nothing resolved (no share), 1 in progress within time
-    assert cells(page.html, "birth_registration") == ["1", "0", "0", "0", "–", "1", "0", "0", "0", "0", "– (0)"]
+    assert cells(page.html, "birth_registration") == ["1", "0", "0", "0", "–", "1", "0", "0", "0", "0", "– (0)",
+                                                      "0 đồng"]
     assert re.search(r'<option value="11" selected>Tháng 11</option>', page.html)
     page = official.get("/can-bo/thong-ke?thang=&nam=2026")
     assert page.has("Năm 2026") and cells(page.html, "birth_registration")[0] == "1"
@@ -70,9 +71,9 @@ def test_the_figures_download_as_a_spreadsheet(people, monday) -> None:  # noqa:
     text = response.get_data(as_text=True)
     assert text.startswith("\ufeff")
     header, *rows = list(csv.reader(io.StringIO(text[1:])))
-    assert header[:3] == ["Mã thủ tục", "Thủ tục", "Nhận trong kỳ"] and len(header) == 14
-    assert rows == [["birth_registration", "Đăng ký khai sinh", "1", "0", "0", "0", "", "1", "0", "0", "0", "0", "0", ""],
-                    ["", "Tổng cộng", "1", "0", "0", "0", "", "1", "0", "0", "0", "0", "0", ""]]
+    assert header[:3] == ["Mã thủ tục", "Thủ tục", "Nhận trong kỳ"] and len(header) == 15
+    assert rows == [["birth_registration", "Đăng ký khai sinh", "1", "0", "0", "0", "", "1", "0", "0", "0", "0", "0", "",
+                     "0"], ["", "Tổng cộng", "1", "0", "0", "0", "", "1", "0", "0", "0", "0", "0", "", "0"]]
     assert official.client.get("/can-bo/thong-ke.csv?nam=2026&thang=").headers["Content-Disposition"].endswith(
         'filename="thong-ke-2026.csv"')
     assert official.client.get("/can-bo/thong-ke.csv?nam=2026&thang=13").status_code == 404
