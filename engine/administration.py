@@ -21,7 +21,7 @@ from .accounts import HASHER, EMAIL
 from .dossiers import audit
 from .errors import Forbidden, FormInvalid, NotFound
 from .i18n import Text, text
-from .models import Agency, AgencyDay, HumanTask, Person, User, UserRole
+from .models import Agency, AgencyDay, AuditEvent, HumanTask, Person, User, UserRole
 
 LEVELS: dict[str, Text] = {"commune": text("Cấp xã", "Commune"), "province": text("Cấp tỉnh", "Province")}
 #: an agency's e-ID code (Decision 20/2020/QĐ-TTg), e.g. 000.31.27.H14
@@ -295,4 +295,22 @@ def remove_agency_day(session: Session, admin: Person, agency_id: int, day: dt.d
         raise NotFound(text("Không có ngày này trong lịch của cơ quan.", "No such day in the agency's calendar."))
     session.delete(row)
     session.flush()
+
+
+# -- what administrators did ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AdminEvent:
+    at: dt.datetime
+    actor_name: str
+    action: str
+    label: Text
+
+
+def admin_log(session: Session, admin: Person, limit: int = 100, offset: int = 0) -> list[AdminEvent]:
+    """The administrators' changes (agencies, accounts, calendars), newest first: the audit events of no dossier."""
+    _check(admin)
+    rows = session.scalars(select(AuditEvent).where(AuditEvent.dossier_id.is_(None))
+                           .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit).offset(offset))
+    return [AdminEvent(e.at, e.actor_name, e.action, text(e.label_vi, e.label_en)) for e in rows]
 

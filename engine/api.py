@@ -166,6 +166,11 @@ class Engine:
     def remove_agency_day(self, session: Session, admin: Person, agency_id: int, day: Any) -> None:
         administration.remove_agency_day(session, admin, agency_id, day)
 
+    def admin_log(self, session: Session, admin: Person, limit: int = 100,
+                  offset: int = 0) -> list[administration.AdminEvent]:
+        """What administrators changed, newest first (agencies, officials' accounts, calendars)."""
+        return administration.admin_log(session, admin, limit, offset)
+
     def roles(self, session: Session) -> dict[str, Any]:
         """The officials' roles the current procedures name, with their names."""
         return catalog.roles(session, self.versions)

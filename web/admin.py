@@ -19,6 +19,7 @@ from .ui import lang, t
 
 bp = Blueprint("admin", __name__, url_prefix="/quan-tri")
 admin_required = kind_required(lambda user: user.is_admin)
+LOG_PAGE = 100
 AGENCY_FIELDS = ("code", "name_vi", "name_en", "level", "bank_bin", "bank_account", "bank_account_name")
 
 
@@ -28,6 +29,15 @@ def index():  # noqa: ANN201
     engine = get_engine()
     return render_template("admin/index.html", agencies=engine.agencies(db(), current_user),
                            officials=engine.officials(db(), current_user), roles=engine.roles(db()), levels=LEVELS)
+
+
+@bp.get("/nhat-ky")
+@admin_required
+def log():  # noqa: ANN201
+    """What administrators changed, newest first, a hundred at a time."""
+    page = max(1, min(request.args.get("trang", 1, type=int) or 1, 10_000))
+    rows = get_engine().admin_log(db(), current_user, limit=LOG_PAGE + 1, offset=(page - 1) * LOG_PAGE)
+    return render_template("admin/log.html", events=rows[:LOG_PAGE], page=page, has_next=len(rows) > LOG_PAGE)
 
 
 @bp.route("/co-quan/moi", methods=["GET", "POST"], defaults={"agency_id": None})

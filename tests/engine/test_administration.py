@@ -44,8 +44,12 @@ def test_agencies_are_added_and_changed_with_every_problem_said_at_once(engine: 
         s.commit()
         assert changed.bank_bin is None and changed.bank_account is None  # no account: fees in cash
         assert [a.code for a in engine.agencies(s, admin)] == ["000.31.27.H14", "000.32.27.H14", "000.00.27.H14"]
+        log = engine.admin_log(s, admin)
+        assert [e.action for e in log] == ["agency.saved", "agency.saved"] and log[0].actor_name == "Quản trị viên"
         with pytest.raises(Forbidden):
             engine.agencies(s, user(s, RECEPTION))
+        with pytest.raises(Forbidden):
+            engine.admin_log(s, user(s, RECEPTION))
         with pytest.raises(Forbidden):
             engine.save_agency(s, user(s, CITIZEN), None, AGENCY)
 

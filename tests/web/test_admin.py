@@ -67,3 +67,6 @@ def test_the_administrator_keeps_an_agencys_days_off(people) -> None:  # noqa: A
     assert page.has("Đã lưu ngày 05/12/2026.", "Ngày làm bù", "Làm bù ngày 2/1")
     page = admin.post(f"/quan-tri/co-quan/{agency_id}/lich/2026-12-05/bo")
     assert page.has("Đã bỏ ngày 05/12/2026", "Cơ quan theo đúng lịch của cả nước.")
+    page = admin.get("/quan-tri/nhat-ky")  # the change is in the administrators' log, with who made it
+    assert page.has("Nhật ký quản trị", "000.31.27.H14: 2026-12-05 là ngày làm việc bù", "Quản trị viên")
+    assert people().client.get("/quan-tri/nhat-ky").status_code == 302
