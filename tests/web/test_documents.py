@@ -21,6 +21,7 @@ def filled(citizen, task_id: int) -> None:  # noqa: ANN001
 
 def test_the_check_page_asks_for_each_required_document_before_sending(people) -> None:  # noqa: ANN001
     citizen = register(people)
+    assert citizen.get("/thu-tuc/birth_registration").has("bạn tải lên bản chụp hoặc bản quét của từng giấy tờ")
     task_id = start_birth_registration(citizen)
     filled(citizen, task_id)
     page = citizen.get(f"/cong-viec/{task_id}/kiem-tra")
