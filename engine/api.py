@@ -200,10 +200,12 @@ class Engine:
         payments.declare(session, self.versions.of(session, dossier.version_id).fee_tasks, dossier, applicant)
 
     # -- slips (Circular 01/2018/TT-VPCP) ----------------------------------------------------------------------
-    def slips(self, session: Session, dossier_id: int, actor: Person) -> list[slips.SlipKind]:
-        """The standard slips the dossier has now (receipt, supplement request, refusal; the control sheet for its
-        agency's officials)."""
-        return slips.available(dossiers.timeline(session, dossiers.get_for(session, dossier_id, actor)),
+    def slips(self, session: Session, dossier_id: int, actor: Person,
+              timeline: list[TimelineEntry] | None = None) -> list[slips.SlipKind]:
+        """The standard slips the dossier has now (receipt, supplement request, refusal, apology; the control sheet
+        for its agency's officials), from its ``timeline`` when the caller has read it."""
+        dossier = dossiers.get_for(session, dossier_id, actor)
+        return slips.available(dossiers.timeline(session, dossier) if timeline is None else timeline,
                                actor.is_official)
 
     def slip(self, session: Session, dossier_id: int, actor: Person, kind: str) -> bytes:

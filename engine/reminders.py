@@ -70,8 +70,9 @@ def send_due(sessions: Callable[[], Session], settings: Settings) -> Reminded:
     with sessions() as session, mail.Conversation(settings) as server:
         calendars: dict[int, calendar.WorkCalendar] = {}
         for official in session.scalars(OFFICIALS, {"day": day}).all():
-            cal = calendars.get(official.agency_id) or calendars.setdefault(
-                official.agency_id, work_calendar(session, official.agency_id))
+            if official.agency_id not in calendars:
+                calendars[official.agency_id] = work_calendar(session, official.agency_id)
+            cal = calendars[official.agency_id]
             if not cal.is_working_day(day):
                 continue
             tasks = due_tasks(session, official, cal.working_days_later(now, 1))

@@ -14,7 +14,8 @@ from engine.i18n import text
 
 from . import db, get_engine
 from .access import citizen_required
-from .dossier_pages import diagram_response, document_response, dossier_page, slip_response, too_large_response
+from .dossier_pages import (diagram_response, document_response, documents, dossier_page, slip_response,
+                            too_large_response)
 from .forms import error_list, page_of, read, summary
 from .ui import lang, t
 
@@ -142,13 +143,11 @@ def _check_page(task: Any, form: Any, values: dict[str, Any], errors: dict[str, 
         return url_for("citizen.task_page", task_id=task.id, page_id=page.id, tu=FROM_CHECK) + anchor
 
     dossier = engine.dossier(db(), task.dossier_id, current_user)
-    components = engine.components(db(), task.dossier_id, current_user)
-    files = engine.documents(db(), task.dossier_id, current_user) if components else []
+    groups, _results = documents(task.dossier_id)
     return render_template(
         "citizen/check.html", task=task, form=form, dossier=dossier, sections=summary(form, values, lang()),
         errors=errors, error_items=error_list(form, errors, href=page_link), from_check=FROM_CHECK,
-        first_submission=dossier.status == "draft", components=components,
-        files={c.code: [f for f in files if f.component == c.code] for c in components},
+        first_submission=dossier.status == "draft", document_groups=groups,
         max_mb=f"{engine.settings.upload_max_bytes / (1024 * 1024):g}",
     ), (400 if errors else 200)
 

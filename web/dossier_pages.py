@@ -40,17 +40,14 @@ def slip_response(dossier_id: int, kind: str):  # noqa: ANN201
     return response
 
 
-def result_files(dossier_id: int) -> list[Any]:
-    """The dossier's electronic result files that the user may see (the applicant: once given)."""
-    return [f for f in get_engine().documents(db(), dossier_id, current_user) if f.component == RESULT]
-
-
-def document_groups(dossier_id: int) -> list[tuple[Any, list[Any]]]:
-    """The documents of the dossier's procedure, each with the files attached for it that the user may see."""
+def documents(dossier_id: int) -> tuple[list[tuple[Any, list[Any]]], list[Any]]:
+    """The files of the dossier that the user may see, read once: the procedure's documents, each with the files
+    attached for it, and the electronic result's files (the applicant sees them once given)."""
     engine = get_engine()
+    files = engine.documents(db(), dossier_id, current_user)
     components = engine.components(db(), dossier_id, current_user)
-    files = engine.documents(db(), dossier_id, current_user) if components else []
-    return [(c, [f for f in files if f.component == c.code]) for c in components]
+    return ([(c, [f for f in files if f.component == c.code]) for c in components],
+            [f for f in files if f.component == RESULT])
 
 
 def document_response(view: Any, data: bytes):  # noqa: ANN201
@@ -73,11 +70,13 @@ def dossier_page(dossier_id: int, side: str):  # noqa: ANN201
     it stands in its diagram, its documents, slips, mail, rating and history; links go to that side's routes."""
     engine = get_engine()
     view = engine.dossier(db(), dossier_id, current_user)
-    return render_template("dossier.html", dossier=view, timeline=engine.timeline(db(), dossier_id, current_user),
+    timeline = engine.timeline(db(), dossier_id, current_user)
+    groups, results = documents(dossier_id)
+    return render_template("dossier.html", dossier=view, timeline=timeline,
                            for_official=side == "officer", diagram=engine.diagram(db(), dossier_id, current_user),
                            diagram_url=url_for(f"{side}.diagram", dossier_id=dossier_id),
                            notices=engine.mail_notices(db(), dossier_id, current_user),
                            rating=engine.rating(db(), dossier_id, current_user),
-                           document_groups=document_groups(dossier_id), document_endpoint=f"{side}.document",
-                           slips=engine.slips(db(), dossier_id, current_user), slip_endpoint=f"{side}.slip",
-                           results=result_files(dossier_id), fee=engine.fee(db(), dossier_id, current_user))
+                           document_groups=groups, document_endpoint=f"{side}.document",
+                           slips=engine.slips(db(), dossier_id, current_user, timeline), slip_endpoint=f"{side}.slip",
+                           results=results, fee=engine.fee(db(), dossier_id, current_user))

@@ -9,15 +9,15 @@ from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from engine import calendar
-from engine.attachments import RESULT, key
+from engine.attachments import RESULT, key, result_needed
 from engine.errors import AlreadyClaimed, Forbidden, FormInvalid, StaleDossier, TaskNotOpen
 from engine.models import utcnow
 
 from . import db, get_engine
 from .access import official_required
 from .citizen import NO_FILE_CHOSEN
-from .dossier_pages import (diagram_response, document_groups, document_response, dossier_page, result_files,
-                            slip_response, too_large_response)
+from .dossier_pages import (diagram_response, document_response, documents, dossier_page, slip_response,
+                            too_large_response)
 from .forms import error_list
 from .ui import lang, t
 
@@ -58,11 +58,13 @@ def _render_task(task_id: int, values: dict[str, Any] | None = None, errors: dic
     if values is None:
         values = form.to_raw(engine.prefill(db(), task_id, current_user))
     errors = errors or {}
+    groups, results = documents(task.dossier_id)
     return render_template(
         "officer/task.html", task=task, form=form, dossier=dossier, values=values, errors=errors,
         error_items=error_list(form, errors), timeline=engine.timeline(db(), task.dossier_id, current_user),
         mine=task.claimed_by_id == current_user.id, may_act=task.role in current_user.roles,
-        document_groups=document_groups(task.dossier_id), result_files=result_files(task.dossier_id),
+        document_groups=groups, result_files=results,
+        result_required=result_needed(task.result_file, dossier),
         fee=engine.fee(db(), task.dossier_id, current_user) if task.state == "open" else None,
     ), status
 
