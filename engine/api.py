@@ -14,14 +14,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import (accounts, administration, attachments, catalog, dossiers, mail, notices, payments, ratings, reminders,
-               slips, statistics, tasks, timers)
+from . import (accounts, administration, attachments, catalog, designs, dossiers, mail, notices, payments, ratings,
+               reminders, slips, statistics, tasks, timers)
 from .config import Settings
-from .db import Database
-from .errors import Forbidden, StaleDossier
+from .db import Database, possible_id
+from .errors import Forbidden, NotFound, StaleDossier
 from .forms import FormDefinition
 from .i18n import text
-from .models import Person, User
+from .models import Dossier, Person, User
 from .views import Completion, Component, DiagramView, DossierView, NoticeView, ProcedureInfo, TaskView, TimelineEntry
 
 
@@ -354,3 +354,62 @@ class Engine:
 
     def update_profile(self, session: Session, user: Person, **profile: Any) -> None:
         accounts.update_profile(session, user, **profile)
+
+    # -- process designers -------------------------------------------------------------------------------------
+    def designs(self, session: Session, designer: Person) -> list[designs.ProcedureVersions]:
+        """Every deployed procedure with its versions, newest first, and how many dossiers run on each."""
+        return designs.overview(session, self.versions, designer)
+
+    def design(self, session: Session, designer: Person, code: str) -> designs.ProcedureVersions:
+        return designs.procedure(session, self.versions, designer, code)
+
+    def version_bpmn(self, session: Session, designer: Person, code: str, number: int) -> tuple[str, str]:
+        """Version ``number`` of a procedure's diagram as deployed: (file name, BPMN XML)."""
+        version = self.design(session, designer, code).number(number)
+        return designs.version_file(session, self.versions, designer, version.id)
+
+    def compare_versions(self, session: Session, designer: Person, code: str, old: int,
+                         new: int | None = None) -> designs.VersionDiff:
+        """What changed from version ``old`` of a procedure to version ``new`` (default: the current one)."""
+        found = self.design(session, designer, code)
+        target = found.number(new) if new is not None else found.current
+        if target is None:
+            raise NotFound(designs.NO_VERSION)
+        return designs.compare(session, self.versions, designer, found.number(old), target)
+
+    def migration_plan(self, session: Session, designer: Person, code: str, number: int,
+                       limit: int = 200) -> designs.MigrationPlan:
+        """Which running dossiers of version ``number`` can move onto the current version, and why not."""
+        found = self.design(session, designer, code)
+        if found.current is None:
+            raise NotFound(designs.NO_VERSION)
+        return designs.plan(session, self.versions, designer, found.number(number), found.current, limit)
+
+    def move_dossier(self, session: Session, designer: Person, dossier_id: int) -> None:
+        """Move one running dossier onto its procedure's current version, in the caller's transaction; raises
+        designs.NotMovable (what the current version lacks), NotRunnable or StaleDossier."""
+        dossier = session.get(Dossier, dossier_id) if possible_id(dossier_id) else None
+        if dossier is None:
+            raise NotFound(dossiers.NO_DOSSIER)
+        current = self.design(session, designer, dossier.procedure_code).current
+        if current is None:
+            raise NotFound(designs.NO_VERSION)
+        designs.move(session, self.versions, designer, dossier, self.versions.of(session, current.id), current.number)
+
+    def move_dossiers(self, designer: Person, code: str, number: int) -> designs.MigrationReport:
+        """Move every running dossier of version ``number`` that can move onto the current version. Like
+        :meth:`send_due_notices` it commits its own transactions: one per dossier."""
+        with self.session() as session:
+            found = self.design(session, designer, code)
+            source, target = found.number(number), found.current
+        if target is None:
+            raise NotFound(designs.NO_VERSION)
+        return designs.move_all(self.session, self.versions, designer, source, target)
+
+    def procedures_on_disk(self, session: Session, designer: Person) -> designs.OnDisk:
+        """The procedures in the project's files checked, and compared with what is deployed."""
+        return designs.on_disk(session, designer, self.settings.root)
+
+    def deploy_from_disk(self, session: Session, designer: Person) -> list[catalog.Deployed]:
+        """Deploy the project's files as :meth:`deploy` does, on a designer's request (kept in the log)."""
+        return designs.deploy(session, designer, self.settings.root)

@@ -39,6 +39,7 @@ ACCOUNTS = (
     DemoAccount("vanbang@demo.motcua.vn", "Bùi Thị Bằng", "official", ("register_officer",), "province"),
     DemoAccount("giamdoc@demo.motcua.vn", "Đỗ Văn Giám", "official", ("department_leader",), "province"),
     DemoAccount("quantri@demo.motcua.vn", "Quản trị viên", "admin"),
+    DemoAccount("thietke@demo.motcua.vn", "Ngô Thị Thiết", "designer"),
 )
 
 
@@ -63,8 +64,9 @@ def seed(session: Session, password: str = DEMO_PASSWORD) -> list[DemoAccount]:
             user = accounts.register_citizen(session, acc.email, password, acc.full_name, phone="0912345678",
                                              id_number="001190012345", address="Thôn Đông, xã Mẫu Sơn")
         else:
-            accounts.create_official(session, acc.email, password, acc.full_name, agencies[acc.level],
-                                     list(acc.roles), kind=acc.kind)
+            accounts.create_official(session, acc.email, password, acc.full_name,
+                                     agencies[acc.level] if acc.kind == "official" else None, list(acc.roles),
+                                     kind=acc.kind)
         created.append(acc)
     session.flush()
     return created

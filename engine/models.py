@@ -74,6 +74,10 @@ class Person:
     def is_admin(self) -> bool:
         return self.kind == "admin"
 
+    @property
+    def is_designer(self) -> bool:
+        return self.kind == "designer"
+
     def profile(self) -> dict[str, Any]:
         """The profile fields forms may prefill from (``ui:prefill``)."""
         return {
@@ -112,7 +116,7 @@ class User(Base, Person):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(200))
     full_name: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[str] = mapped_column(String(20))  # citizen | official | admin
+    kind: Mapped[str] = mapped_column(String(20))  # citizen | official | admin | designer
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
     # profile, given once and reused to prefill forms
     phone: Mapped[str | None] = mapped_column(String(30))
@@ -223,6 +227,8 @@ class Dossier(Base):
         # an agency's dossiers received, and finished (or still open: NULL), in a period (engine.statistics)
         Index("ix_dossier_agency_submitted", "agency_id", "submitted_at"),
         Index("ix_dossier_agency_finished", "agency_id", "finished_at"),
+        # the dossiers on each procedure version, and those still running (engine.designs)
+        Index("ix_dossier_version_finished", "version_id", "finished_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
