@@ -217,9 +217,12 @@ def _release_what_they_cannot_do(session: Session, user: User) -> int:
                            .execution_options(synchronize_session=False)).rowcount
 
 
-def make_admin(session: Session, email: str, full_name: str, password: str) -> tuple[User, bool]:
-    """An administrator's account with this email, created or given this name and password (how the first one
-    comes to be, from the command line); the account and whether it is new. Raises FormInvalid."""
+def make_admin(session: Session, email: str, full_name: str, password: str, kind: str = "admin") -> tuple[User, bool]:
+    """An administrator's account (or with ``kind`` "designer", a process designer's) with this email, created or
+    given this name and password (how the first one comes to be, from the command line); the account and whether
+    it is new. Raises FormInvalid."""
+    if kind not in ("admin", "designer"):
+        raise ValueError(kind)
     from .accounts import _check_name, _check_password
 
     email = email.strip().lower()
@@ -229,13 +232,13 @@ def make_admin(session: Session, email: str, full_name: str, password: str) -> t
     _check_name(full_name.strip(), errors)
     _check_password(password, errors)
     found = session.scalar(select(User).where(User.email == email))
-    if found is not None and found.kind != "admin":
+    if found is not None and found.kind != kind:
         errors["email"] = text("Email này là của một tài khoản khác loại",
                                "This email belongs to another kind of account")
     if errors:
         raise FormInvalid(errors)
     if found is None:
-        found = User(email=email, kind="admin", full_name=full_name.strip(), password_hash=HASHER.hash(password),
+        found = User(email=email, kind=kind, full_name=full_name.strip(), password_hash=HASHER.hash(password),
                      active=True, notify_by_mail=False)
         session.add(found)
         new = True
@@ -310,7 +313,8 @@ class AdminEvent:
 def admin_log(session: Session, admin: Person, limit: int = 100, offset: int = 0) -> list[AdminEvent]:
     """The administrators' changes (agencies, accounts, calendars), newest first: the audit events of no dossier."""
     _check(admin)
-    rows = session.scalars(select(AuditEvent).where(AuditEvent.dossier_id.is_(None))
+    rows = session.scalars(select(AuditEvent).where(AuditEvent.dossier_id.is_(None),
+                                                    AuditEvent.action.not_like("design.%"))  # (designers' own log)
                            .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit).offset(offset))
     return [AdminEvent(e.at, e.actor_name, e.action, text(e.label_vi, e.label_en)) for e in rows]
 

@@ -14,8 +14,23 @@ from typing import Any
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import (accounts, administration, attachments, catalog, designs, dossiers, mail, notices, payments, ratings,
-               reminders, slips, statistics, tasks, timers)
+from . import (
+    accounts,
+    administration,
+    attachments,
+    catalog,
+    designs,
+    dossiers,
+    mail,
+    notices,
+    payments,
+    ratings,
+    reminders,
+    slips,
+    statistics,
+    tasks,
+    timers,
+)
 from .config import Settings
 from .db import Database, possible_id
 from .errors import Forbidden, NotFound, StaleDossier
@@ -373,7 +388,7 @@ class Engine:
         """What changed from version ``old`` of a procedure to version ``new`` (default: the current one)."""
         found = self.design(session, designer, code)
         target = found.number(new) if new is not None else found.current
-        if target is None:
+        if target is None or target.number == old:
             raise NotFound(designs.NO_VERSION)
         return designs.compare(session, self.versions, designer, found.number(old), target)
 
@@ -413,3 +428,7 @@ class Engine:
     def deploy_from_disk(self, session: Session, designer: Person) -> list[catalog.Deployed]:
         """Deploy the project's files as :meth:`deploy` does, on a designer's request (kept in the log)."""
         return designs.deploy(session, designer, self.settings.root)
+
+    def design_log(self, session: Session, designer: Person, limit: int = 20) -> list[designs.DesignEvent]:
+        """What designers did (deployments, dossiers moved), newest first."""
+        return designs.design_log(session, designer, limit)

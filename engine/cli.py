@@ -230,13 +230,15 @@ def cmd_admin(args: argparse.Namespace) -> int:
     engine = _engine()
     with engine.session() as session:
         try:
-            _user, new = administration.make_admin(session, args.email, args.name, password)
+            _user, new = administration.make_admin(session, args.email, args.name, password,
+                                                   "designer" if args.designer else "admin")
         except FormInvalid as exc:
             for field, message in exc.errors.items():
                 print(f"error: {field}: {message['en']}", file=sys.stderr)
             return 2
         session.commit()
-    print(f"administrator {args.email.strip().lower()}: {'created' if new else 'updated'}")
+    who = "process designer" if args.designer else "administrator"
+    print(f"{who} {args.email.strip().lower()}: {'created' if new else 'updated'}")
     return 0
 
 
@@ -310,6 +312,9 @@ def main(argv: list[str] | None = None) -> int:
                                      "MOTCUA_ADMIN_PASSWORD, else asked for)")
     p.add_argument("email")
     p.add_argument("--name", required=True, help="the administrator's full name")
+    p.add_argument("--designer", action="store_true",
+                   help="a process designer's account instead (the designers' pages: versions, deploying, moving "
+                        "dossiers)")
     p.set_defaults(func=cmd_admin)
     p = sub.add_parser("worker", help="fire due BPMN timers, send notices to applicants and reminders to officials, "
                                             "periodically")

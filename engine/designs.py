@@ -19,17 +19,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session
 from SpiffWorkflow import TaskState
 from SpiffWorkflow.bpmn.util.diff import SpecDiff, diff_workflow, migrate_workflow
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
 
 from . import buffers, catalog, dossiers, procedures, runtime
 from .catalog import VersionCache, VersionRuntime
 from .db import possible_id
 from .errors import Forbidden, NotFound, NotRunnable, StaleDossier
 from .i18n import Text, text
-from .models import Dossier, Person, ProcedureVersion
+from .models import AuditEvent, Dossier, Person, ProcedureVersion
+from .statuses import STATUSES
 
 log = logging.getLogger(__name__)
 NO_VERSION = text("Không có phiên bản quy trình này.", "There is no such procedure version.")
@@ -251,6 +252,11 @@ class DossierCheck:
     def movable(self) -> bool:
         return not self.blocked_by and not self.unreadable
 
+    @property
+    def status_label(self) -> Text:
+        found = STATUSES.get(self.status)
+        return found.label if found else text(self.status, self.status)
+
 
 @dataclass(frozen=True)
 class MigrationPlan:
@@ -436,3 +442,19 @@ def deploy(session: Session, actor: Person, root: Path) -> list[Any]:
                        detail={"versions": [d.content_hash for d in new]})
         buffers.write(session)
     return deployed
+
+
+@dataclass(frozen=True)
+class DesignEvent:
+    at: dt.datetime
+    actor_name: str
+    action: str
+    label: Text
+
+
+def design_log(session: Session, actor: Person, limit: int = 20) -> list[DesignEvent]:
+    """What designers did (deployments, dossiers moved), newest first."""
+    _check(actor)
+    rows = session.scalars(select(AuditEvent).where(AuditEvent.dossier_id.is_(None), AuditEvent.action.like("design.%"))
+                           .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit))
+    return [DesignEvent(e.at, e.actor_name, e.action, text(e.label_vi, e.label_en)) for e in rows]

@@ -23,6 +23,8 @@ def _home_for(user) -> str:  # noqa: ANN001
         return url_for("officer.queue")
     if user.is_admin:
         return url_for("admin.index")
+    if user.is_designer:
+        return url_for("designer.index")
     return url_for("citizen.dossiers") if user.is_citizen else url_for("public.index")
 
 

@@ -53,6 +53,33 @@ def dossier_at(database: Path, *steps: tuple[str, str]) -> int:
     return view.id
 
 
+def log_in_again(page, server: str, email: str) -> None:  # noqa: ANN001
+    """Log out, and in with a demo account."""
+    page.get_by_role("button", name=re.compile("Đăng xuất")).click()
+    page.goto(server + "/dang-nhap")
+    page.get_by_label("Địa chỉ email").fill(email)
+    page.get_by_label("Mật khẩu", exact=True).fill("matkhau-demo-2026")
+    page.get_by_role("button", name="Đăng nhập").click()
+
+
+def second_version(database: Path, root: Path) -> None:
+    """A second version of birth registration (its reception step renamed) deployed into the server's database."""
+    import shutil
+
+    from engine.api import Engine
+    from engine.config import DEFAULT_ROOT, Settings
+
+    for part in ("workflows", "bpmn", "forms"):
+        shutil.copytree(DEFAULT_ROOT / part, root / part)
+    bpmn = root / "bpmn" / "birth_registration.bpmn"
+    bpmn.write_text(bpmn.read_text().replace('name="Tiếp nhận, kiểm tra hồ sơ"', 'name="Tiếp nhận hồ sơ khai sinh"'))
+    engine = Engine(Settings(database_url=f"sqlite:///{database}", root=root))
+    with engine.session() as s:
+        assert [d.new for d in engine.deploy(s) if d.code == "birth_registration"] == [True]
+        s.commit()
+    engine.db.dispose()
+
+
 def test_pages_have_no_wcag_violations(server: str, page, output_dir: Path, tmp_path: Path) -> None:  # noqa: ANN001
     assert AXE.exists(), "npm ci installs axe-core (make install)"
     found: dict[str, list[str]] = {}
@@ -125,11 +152,7 @@ def test_pages_have_no_wcag_violations(server: str, page, output_dir: Path, tmp_
     page.get_by_role("img", name=re.compile("Mã VietQR")).wait_for()
     check("fees-due")
     # the administration, and an official's account sent empty: its errors
-    page.get_by_role("button", name=re.compile("Đăng xuất")).click()
-    page.goto(server + "/dang-nhap")
-    page.get_by_label("Địa chỉ email").fill("quantri@demo.motcua.vn")
-    page.get_by_label("Mật khẩu", exact=True).fill("matkhau-demo-2026")
-    page.get_by_role("button", name="Đăng nhập").click()
+    log_in_again(page, server, "quantri@demo.motcua.vn")
     page.get_by_role("heading", name="Quản trị").wait_for()
     check("administration")
     page.goto(server + "/quan-tri/can-bo/moi")
@@ -142,4 +165,21 @@ def test_pages_have_no_wcag_violations(server: str, page, output_dir: Path, tmp_
     page.get_by_role("button", name="Lưu ngày").click()
     page.get_by_text("Nhập một ngày có thật").first.wait_for()
     check("agency-days-errors")
+    # the designer's pages, with a second version of birth registration (a step renamed) deployed
+    second_version(tmp_path / "motcua.db", tmp_path / "procedures")
+    log_in_again(page, server, "thietke@demo.motcua.vn")
+    page.get_by_role("heading", name="Quy trình").wait_for()
+    check("designs")
+    page.get_by_role("link", name="Đăng ký khai sinh").click()
+    page.locator(".app-diagram--ready").wait_for()
+    check("design-versions")
+    page.get_by_role("link", name=re.compile("So sánh với phiên bản hiện hành")).click()
+    page.locator(".app-diagram--ready .app-changed").first.wait_for()  # the renamed step marked on the drawing
+    check("design-compare")
+    page.goto(server + "/thiet-ke/birth_registration/phien-ban/1/chuyen-ho-so")
+    page.get_by_role("button", name="Chuyển các hồ sơ chuyển được sang phiên bản 2").wait_for()
+    check("design-migrate")
+    page.goto(server + "/thiet-ke/trien-khai")
+    page.get_by_role("button", name="Triển khai 1 thủ tục").wait_for()  # the files on disk: version 1 again
+    check("design-deploy")
     assert not found, "\n".join(f"{name}: {p}" for name, problems in found.items() for p in problems)

@@ -111,11 +111,16 @@ def test_the_first_administrator_comes_from_the_command_line(db_env: str, monkey
     assert capsys.readouterr().out.splitlines() == ["administrator boss@tinh.gov.vn: created",
                                                     "administrator boss@tinh.gov.vn: updated"]
     assert main(["admin", "congdan@demo.motcua.vn", "--name", "Không Được"]) == 2  # a citizen's email
+    assert main(["admin", "ve@tinh.gov.vn", "--name", "Người Vẽ", "--designer"]) == 0
+    assert main(["admin", "boss@tinh.gov.vn", "--name", "Trưởng Quản Trị", "--designer"]) == 2  # an admin's email
+    assert "process designer ve@tinh.gov.vn: created" in capsys.readouterr().out
     from engine.api import Engine
 
     engine = Engine()
     with engine.session() as s:
         admin = engine.authenticate(s, "boss@tinh.gov.vn", "mat-khau-quan-tri-dai")
         assert admin is not None and admin.is_admin
+        designer = engine.authenticate(s, "ve@tinh.gov.vn", "mat-khau-quan-tri-dai")
+        assert designer is not None and designer.is_designer and not designer.is_admin
     engine.db.dispose()
 

@@ -16,11 +16,14 @@ from engine.config import DEFAULT_ROOT
 from engine.designs import NotMovable
 from engine.errors import Forbidden
 from engine.models import AuditEvent, Dossier, HumanTask
-from tests.engine.test_facade import CITIZEN, RECEPTION, eng, root, submit, user  # noqa: F401 - fixtures
+from tests.engine import test_facade, test_timers
+from tests.engine.test_facade import CITIZEN, RECEPTION, submit, user
 from tests.engine.test_timers import CODE as TIMER_CODE
-from tests.engine.test_timers import LATER, open_tasks, waiting  # noqa: F401 - a fixture
+from tests.engine.test_timers import LATER, open_tasks
 
 DESIGNER = "thietke@demo.motcua.vn"
+# the fixtures used here: the five-step procedure's engine and files, dossiers waiting on a timer
+eng, root, waiting = test_facade.eng, test_facade.root, test_timers.waiting
 
 
 def new_version(eng: Engine, root: Path) -> None:
@@ -198,9 +201,8 @@ def test_a_moved_dossier_keeps_its_running_timer(waiting: tuple[Engine, list[int
         assert dict(s.execute(select(Dossier.id, Dossier.next_timer_at).where(Dossier.id.in_(ids))).all()) == due
         titles = s.scalars(select(HumanTask.title_vi).where(HumanTask.dossier_id.in_(ids), HumanTask.state == "open"))
         assert list(titles) == ["Xác nhận dự thảo trích lục"] * 2
-    with clock.use(clock.ManualClock(LATER)):
-        with eng.session() as s:
-            assert eng.fire_due_timers(s) == 2
-            s.commit()
+    with clock.use(clock.ManualClock(LATER)), eng.session() as s:
+        assert eng.fire_due_timers(s) == 2
+        s.commit()
     for dossier_id in ids:
         assert open_tasks(eng, dossier_id) == ["chairman_sign"]

@@ -1,5 +1,6 @@
-// Draws a dossier's BPMN diagram with bpmn-js and marks where the dossier stands. The text timeline next to it
-// carries the same information; the drawing is an aid, so a failure here only hides it.
+// Draws a BPMN diagram with bpmn-js: a dossier's, marking where it stands, or a procedure version's, marking what
+// changed. The text beside it (the timeline, the list of changes) carries the same information; the drawing is an
+// aid, so a failure here only hides it.
 (function () {
   "use strict";
 
@@ -19,11 +20,11 @@
         var canvas = viewer.get("canvas");
         var registry = viewer.get("elementRegistry");
         canvas.zoom("fit-viewport");
-        (container.dataset.done || "").split(" ").forEach(function (id) {
-          if (id && registry.get(id)) canvas.addMarker(id, "app-done");
-        });
-        (container.dataset.current || "").split(" ").forEach(function (id) {
-          if (id && registry.get(id)) canvas.addMarker(id, "app-current");
+        // data-done, data-current (a dossier's way), data-added, data-changed (a version against an older one)
+        ["done", "current", "added", "changed"].forEach(function (kind) {
+          (container.dataset[kind] || "").split(" ").forEach(function (id) {
+            if (id && registry.get(id)) canvas.addMarker(id, "app-" + kind);
+          });
         });
         container.classList.add("app-diagram--ready");
       })

@@ -1,0 +1,126 @@
+"""The process designer's pages: a changed diagram on disk is checked and deployed as a new version, compared with
+the one before, and a dossier running on the old version is moved onto it and goes on; broken files are refused
+with their problems; nobody else reaches these pages."""
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from engine import demo
+from engine.api import Engine
+from engine.config import DEFAULT_ROOT, Settings
+from tests.web.test_journey import RECEPTION, official_completes, register, start_birth_registration, submit_declaration
+from web import create_app
+
+DESIGNER = "thietke@demo.motcua.vn"
+OLD_NAME, NEW_NAME = "Tiếp nhận, kiểm tra hồ sơ", "Tiếp nhận và kiểm tra hồ sơ khai sinh"
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    """A copy of the procedures, for the designer to change."""
+    copy = tmp_path / "procedures"
+    for part in ("workflows", "bpmn", "forms"):
+        shutil.copytree(DEFAULT_ROOT / part, copy / part)
+    return copy
+
+
+@pytest.fixture
+def app(database_url: str, root: Path) -> Iterator[Flask]:
+    eng = Engine(Settings(database_url=database_url, root=root))
+    eng.upgrade_database()
+    with eng.session() as s:
+        eng.deploy(s)
+        demo.seed(s)
+        s.commit()
+    yield create_app(engine=eng, SECRET_KEY="test-secret-key", TESTING=True)
+    eng.db.dispose()
+
+
+def test_a_changed_diagram_is_deployed_and_a_running_dossier_moved_onto_it(people, root: Path) -> None:  # noqa: ANN001
+    citizen = register(people)
+    code = submit_declaration(citizen, start_birth_registration(citizen))  # waits at reception, on version 1
+
+    designer = people()
+    page = designer.login(DESIGNER)
+    assert page.url == "/thiet-ke/" and page.has("Đăng ký khai sinh", "birth_registration", "Phiên bản 1")
+    page = designer.get("/thiet-ke/trien-khai")
+    assert page.has("Giống phiên bản hiện hành", "Không có gì để triển khai") and "Triển khai 1 thủ tục" not in page.html
+
+    bpmn = root / "bpmn" / "birth_registration.bpmn"
+    bpmn.write_text(bpmn.read_text().replace(f'name="{OLD_NAME}"', f'name="{NEW_NAME}"'))
+    page = designer.get("/thiet-ke/trien-khai")
+    assert page.has("Đã sửa, chưa triển khai", "Triển khai 1 thủ tục")
+    page = designer.post("/thiet-ke/trien-khai")
+    assert page.url == "/thiet-ke/" and page.has("Đã triển khai phiên bản mới của: birth_registration")
+    assert page.has("Phiên bản 2", "Triển khai phiên bản mới của birth_registration")  # and the log says so
+
+    page = designer.get("/thiet-ke/birth_registration")
+    assert page.has("Phiên bản 2", "hiện hành", "So sánh với phiên bản hiện hành",
+                    "Chuyển hồ sơ sang phiên bản hiện hành", 'data-diagram-url="/thiet-ke/birth_registration/phien-ban/2.bpmn"')
+    xml = designer.client.get("/thiet-ke/birth_registration/phien-ban/1.bpmn")
+    assert xml.status_code == 200 and xml.mimetype == "application/xml" and OLD_NAME in xml.get_data(as_text=True)
+    page = designer.get("/thiet-ke/birth_registration/phien-ban/1/so-sanh")
+    assert page.has("Từ phiên bản 1 đến phiên bản 2", "bpmn/birth_registration.bpmn", NEW_NAME, "reception_check",
+                    'data-changed="reception_check"')
+
+    page = designer.get("/thiet-ke/birth_registration/phien-ban/1/chuyen-ho-so")
+    assert page.has(code, OLD_NAME, "Được", "Chuyển các hồ sơ chuyển được sang phiên bản 2")
+    page = designer.post("/thiet-ke/birth_registration/phien-ban/1/chuyen-ho-so")
+    assert page.url == "/thiet-ke/birth_registration" and page.has("Đã chuyển 1 hồ sơ sang phiên bản hiện hành")
+    assert designer.get("/thiet-ke/birth_registration/phien-ban/1/chuyen-ho-so").has(
+        "Không còn hồ sơ nào đang xử lý ở phiên bản này")
+
+    # the reception officer sees the step under its new name, and the dossier goes on
+    official = people()
+    page = official.login(RECEPTION)
+    assert page.has(code, NEW_NAME)
+    official_completes(people, RECEPTION, code, {"reception_decision": "accept"}, "Đang xử lý")
+    assert citizen.get("/ho-so").has(code, "Đang xử lý")
+
+
+def test_broken_files_are_listed_and_not_deployed(people, root: Path) -> None:  # noqa: ANN001
+    designer = people()
+    designer.login(DESIGNER)
+    bpmn = root / "bpmn" / "diploma_copy.bpmn"
+    bpmn.write_text(bpmn.read_text()[:-200])  # cut short: not XML any more
+    page = designer.get("/thiet-ke/trien-khai")
+    assert page.has("Có lỗi cần sửa", "diploma_copy.bpmn") and "Triển khai 1 thủ tục" not in page.html
+    page = designer.post("/thiet-ke/trien-khai")
+    assert page.has("Chưa triển khai: các quy trình còn lỗi")
+    assert "Phiên bản 2" not in designer.get("/thiet-ke/").html
+
+
+def test_unknown_procedures_and_versions_are_not_found(people) -> None:  # noqa: ANN001
+    designer = people()
+    designer.login(DESIGNER)
+    designer.get("/thiet-ke/khong_co", status=404)
+    designer.get("/thiet-ke/birth_registration/phien-ban/7/so-sanh", status=404)
+    designer.get("/thiet-ke/birth_registration/phien-ban/1/so-sanh", status=404)  # the current one: nothing to compare
+    designer.get("/thiet-ke/birth_registration/phien-ban/1/chuyen-ho-so", status=404)
+    designer.get("/thiet-ke/birth_registration/phien-ban/99999999999999.bpmn", status=404)
+    designer.get("/thiet-ke/")
+    page = designer.post("/thiet-ke/ho-so/123456/chuyen", {"back": "https://example.com/"}, status=404)
+    assert "example.com" not in page.url
+
+
+def test_nobody_else_reaches_the_designers_pages(people) -> None:  # noqa: ANN001
+    citizen = register(people)
+    assert citizen.client.get("/thiet-ke/").status_code == 403
+    official = people()
+    official.login(RECEPTION)
+    assert official.client.get("/thiet-ke/trien-khai").status_code == 403
+    admin = people()
+    admin.login("quantri@demo.motcua.vn")
+    assert admin.client.get("/thiet-ke/birth_registration/phien-ban/1.bpmn").status_code == 403
+    assert people().client.get("/thiet-ke/").status_code == 302  # to log in
+    # a designer's form without its CSRF token is refused
+    designer = people()
+    designer.login(DESIGNER)
+    assert designer.client.post("/thiet-ke/trien-khai").status_code == 400
+    assert re.search(r"Phiên bản 1", designer.get("/thiet-ke/").html)

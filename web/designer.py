@@ -1,0 +1,111 @@
+"""The process designers' pages: each procedure's versions and the dossiers running on each, a version's diagram
+and what changed since, the procedures on disk checked and deployed, running dossiers moved onto the current
+version. Thin views over engine.api."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from engine.designs import NotMovable
+from engine.errors import NotRunnable, ProcedureError, StaleDossier
+
+from . import db, get_engine
+from .access import kind_required
+from .ui import t
+
+bp = Blueprint("designer", __name__, url_prefix="/thiet-ke")
+designer_required = kind_required(lambda user: user.is_designer)
+
+
+@bp.get("/")
+@designer_required
+def index():  # noqa: ANN201
+    engine = get_engine()
+    return render_template("designer/index.html", procedures=engine.designs(db(), current_user),
+                           log=engine.design_log(db(), current_user))
+
+
+@bp.get("/<code>")
+@designer_required
+def procedure(code: str):  # noqa: ANN201
+    found = get_engine().design(db(), current_user, code)
+    return render_template("designer/procedure.html", procedure=found)
+
+
+@bp.get("/<code>/phien-ban/<int:number>.bpmn")
+@designer_required
+def bpmn(code: str, number: int):  # noqa: ANN201
+    """A version's diagram as deployed (drawn by the pages; saved as a file by their download links)."""
+    _name, xml = get_engine().version_bpmn(db(), current_user, code, number)
+    return Response(xml, mimetype="application/xml", headers={"Cache-Control": "private, max-age=3600",
+                                                              "X-Content-Type-Options": "nosniff"})
+
+
+@bp.get("/<code>/phien-ban/<int:number>/so-sanh")
+@designer_required
+def compare(code: str, number: int):  # noqa: ANN201
+    """What changed from this version to another (``?voi=``, default the current one), drawn on the newer one."""
+    engine = get_engine()
+    other = request.args.get("voi", type=int)
+    diff = engine.compare_versions(db(), current_user, code, number, other)
+    return render_template("designer/compare.html", procedure=engine.design(db(), current_user, code), diff=diff)
+
+
+@bp.route("/<code>/phien-ban/<int:number>/chuyen-ho-so", methods=["GET", "POST"])
+@designer_required
+def migrate(code: str, number: int):  # noqa: ANN201
+    engine = get_engine()
+    if request.method == "POST":
+        db().commit()  # (nothing to keep: the request's transaction ends, as the move runs one per dossier)
+        report = engine.move_dossiers(current_user, code, number)
+        flash(_("Đã chuyển %(moved)d hồ sơ sang phiên bản hiện hành; %(blocked)d hồ sơ không chuyển được và ở lại "
+                "phiên bản cũ; %(failed)d hồ sơ lỗi hoặc vừa bị thay đổi (thử lại sau).", moved=report.moved,
+                blocked=report.blocked, failed=report.failed), "success" if not report.failed else "error")
+        return redirect(url_for("designer.procedure", code=code), code=303)
+    plan = engine.migration_plan(db(), current_user, code, number)
+    return render_template("designer/migrate.html", procedure=engine.design(db(), current_user, code), plan=plan)
+
+
+@bp.post("/ho-so/<int:dossier_id>/chuyen")
+@designer_required
+def migrate_one(dossier_id: int):  # noqa: ANN201
+    """Move one dossier onto its procedure's current version (from the list of a version's running dossiers)."""
+    engine = get_engine()
+    back = request.form.get("back", "")
+    try:
+        engine.move_dossier(db(), current_user, dossier_id)
+        db().commit()
+    except NotMovable as exc:
+        db().rollback()
+        flash(_("Hồ sơ này không chuyển được: phiên bản hiện hành không còn %(names)s.",
+                names=", ".join(exc.names) or "–"), "error")
+    except (StaleDossier, NotRunnable) as exc:
+        db().rollback()
+        flash(t(exc.message), "error")
+    else:
+        flash(_("Đã chuyển hồ sơ sang phiên bản hiện hành."), "success")
+    return redirect(back if back.startswith("/thiet-ke/") else url_for("designer.index"), code=303)
+
+
+@bp.route("/trien-khai", methods=["GET", "POST"])
+@designer_required
+def deploy():  # noqa: ANN201
+    """The procedures on disk checked against what is deployed; deploy them when every check passes."""
+    engine = get_engine()
+    if request.method == "POST":
+        try:
+            deployed = engine.deploy_from_disk(db(), current_user)
+            db().commit()
+        except ProcedureError:
+            db().rollback()
+            flash(_("Chưa triển khai: các quy trình còn lỗi (xem danh sách bên dưới)."), "error")
+        else:
+            new = [d.code for d in deployed if d.new]
+            if new:
+                flash(_("Đã triển khai phiên bản mới của: %(codes)s. Hồ sơ mới chạy theo phiên bản này; hồ sơ đang "
+                        "xử lý vẫn ở phiên bản cũ cho đến khi được chuyển.", codes=", ".join(new)), "success")
+            else:
+                flash(_("Không có gì thay đổi: các quy trình trên máy chủ giống hệt phiên bản hiện hành."), "success")
+            return redirect(url_for("designer.index"), code=303)
+    return render_template("designer/deploy.html", disk=engine.procedures_on_disk(db(), current_user))
