@@ -14,7 +14,7 @@ from engine import clock
 from engine.api import Engine
 from engine.config import DEFAULT_ROOT
 from engine.designs import NotMovable
-from engine.errors import Forbidden
+from engine.errors import Forbidden, StaleDossier
 from engine.models import AuditEvent, Dossier, HumanTask
 from tests.engine import test_facade, test_timers
 from tests.engine.test_facade import CITIZEN, RECEPTION, submit, user
@@ -206,3 +206,31 @@ def test_a_moved_dossier_keeps_its_running_timer(waiting: tuple[Engine, list[int
         s.commit()
     for dossier_id in ids:
         assert open_tasks(eng, dossier_id) == ["chairman_sign"]
+
+
+def test_a_dossier_changed_by_an_official_meanwhile_is_not_moved(eng: Engine, root: Path) -> None:
+    """The designer's move and an official's completion race on one dossier: the completion, committed first,
+    stands; the move is refused as stale and changes nothing (the designer may move it again)."""
+    dossier_id, task_id = submit(eng)
+    new_version(eng, root)
+    with eng.session() as mover:
+        stale = mover.get(Dossier, dossier_id)  # read before the official's step commits (and held, as a request
+        old_version = stale.version_id        # in flight holds it; its transaction ended, as SQLite needs)
+        designer = user(mover, DESIGNER)
+        mover.commit()
+        with eng.session() as other:
+            eng.complete(other, task_id, user(other, RECEPTION), {"note": "ok"})
+            other.commit()
+        with pytest.raises(StaleDossier):
+            eng.move_dossier(mover, designer, dossier_id)
+        mover.rollback()
+        assert stale is not None
+    with eng.session() as s:
+        assert s.get(Dossier, dossier_id).version_id == old_version
+        assert "dossier.migrated" not in s.scalars(select(AuditEvent.action).where(AuditEvent.dossier_id == dossier_id)).all()
+    assert open_titles(eng, dossier_id) == ["Bước 3"]
+    with eng.session() as s:  # moved again, it goes
+        eng.move_dossier(s, user(s, DESIGNER), dossier_id)
+        s.commit()
+    advance(eng, dossier_id, 1)
+    assert open_titles(eng, dossier_id) == ["Bước 5"]  # (step 4 is gone in version 2)
