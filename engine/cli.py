@@ -72,6 +72,28 @@ def cmd_procedures_test(args: argparse.Namespace) -> int:
     return 1 if failed or gaps else 0
 
 
+def cmd_procedures_import(args: argparse.Namespace) -> int:
+    """Import a spiff-arena process model folder as a procedure, then check it as `motcua validate` does."""
+    from .importer import ImportRefused, import_spiff_arena
+
+    root = Path(args.root).resolve() if args.root else DEFAULT_ROOT
+    try:
+        result = import_spiff_arena(Path(args.dir).resolve(), root, args.code, overwrite=args.force)
+    except ImportRefused as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"imported '{result.code}': {', '.join(result.written)}")
+    for change in result.changes:
+        print(f"note: {change}")
+    for problem in result.problems:
+        print(f"ERROR {problem}")
+    if result.problems:
+        print(f"{len(result.problems)} problem(s) to fix before the procedure can be deployed.")
+        return 1
+    print("OK: the procedure is valid; review the notes, then deploy it (motcua setup, or the designers' page).")
+    return 0
+
+
 def _timer_run(engine: Any) -> int | None:
     """One run of the due timers: how many dossiers ran, or None if the run failed (logged; a failed run, the
     database away or a fault, must not end the worker or the server that runs it: the next run retries)."""
@@ -302,6 +324,13 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--database-url", help="run against this database instead of a temporary SQLite file")
     t.add_argument("--root", help=argparse.SUPPRESS)
     t.set_defaults(func=cmd_procedures_test)
+    t = psub.add_parser("import", help="import a spiff-arena process model folder (process_model.json, BPMN, "
+                                       "forms) as a procedure, and check it")
+    t.add_argument("dir", help="the process model's folder")
+    t.add_argument("--code", help="the procedure's code (default: from the folder's name)")
+    t.add_argument("--force", action="store_true", help="overwrite a procedure of that code")
+    t.add_argument("--root", help=argparse.SUPPRESS)
+    t.set_defaults(func=cmd_procedures_import)
     p = sub.add_parser("agency-day", help="list or set an agency's own days off and make-up working days")
     p.add_argument("agency", help="the agency's code, e.g. 000.31.27.H14")
     p.add_argument("date", nargs="?", help="YYYY-MM-DD to set (omit to list)")

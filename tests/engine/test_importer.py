@@ -1,0 +1,105 @@
+"""A spiff-arena process model (tests/engine/data/spiff_arena/leave-request: process_model.json, a BPMN file whose
+initiator's task is in no lane, react-jsonschema-form forms) imported as a procedure, valid, deployed and run to
+its end; a folder that is not a process model, or a procedure that exists, is refused before anything is written;
+what the import cannot make valid is listed by file and element."""
+from __future__ import annotations
+
+import json
+import shutil
+import tomllib
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from engine import accounts as account_ops
+from engine import demo
+from engine.api import Engine
+from engine.cli import main
+from engine.config import DEFAULT_ROOT, Settings
+from engine.importer import ImportRefused, import_spiff_arena
+from engine.models import Agency, User
+
+MODEL = Path(__file__).parent / "data" / "spiff_arena" / "leave-request"
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    copy = tmp_path / "procedures"
+    for part in ("workflows", "bpmn", "forms"):
+        shutil.copytree(DEFAULT_ROOT / part, copy / part)
+    return copy
+
+
+def test_a_process_model_is_imported_valid_and_runs(root: Path, database_url: str) -> None:
+    result = import_spiff_arena(MODEL, root)
+    assert result.code == "leave_request" and result.problems == []
+    assert set(result.written) == {"bpmn/leave_request.bpmn", "workflows/leave_request.toml",
+                                   "forms/leave_request/request.schema.json", "forms/leave_request/request.uischema.json",
+                                   "forms/leave_request/approval.schema.json",
+                                   "forms/leave_request/approval.uischema.json"}
+    assert any("'applicant'" in c for c in result.changes) and any("'manager'" in c for c in result.changes)
+    manifest = tomllib.loads((root / "workflows" / "leave_request.toml").read_text())
+    assert manifest["lanes"] == {"Manager": "manager", "applicant": "applicant"}
+    assert manifest["bpmn"] == {"file": "leave_request.bpmn", "process": "Process_leave_request"}
+    ui = json.loads((root / "forms" / "leave_request" / "approval.uischema.json").read_text())
+    assert ui["decision"]["ui:enumLabels"]["refuse"] == {"vi": "Refuse", "en": "Refuse"}
+    schema = json.loads((root / "forms" / "leave_request" / "approval.schema.json").read_text())
+    assert schema["properties"]["decision"]["enum"] == ["approve", "refuse"] and "oneOf" not in schema["properties"]["decision"]
+
+    eng = Engine(Settings(database_url=database_url, root=root))
+    eng.upgrade_database()
+    try:
+        with eng.session() as s:
+            assert "leave_request" in [d.code for d in eng.deploy(s)]
+            demo.seed(s)
+            agency = s.scalar(select(Agency).where(Agency.code == demo.AGENCY["code"]))
+            account_ops.create_official(s, "truongphong@demo.motcua.vn", "x" * 12, "Trưởng Phòng", agency, ["manager"])
+            s.commit()
+            citizen = s.scalar(select(User).where(User.email == "congdan@demo.motcua.vn"))
+            view = eng.start_dossier(s, "leave_request", citizen)
+            (task,) = view.open_tasks
+            assert task.title["vi"] == "Ask for leave"
+            done = eng.complete(s, task.id, citizen, {"start_date": "2026-12-01", "days": "7", "kind": "annual",
+                                                      "reason": "Về quê"})
+            assert done.submitted and done.dossier.status == "receiving" and done.dossier.code
+            assert done.dossier.data["long_leave"] is True  # the model's script ran in the sandbox
+            manager = s.scalar(select(User).where(User.email == "truongphong@demo.motcua.vn"))
+            (approve,) = eng.queue(s, manager)
+            eng.claim(s, approve.id, manager)
+            finished = eng.complete(s, approve.id, manager, {"decision": "approve"})
+            s.commit()
+            assert finished.dossier.status == "done" and finished.dossier.completed
+    finally:
+        eng.db.dispose()
+
+
+def test_what_cannot_be_imported_is_refused_before_anything_is_written(root: Path, tmp_path: Path) -> None:
+    before = sorted(p.relative_to(root) for p in root.rglob("*"))
+    with pytest.raises(ImportRefused, match="process_model.json"):
+        import_spiff_arena(tmp_path, root)  # not a process model
+    with pytest.raises(ImportRefused, match="exists already"):
+        import_spiff_arena(MODEL, root, code="birth_registration")
+    with pytest.raises(ImportRefused, match="not a procedure code"):
+        import_spiff_arena(MODEL, root, code="Leave Request")
+    broken = tmp_path / "broken"
+    shutil.copytree(MODEL, broken)
+    (broken / "leave-request.bpmn").write_text("<bpmn:definitions")
+    with pytest.raises(ImportRefused, match="cannot be read as BPMN"):
+        import_spiff_arena(broken, root)
+    assert sorted(p.relative_to(root) for p in root.rglob("*")) == before
+
+
+def test_what_the_import_cannot_fix_is_listed(root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A nested object field (this portal's forms are flat) is reported by the command, which exits 1."""
+    model = tmp_path / "nested-model"
+    shutil.copytree(MODEL, model)
+    schema = json.loads((model / "request-schema.json").read_text())
+    schema["properties"]["address"] = {"type": "object", "title": "Address", "properties": {"street": {"type": "string"}}}
+    (model / "request-schema.json").write_text(json.dumps(schema))
+    assert main(["procedures", "import", str(model), "--root", str(root)]) == 1
+    out = capsys.readouterr().out
+    assert "imported 'nested_model'" in out
+    assert "ERROR forms/nested_model/request.schema.json" in out and "type 'object' is not supported" in out
+    assert main(["procedures", "import", str(model), "--root", str(root)]) == 2  # exists now
+    assert main(["procedures", "import", str(model), "--root", str(root), "--force"]) == 1
