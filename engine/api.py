@@ -14,23 +14,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import (
-    accounts,
-    administration,
-    attachments,
-    catalog,
-    designs,
-    dossiers,
-    mail,
-    notices,
-    payments,
-    ratings,
-    reminders,
-    slips,
-    statistics,
-    tasks,
-    timers,
-)
+from . import (accounts, administration, attachments, catalog, designs, dossiers, integration, mail, notices,
+               payments, ratings, reminders, slips, statistics, tasks, timers)
 from .config import Settings
 from .db import Database, possible_id
 from .errors import Forbidden, NotFound, StaleDossier
@@ -432,3 +417,32 @@ class Engine:
     def design_log(self, session: Session, designer: Person, limit: int = 20) -> list[designs.DesignEvent]:
         """What designers did (deployments, dossiers moved), newest first."""
         return designs.design_log(session, designer, limit)
+
+    # -- the integration API -----------------------------------------------------------------------------------
+    def api_clients(self, session: Session, admin: Person) -> list[integration.ClientView]:
+        return integration.clients(session, admin)
+
+    def create_api_client(self, session: Session, admin: Person, name: str,
+                          agency_id: Any) -> tuple[integration.ClientView, str]:
+        """A new API client of an agency and its bearer token, which is shown this once (only its hash is kept).
+        Raises FormInvalid."""
+        return integration.create_client(session, admin, name, agency_id)
+
+    def revoke_api_client(self, session: Session, admin: Person, client_id: int) -> integration.ClientView:
+        return integration.revoke_client(session, admin, client_id)
+
+    def api_client(self, session: Session, token: str | None) -> integration.Client | None:
+        """The active API client whose bearer token this is, or None."""
+        return integration.client_for(session, token)
+
+    def api_dossier(self, session: Session, client: integration.Client, code: str) -> dict[str, Any]:
+        """A dossier of the client's agency by its code, as JSON-able data (NotFound otherwise)."""
+        return integration.dossier(session, self.versions, client, code)
+
+    def api_feed(self, session: Session, client: integration.Client, since: str | None,
+                 cursor: str | None = None) -> dict[str, Any]:
+        """The client's agency's dossiers by when their status last changed (FormInvalid: a bad time or cursor)."""
+        return integration.feed(session, self.versions, client, integration.parse_since(since), cursor)
+
+    def api_catalog(self, session: Session) -> list[dict[str, Any]]:
+        return integration.catalog(session, self.versions)

@@ -139,6 +139,7 @@ def set_status(session: Session, rt: VersionRuntime, dossier: Dossier, status: s
                element: str | None = None, reason: str | None = None) -> None:
     previous = dossier.status
     dossier.status = status
+    dossier.status_changed_at = utcnow()
     label = STATUSES[status].label
     audit(session, dossier, actor, "status.changed",
           text(f"Trạng thái: {label['vi']}", f"Status: {label['en']}"), element=element,

@@ -229,6 +229,8 @@ class Dossier(Base):
         Index("ix_dossier_agency_finished", "agency_id", "finished_at"),
         # the dossiers on each procedure version, and those still running (engine.designs)
         Index("ix_dossier_version_finished", "version_id", "finished_at"),
+        # an agency's dossiers by when their status last changed: the integration API's feed (engine.integration)
+        Index("ix_dossier_agency_status_changed", "agency_id", "status_changed_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -242,6 +244,7 @@ class Dossier(Base):
     submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     appointment_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    status_changed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # (None while a draft)
     delivery_method: Mapped[str | None] = mapped_column(String(20))
     # the legal clock: stopped since this time while a deadlineClock=pause task is open
     clock_paused_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
@@ -308,6 +311,23 @@ class AuditEvent(Base):
     label_vi: Mapped[str] = mapped_column(Text)
     label_en: Mapped[str] = mapped_column(Text)
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class ApiClient(Base):
+    """A system of an agency that reads its dossiers through the integration API (engine.integration), by a
+    bearer token of which only the SHA-256 is kept."""
+
+    __tablename__ = "api_client"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    token_hint: Mapped[str] = mapped_column(String(12))  # the token's first characters, to tell tokens apart
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(200))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    agency: Mapped[Agency] = relationship()
 
 
 class Attachment(Base):

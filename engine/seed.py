@@ -303,8 +303,10 @@ def seed(eng: Engine, dossiers: int, real: int = 100, seed_value: int = 2026, no
             elif status == "waiting":
                 paused = min(at + dt.timedelta(hours=rng.uniform(1, 48)), now)
             data = {"delivery_method": delivery}
+            changed = at if status == "receiving" else finished or min(at + dt.timedelta(hours=2), now)
             yield (did, code, shape.code, shape.version_id, applicant, agency_id, status, created, at, due, finished,
-                   delivery, paused, 0, None, _json(data), runtime.PLACEHOLDER_STATE, runtime.SERIALIZER_VERSION, 1)
+                   delivery, paused, 0, None, _json(data), runtime.PLACEHOLDER_STATE, runtime.SERIALIZER_VERSION, 1,
+                   changed)
             # the applicant's declaration, completed at submission
             d = shape.declaration
             tasks_out.append((did, str(uuid.UUID(int=rng.getrandbits(128))), d.bpmn_id, d.title_vi, d.title_en, d.lane,
@@ -329,7 +331,6 @@ def seed(eng: Engine, dossiers: int, real: int = 100, seed_value: int = 2026, no
                               f"Status: {status_label['receiving']['en']}",
                               '{"from":"draft","to":"receiving"}'))
             if status != "receiving":
-                changed = finished or min(at + dt.timedelta(hours=2), now)
                 audit_out.append((did, changed, None, "Cán bộ", "status.changed", None,
                                   f"Trạng thái: {status_label[status]['vi']}", f"Status: {status_label[status]['en']}",
                                   _json({"from": "receiving", "to": status})))
@@ -337,7 +338,8 @@ def seed(eng: Engine, dossiers: int, real: int = 100, seed_value: int = 2026, no
 
     dossier_cols = ["id", "code", "procedure_code", "version_id", "applicant_id", "agency_id", "status", "created_at",
                     "submitted_at", "appointment_at", "finished_at", "delivery_method", "clock_paused_at",
-                    "extended_days", "next_timer_at", "data", "workflow", "serializer_version", "row_version"]
+                    "extended_days", "next_timer_at", "data", "workflow", "serializer_version", "row_version",
+                    "status_changed_at"]
     task_cols = ["dossier_id", "task_guid", "bpmn_id", "title_vi", "title_en", "lane", "role", "agency_id", "form_key",
                  "state", "created_at", "due_at", "claimed_by_id", "claimed_at", "completed_by_id", "completed_at"]
     audit_cols = ["dossier_id", "at", "actor_id", "actor_name", "action", "element", "label_vi", "label_en", "detail"]

@@ -110,7 +110,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
         if s is not None:
             s.close()
 
-    from . import admin, auth, citizen, designer, errors, officer, public, ui
+    from . import admin, api, auth, citizen, designer, errors, officer, public, ui
 
     ui.init_app(app)
     errors.init_app(app)
@@ -120,6 +120,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
     app.register_blueprint(officer.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(designer.bp)
+    app.register_blueprint(api.bp)
     return app
 
 

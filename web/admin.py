@@ -28,7 +28,8 @@ AGENCY_FIELDS = ("code", "name_vi", "name_en", "level", "bank_bin", "bank_accoun
 def index():  # noqa: ANN201
     engine = get_engine()
     return render_template("admin/index.html", agencies=engine.agencies(db(), current_user),
-                           officials=engine.officials(db(), current_user), roles=engine.roles(db()), levels=LEVELS)
+                           officials=engine.officials(db(), current_user), roles=engine.roles(db()), levels=LEVELS,
+                           api_clients=engine.api_clients(db(), current_user))
 
 
 @bp.get("/nhat-ky")
@@ -153,3 +154,33 @@ def _send_link(email: str) -> None:
     else:
         flash(_("Chưa gửi được thư đặt mật khẩu tới %(email)s (máy chủ thư chưa sẵn sàng). Cán bộ dùng “Quên mật "
                 "khẩu” ở trang đăng nhập khi thư gửi được.", email=email), "error")
+
+
+@bp.route("/api/moi", methods=["GET", "POST"])
+@admin_required
+def api_client():  # noqa: ANN201
+    """A new integration API client of an agency: its token is shown once, on the page that answers the form."""
+    engine = get_engine()
+    errors: dict[str, str] = {}
+    values = {"name": "", "agency_id": ""}
+    if request.method == "POST":
+        values = {k: (request.form.get(k) or "").strip() for k in values}
+        try:
+            client, token = engine.create_api_client(db(), current_user, values["name"], values["agency_id"])
+            db().commit()
+        except FormInvalid as exc:
+            db().rollback()
+            errors = {k: t(v) for k, v in exc.errors.items()}
+        else:
+            return render_template("admin/api_token.html", client=client, token=token)
+    return render_template("admin/api_client.html", values=values, errors=errors,
+                           agencies=engine.agencies(db(), current_user)), (400 if errors else 200)
+
+
+@bp.post("/api/<int:client_id>/thu-hoi")
+@admin_required
+def revoke_api_client(client_id: int):  # noqa: ANN201
+    client = get_engine().revoke_api_client(db(), current_user, client_id)
+    db().commit()
+    flash(_("Đã thu hồi mã truy cập của “%(name)s”: hệ thống đó không đọc được hồ sơ nữa.", name=client.name), "success")
+    return redirect(url_for("admin.index") + "#api", code=303)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -37,6 +37,10 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):  # noqa: ANN202
+        if request.path.startswith("/api/"):  # (an address the API does not have: JSON, not a page)
+            from .api import http_error as api_error
+
+            return api_error(exc)
         titles = {
             400: _("Yêu cầu không hợp lệ"), 403: _("Bạn không có quyền truy cập trang này"),
             404: _("Không tìm thấy trang"), 405: _("Yêu cầu không hợp lệ"),
@@ -61,4 +65,8 @@ def init_app(app: Flask) -> None:
         if isinstance(exc, HTTPException):
             return http_error(exc)
         log.exception("unhandled error")
+        if request.path.startswith("/api/"):
+            from .api import error
+
+            return error(500, {"vi": "Lỗi hệ thống.", "en": "Internal error."})
         return page(500, _("Hệ thống đang gặp sự cố"), _("Xin lỗi, đã có lỗi xảy ra. Dữ liệu bạn đã lưu không bị mất; vui lòng thử lại sau."))

@@ -1,0 +1,106 @@
+"""The integration API's engine side: a client sees its agency's dossiers only, with no personal data; the feed of
+status changes pages with a cursor and neither misses nor repeats a dossier; tokens are kept as hashes, revoked
+ones refused; bad parameters are told."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from engine import clock
+from engine.api import Engine
+from engine.errors import Forbidden, FormInvalid, NotFound
+from engine.integration import feed
+from engine.models import Agency, ApiClient, User
+from tests.documents import attach_required
+from tests.engine.test_birth_registration import DECISIONS, ROLE_EMAIL, declaration
+
+ADMIN = "quantri@demo.motcua.vn"
+
+
+def person(s, email: str) -> User:  # noqa: ANN001
+    return s.scalar(select(User).where(User.email == email))
+
+
+def sent(engine: Engine, *steps: tuple[str, str]) -> str:
+    """A birth registration of the demo citizen, sent and taken through ``steps``; its code."""
+    with clock.use(clock.ManualClock(dt.datetime(2026, 11, 23, 2, 0))), engine.session() as s:
+        citizen = person(s, "congdan@demo.motcua.vn")
+        view = engine.start_dossier(s, "birth_registration", citizen)
+        attach_required(engine, s, view.id, citizen)
+        code = engine.complete(s, view.open_tasks[0].id, citizen, declaration()).dossier.code
+        for bpmn_id, choice in steps:
+            (task,) = engine.dossier(s, view.id, citizen).open_tasks
+            official = person(s, ROLE_EMAIL[task.role])
+            engine.claim(s, task.id, official)
+            engine.complete(s, task.id, official, DECISIONS[bpmn_id][choice])
+        s.commit()
+    return code
+
+
+def client_of(engine: Engine, level: str) -> tuple[object, str]:
+    with engine.session() as s:
+        agency = s.scalar(select(Agency).where(Agency.level == level))
+        view, token = engine.create_api_client(s, person(s, ADMIN), "Đồng bộ DVCQG", agency.id)
+        s.commit()
+        return view, token
+
+
+def test_a_client_reads_its_agencys_dossiers_without_personal_data(engine: Engine) -> None:
+    accepted = sent(engine, ("reception_check", "accept"))
+    view, token = client_of(engine, "commune")
+    _, other_token = client_of(engine, "province")
+    with engine.session() as s:
+        assert s.scalar(select(ApiClient.token_hash).where(ApiClient.id == view.id)) != token  # only its hash kept
+        client = engine.api_client(s, token)
+        found = engine.api_dossier(s, client, accepted)
+        assert found["code"] == accepted and found["procedure"]["code"] == "birth_registration"
+        assert found["status"] == {"code": "processing", "number": 4, "name": {"vi": "Đang xử lý", "en": "Processing"}}
+        assert [h["status"]["code"] for h in found["history"]] == ["receiving", "new", "processing"]
+        assert found["submitted_at"].endswith("Z") and found["appointment_at"]
+        assert "Nguyễn" not in repr(found) and "001190012345" not in repr(found)  # no applicant, no child
+        with pytest.raises(NotFound):
+            engine.api_dossier(s, engine.api_client(s, other_token), accepted)  # another agency's
+        with pytest.raises(NotFound):
+            engine.api_dossier(s, client, "000.31.27.H14-000000-0000")
+        for wrong in (None, "", "mc_wrong", token + "x", "Bearer " + token):
+            assert engine.api_client(s, wrong) is None
+
+
+def test_the_feed_pages_through_status_changes_without_gaps_or_repeats(engine: Engine) -> None:
+    codes = [sent(engine) for _ in range(3)] + [sent(engine, ("reception_check", "refuse"))]
+    _, token = client_of(engine, "commune")
+    with engine.session() as s:
+        client = engine.api_client(s, token)
+        seen, cursor = [], None
+        for _ in range(10):
+            page = feed(s, engine.versions, client, dt.datetime(2000, 1, 1), cursor, limit=3)
+            seen += [item["code"] for item in page["items"]]
+            cursor = page["next"]
+            if cursor is None:
+                break
+        assert sorted(seen) == sorted(codes) and len(seen) == len(set(seen))
+        whole = engine.api_feed(s, client, "2000-01-01T00:00:00+07:00")
+        assert [i["code"] for i in whole["items"]] == seen and whole["next"] is None
+        assert whole["items"][-1]["status"]["code"] == "denied"  # the last changed comes last
+        assert engine.api_feed(s, client, "2999-01-01T00:00:00Z")["items"] == []
+        for since, after in (("yesterday", None), (None, "not-a-cursor")):
+            with pytest.raises(FormInvalid):
+                engine.api_feed(s, client, since, after)
+
+
+def test_only_administrators_make_and_revoke_clients(engine: Engine) -> None:
+    view, token = client_of(engine, "commune")
+    with engine.session() as s:
+        for email in ("congdan@demo.motcua.vn", "motcua@demo.motcua.vn", "thietke@demo.motcua.vn"):
+            with pytest.raises(Forbidden):
+                engine.create_api_client(s, person(s, email), "X hệ thống", 1)
+            with pytest.raises(Forbidden):
+                engine.revoke_api_client(s, person(s, email), view.id)
+        with pytest.raises(FormInvalid) as info:
+            engine.create_api_client(s, person(s, ADMIN), "", "không phải số")
+        assert set(info.value.errors) == {"name", "agency_id"}
+        engine.revoke_api_client(s, person(s, ADMIN), view.id)
+        s.commit()
+        assert engine.api_client(s, token) is None
