@@ -396,15 +396,17 @@ class Engine:
             raise NotFound(designs.NO_VERSION)
         designs.move(session, self.versions, designer, dossier, self.versions.of(session, current.id), current.number)
 
-    def move_dossiers(self, designer: Person, code: str, number: int) -> designs.MigrationReport:
-        """Move every running dossier of version ``number`` that can move onto the current version. Like
+    def move_dossiers(self, designer: Person, code: str, number: int, limit: int | None = None,
+                      after: int = 0) -> designs.MigrationReport:
+        """Move every running dossier of version ``number`` (after id ``after``, at most ``limit`` looked at: the
+        report's ``resume_after`` says where to go on) that can move onto the current version. Like
         :meth:`send_due_notices` it commits its own transactions: one per dossier."""
         with self.session() as session:
             found = self.design(session, designer, code)
             source, target = found.number(number), found.current
         if target is None:
             raise NotFound(designs.NO_VERSION)
-        return designs.move_all(self.session, self.versions, designer, source, target)
+        return designs.move_all(self.session, self.versions, designer, source, target, limit=limit, after=after)
 
     def procedures_on_disk(self, session: Session, designer: Person) -> designs.OnDisk:
         """The procedures in the project's files checked, and compared with what is deployed."""

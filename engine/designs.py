@@ -275,6 +275,7 @@ class MigrationReport:
     moved: int
     blocked: int
     failed: int  # changed by someone else meanwhile, or unreadable: left where they were
+    resume_after: int | None = None  # stopped at its limit: the last dossier id looked at (go on after it)
 
 
 def _running_on(version_id: int, after_id: int, limit: int) -> Any:
@@ -384,18 +385,23 @@ def move(session: Session, cache: VersionCache, actor: Person, dossier: Dossier,
 
 
 def move_all(session_factory: Any, cache: VersionCache, actor: Person, source: VersionSummary,
-             target: VersionSummary, batch: int = 100) -> MigrationReport:
-    """Move every running dossier of version ``source`` that can move onto ``target``, each in its own
-    transaction (one that cannot, or changed meanwhile, is left as it was and counted)."""
+             target: VersionSummary, batch: int = 100, limit: int | None = None, after: int = 0) -> MigrationReport:
+    """Move every running dossier of version ``source`` (after id ``after``; at most ``limit`` looked at, then the
+    report says where to go on) that can move onto ``target``, each in its own transaction (one that cannot, or
+    changed meanwhile, is left as it was and counted)."""
     _check(actor)
     _same_procedure(source, target)
-    moved = blocked = failed = 0
-    after = 0
-    while True:
+    moved = blocked = failed = looked = 0
+    resume_after = None
+    while resume_after is None:
         with session_factory() as session:
             ids = session.scalars(_running_on(source.id, after, batch).with_only_columns(Dossier.id)).all()
         if not ids:
             break
+        if limit is not None and looked + len(ids) >= limit:
+            ids = ids[:limit - looked]
+            resume_after = ids[-1]
+        looked += len(ids)
         after = ids[-1]
         for dossier_id in ids:
             with session_factory() as session:
@@ -426,7 +432,11 @@ def move_all(session_factory: Any, cache: VersionCache, actor: Person, source: V
                                "failed": failed})
         buffers.write(session)
         session.commit()
-    return MigrationReport(moved, blocked, failed)
+    if resume_after is not None:
+        with session_factory() as session:  # (none left after it: done after all)
+            if not session.scalars(_running_on(source.id, resume_after, 1).with_only_columns(Dossier.id)).first():
+                resume_after = None
+    return MigrationReport(moved, blocked, failed, resume_after)
 
 
 

@@ -16,6 +16,8 @@ from .ui import t
 
 bp = Blueprint("designer", __name__, url_prefix="/thiet-ke")
 designer_required = kind_required(lambda user: user.is_designer)
+#: dossiers a request looks at when moving them (about 10 ms each): a long list is moved over several requests
+MOVES_PER_REQUEST = 300
 
 
 @bp.get("/")
@@ -58,13 +60,18 @@ def migrate(code: str, number: int):  # noqa: ANN201
     engine = get_engine()
     if request.method == "POST":
         db().commit()  # (nothing to keep: the request's transaction ends, as the move runs one per dossier)
-        report = engine.move_dossiers(current_user, code, number)
+        after = max(0, request.form.get("sau", 0, type=int) or 0)
+        report = engine.move_dossiers(current_user, code, number, limit=MOVES_PER_REQUEST, after=after)
         flash(_("Đã chuyển %(moved)d hồ sơ sang phiên bản hiện hành; %(blocked)d hồ sơ không chuyển được và ở lại "
                 "phiên bản cũ; %(failed)d hồ sơ lỗi hoặc vừa bị thay đổi (thử lại sau).", moved=report.moved,
                 blocked=report.blocked, failed=report.failed), "success" if not report.failed else "error")
+        if report.resume_after is not None:
+            flash(_("Còn hồ sơ chưa xem: bấm nút chuyển lần nữa để tiếp tục."), "info")
+            return redirect(url_for("designer.migrate", code=code, number=number, sau=report.resume_after), code=303)
         return redirect(url_for("designer.procedure", code=code), code=303)
     plan = engine.migration_plan(db(), current_user, code, number)
-    return render_template("designer/migrate.html", procedure=engine.design(db(), current_user, code), plan=plan)
+    return render_template("designer/migrate.html", procedure=engine.design(db(), current_user, code), plan=plan,
+                           resume_after=max(0, request.args.get("sau", 0, type=int) or 0))
 
 
 @bp.post("/ho-so/<int:dossier_id>/chuyen")

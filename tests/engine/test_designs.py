@@ -234,3 +234,15 @@ def test_a_dossier_changed_by_an_official_meanwhile_is_not_moved(eng: Engine, ro
         s.commit()
     advance(eng, dossier_id, 1)
     assert open_titles(eng, dossier_id) == ["Bước 5"]  # (step 4 is gone in version 2)
+
+
+def test_a_long_list_is_moved_over_several_calls(eng: Engine, root: Path) -> None:
+    ids = [submit(eng)[0] for _ in range(3)]
+    new_version(eng, root)
+    designer = user_record(eng, DESIGNER)
+    first = eng.move_dossiers(designer, "five", 1, limit=2)
+    assert (first.moved, first.resume_after) == (2, sorted(ids)[1])
+    rest = eng.move_dossiers(designer, "five", 1, limit=2, after=first.resume_after)
+    assert (rest.moved, rest.blocked, rest.failed, rest.resume_after) == (1, 0, 0, None)  # none left: done
+    with eng.session() as s:
+        assert len(set(s.scalars(select(Dossier.version_id).where(Dossier.id.in_(ids))))) == 1
