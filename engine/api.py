@@ -49,9 +49,20 @@ class Engine:
         return catalog.deploy(session, root or self.settings.root)
 
     # -- catalog -----------------------------------------------------------------------------------------------
-    def procedures(self, session: Session, query: str | None = None, field: str | None = None) -> list[ProcedureInfo]:
-        """Deployed procedures, optionally filtered by keyword (with or without diacritics) and field code."""
-        return catalog.search(session, self.versions, query, field)
+    def procedures(self, session: Session, query: str | None = None, field: str | None = None,
+                   agency_id: int | None = None) -> list[ProcedureInfo]:
+        """Deployed procedures, optionally filtered by keyword (with or without diacritics), field code and the agency
+        that handles them (an agency handles the procedures of its level; an unknown agency, none)."""
+        level = None
+        if agency_id is not None:
+            level = catalog.agency_level(session, agency_id)
+            if level is None:
+                return []
+        return catalog.search(session, self.versions, query, field, level)
+
+    def catalog_agencies(self, session: Session) -> list[tuple[int, str, str, str]]:
+        """Every agency (id, names, level), for finding procedures by agency."""
+        return catalog.agencies(session)
 
     def procedure(self, session: Session, code: str) -> ProcedureInfo:
         return catalog.info(session, self.versions, code)

@@ -12,6 +12,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from . import procedures, runtime
+from .db import possible_id
 from .errors import NotFound, ProcedureError
 from .forms import FormDefinition, load_form
 from .i18n import Text, text
@@ -213,12 +214,16 @@ def fold(value: str) -> str:
 CURRENT_VERSION_IDS = select(ProcedureVersion.id).where(ProcedureVersion.current.is_(True))
 
 
-def search(session: Session, cache: VersionCache, query: str | None, field: str | None) -> list[ProcedureInfo]:
-    """The current procedures, by name; those of ``field``, and those whose texts hold every word of ``query``
-    (with or without diacritics). Versions are immutable: what is searched and sorted is folded once per version."""
+def search(session: Session, cache: VersionCache, query: str | None, field: str | None,
+           level: str | None = None) -> list[ProcedureInfo]:
+    """The current procedures, by name; those of ``field``, of agencies of ``level``, and those whose texts hold
+    every word of ``query`` (with or without diacritics). Versions are immutable: what is searched and sorted is
+    folded once per version."""
     found = [cache.of(session, version_id) for version_id in session.scalars(CURRENT_VERSION_IDS)]
     if field:
         found = [rt for rt in found if rt.info.field_code == field]
+    if level:
+        found = [rt for rt in found if rt.info.agency_level == level]
     words = fold(query).split() if query else []
     if words:
         found = [rt for rt in found if all(w in rt.search_text for w in words)]
@@ -239,6 +244,18 @@ def info(session: Session, cache: VersionCache, code: str) -> ProcedureInfo:
 
 
 AGENCIES_BY_NAME = select(Agency).where(Agency.level == bindparam("level")).order_by(Agency.name_vi)
+EVERY_AGENCY = select(Agency.id, Agency.name_vi, Agency.name_en, Agency.level).order_by(Agency.level.desc(),
+                                                                                         Agency.name_vi)
+
+
+def agencies(session: Session) -> list[tuple[int, str, str, str]]:
+    """Every agency (id, names, level), the provinces' first, for the catalog's filter (public data)."""
+    return [tuple(row) for row in session.execute(EVERY_AGENCY)]
+
+
+def agency_level(session: Session, agency_id: int) -> str | None:
+    """The level of the agency (None: no such agency); the procedures it handles are those of its level."""
+    return session.scalar(select(Agency.level).where(Agency.id == agency_id)) if possible_id(agency_id) else None
 
 
 def agencies_for(session: Session, cache: VersionCache, code: str, level: str | None = None) -> list[tuple[int, str, str]]:

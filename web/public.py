@@ -1,4 +1,4 @@
-"""Public pages: the catalog of procedures (search by keyword and field), a procedure's page, language."""
+"""Public pages: the catalog of procedures (search by keyword, field and agency), a procedure's page, language."""
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -15,12 +15,13 @@ bp = Blueprint("public", __name__)
 def index():  # noqa: ANN201
     q = (request.args.get("q") or "").strip()[:200]
     field = (request.args.get("linh-vuc") or "").strip()[:80] or None
+    agency = request.args.get("co-quan", type=int)
     engine = get_engine()
     every = engine.procedures(db())  # the field list always offers every field
-    procedures = engine.procedures(db(), q or None, field) if q or field else every
+    procedures = engine.procedures(db(), q or None, field, agency) if q or field or agency else every
     fields = {(p.field_code, p.field["vi"], p.field["en"]) for p in every}
-    return render_template("public/index.html", procedures=procedures, q=q, field=field,
-                           fields=sorted(fields, key=lambda f: f[1]))
+    return render_template("public/index.html", procedures=procedures, q=q, field=field, agency=agency,
+                           fields=sorted(fields, key=lambda f: f[1]), agencies=engine.catalog_agencies(db()))
 
 
 @bp.get("/thu-tuc/<code>")
@@ -31,7 +32,7 @@ def procedure(code: str):  # noqa: ANN201
     drafts = ([t for t in engine.my_tasks(db(), current_user) if t.procedure_code == code and t.dossier_status == "draft"]
               if current_user.is_authenticated and current_user.is_citizen else [])
     return render_template("public/procedure.html", p=info, agencies=engine.agencies_for(db(), code, info.agency_level),
-                           drafts=drafts)
+                           drafts=drafts, chosen=request.args.get("co-quan", type=int))
 
 
 @bp.get("/ngon-ngu/<lang>")
