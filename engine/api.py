@@ -459,3 +459,15 @@ class Engine:
 
     def api_catalog(self, session: Session) -> list[dict[str, Any]]:
         return integration.catalog(session, self.versions)
+
+    def diagram_on_disk(self, designer: Person, code: str) -> tuple[str, str]:
+        """A procedure's diagram file as it is on disk now: (file name, XML)."""
+        return designs.diagram_on_disk(designer, self.settings.root, code)
+
+    def check_diagram(self, designer: Person, code: str, xml: str) -> list[Any]:
+        """The problems of the procedure with this diagram in place of its file (nothing written)."""
+        return designs.check_diagram(designer, self.settings.root, code, xml)
+
+    def save_diagram(self, session: Session, designer: Person, code: str, xml: str) -> list[Any]:
+        """Write the diagram to the procedure's file if it has no problem; else its problems (file unchanged)."""
+        return designs.save_diagram(session, designer, self.settings.root, code, xml)

@@ -15,6 +15,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import re
+import tempfile
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -468,3 +472,58 @@ def design_log(session: Session, actor: Person, limit: int = 20) -> list[DesignE
     rows = session.scalars(select(AuditEvent).where(AuditEvent.dossier_id.is_(None), AuditEvent.action.like("design.%"))
                            .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit))
     return [DesignEvent(e.at, e.actor_name, e.action, text(e.label_vi, e.label_en)) for e in rows]
+
+
+# -- editing a diagram in the browser (the designers' modeler) ------------------------------------------------------
+
+MAX_DIAGRAM_CHARS = 1_000_000  # the largest shipped diagram is about 55 000
+
+
+def _manifest_path(root: Path, code: str) -> Path:
+    path = root / "workflows" / f"{code}.toml"
+    if not re.fullmatch(r"[a-z][a-z0-9_]{0,79}", code or "") or not path.is_file():
+        raise NotFound(NO_PROCEDURE)
+    return path
+
+
+def diagram_on_disk(actor: Person, root: Path, code: str) -> tuple[str, str]:
+    """The procedure's diagram as its file on disk holds it now (what the modeler edits): (file name, XML)."""
+    _check(actor)
+    manifest = tomllib.loads(_manifest_path(root, code).read_text(encoding="utf-8"))
+    name = manifest["bpmn"]["file"]
+    return name, (root / "bpmn" / name).read_text(encoding="utf-8")
+
+
+def check_diagram(actor: Person, root: Path, code: str, xml: str) -> list[procedures.Problem]:
+    """What ``motcua validate`` would say of the procedure with this diagram in place of its file (nothing is
+    written)."""
+    _check(actor)
+    path = _manifest_path(root, code)
+    if len(xml) > MAX_DIAGRAM_CHARS:
+        return [procedures.Problem(f"bpmn/{code}", None, f"the diagram is larger than {MAX_DIAGRAM_CHARS} characters")]
+    name, _current = diagram_on_disk(actor, root, code)
+    with tempfile.TemporaryDirectory(prefix="motcua-diagram-") as tmp:
+        (Path(tmp) / name).write_text(xml, encoding="utf-8")
+        source, problems = procedures.read_one(path, Path(tmp), root / "forms")
+        if source is not None and not problems:
+            _compiled, problems = procedures.compile_procedure(source)
+    return list(dict.fromkeys(problems))
+
+
+def save_diagram(session: Session, actor: Person, root: Path, code: str, xml: str) -> list[procedures.Problem]:
+    """Write the diagram to the procedure's file when it passes :func:`check_diagram` (then deploy it as any change
+    of the files); else the problems, and the file is left as it was. OSError if the file cannot be written."""
+    problems = check_diagram(actor, root, code, xml)
+    if problems:
+        return problems
+    name, current = diagram_on_disk(actor, root, code)
+    if current != xml:
+        target = root / "bpmn" / name
+        temporary = target.with_name(f".{name}.{os.getpid()}.tmp")
+        temporary.write_text(xml, encoding="utf-8")
+        os.replace(temporary, target)  # (whole or not at all: a reader never meets half a file)
+        dossiers.audit(session, None, actor, "design.saved",
+                       text(f"Sửa sơ đồ bpmn/{name} trên trang thiết kế", f"Edited the diagram bpmn/{name} on the "
+                                                                           "designers' pages"))
+        buffers.write(session)
+    return []

@@ -32,12 +32,12 @@ cp "$GOVUK/govuk-frontend.min.js" "$VENDOR/govuk/"
 cp -R "$GOVUK/assets/images" "$VENDOR/govuk/assets/"
 cp "$GOVUK/assets/manifest.json" "$VENDOR/govuk/assets/"
 
-# 3. bpmn-js prebuilt navigated viewer + its css and icon font
+# 3. bpmn-js prebuilt navigated viewer and modeler (the designers' page) + their css and icon font
 rm -rf "$VENDOR/bpmn-js"
-#    -> vendor/bpmn-js/{bpmn-navigated-viewer.production.min.js,diagram-js.css,
+#    -> vendor/bpmn-js/{bpmn-navigated-viewer.production.min.js,bpmn-modeler.production.min.js,diagram-js.css,
 #       bpmn-js.css,bpmn-font/css/bpmn.css,bpmn-font/font/*} (bpmn.css uses ../font/)
 mkdir -p "$VENDOR/bpmn-js"
-cp "$BPMN/bpmn-navigated-viewer.production.min.js" "$VENDOR/bpmn-js/"
+cp "$BPMN/bpmn-navigated-viewer.production.min.js" "$BPMN/bpmn-modeler.production.min.js" "$VENDOR/bpmn-js/"
 cp "$BPMN/assets/diagram-js.css" "$BPMN/assets/bpmn-js.css" "$VENDOR/bpmn-js/"
 cp -R "$BPMN/assets/bpmn-font" "$VENDOR/bpmn-js/"
 

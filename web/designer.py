@@ -3,7 +3,7 @@ and what changed since, the procedures on disk checked and deployed, running dos
 version. Thin views over engine.api."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -117,3 +117,42 @@ def deploy():  # noqa: ANN201
                 flash(_("Không có gì thay đổi: các quy trình trên máy chủ giống hệt phiên bản hiện hành."), "success")
             return redirect(url_for("designer.index"), code=303)
     return render_template("designer/deploy.html", disk=engine.procedures_on_disk(db(), current_user))
+
+
+@bp.get("/<code>/so-do")
+@designer_required
+def modeler(code: str):  # noqa: ANN201
+    """The procedure's diagram file in bpmn-js's modeler, with its elements' properties, to check and save."""
+    name, _xml = get_engine().diagram_on_disk(current_user, code)
+    return render_template("designer/modeler.html", code=code, file_name=name)
+
+
+@bp.get("/<code>/so-do.bpmn")
+@designer_required
+def diagram_file(code: str):  # noqa: ANN201
+    _name, xml = get_engine().diagram_on_disk(current_user, code)
+    return Response(xml, mimetype="application/xml", headers={"X-Content-Type-Options": "nosniff"})
+
+
+def _problems(found: list) -> list[dict[str, str | None]]:
+    return [{"file": p.file, "element": p.element, "message": p.message} for p in found]
+
+
+@bp.post("/<code>/so-do/kiem-tra")
+@designer_required
+def check_diagram(code: str):  # noqa: ANN201
+    problems = get_engine().check_diagram(current_user, code, request.get_data(as_text=True))
+    return jsonify({"problems": _problems(problems)})
+
+
+@bp.post("/<code>/so-do")
+@designer_required
+def save_diagram(code: str):  # noqa: ANN201
+    try:
+        problems = get_engine().save_diagram(db(), current_user, code, request.get_data(as_text=True))
+        db().commit()
+    except OSError as exc:
+        db().rollback()
+        return jsonify({"saved": False, "problems": [], "error": _("Máy chủ không ghi được tệp sơ đồ (%(why)s). Tải sơ "
+                                                                   "đồ về và sửa trong mã nguồn.", why=exc.strerror or exc)}), 500
+    return jsonify({"saved": not problems, "problems": _problems(problems)}), (200 if not problems else 422)

@@ -24,7 +24,13 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[str]:
+def procedures_root() -> Path:
+    """The procedures the server deploys and its designers' pages read and write (a test may give a copy)."""
+    return DEFAULT_ROOT
+
+
+@pytest.fixture
+def server(tmp_path: Path, procedures_root: Path) -> Iterator[str]:
     import waitress
     from waitress.server import create_server
 
@@ -33,7 +39,7 @@ def server(tmp_path: Path) -> Iterator[str]:
     assert waitress
     if not (DEFAULT_ROOT / "web" / "static" / "css" / "app.css").exists():
         pytest.fail("web/static/css/app.css is missing: run `make install` (it builds the assets)")
-    engine = Engine(Settings(database_url=f"sqlite:///{tmp_path / 'motcua.db'}", root=DEFAULT_ROOT))
+    engine = Engine(Settings(database_url=f"sqlite:///{tmp_path / 'motcua.db'}", root=procedures_root))
     engine.upgrade_database()
     with engine.session() as s:
         engine.deploy(s)

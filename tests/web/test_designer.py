@@ -124,3 +124,34 @@ def test_nobody_else_reaches_the_designers_pages(people) -> None:  # noqa: ANN00
     designer.login(DESIGNER)
     assert designer.client.post("/thiet-ke/trien-khai").status_code == 400
     assert re.search(r"Phiên bản 1", designer.get("/thiet-ke/").html)
+
+
+def test_the_modelers_check_and_save_refuse_what_is_broken(people, root: Path) -> None:  # noqa: ANN001
+    designer = people()
+    designer.login(DESIGNER)
+    page = designer.get("/thiet-ke/birth_registration/so-do")
+    token = designer.token()
+    headers = {"X-CSRFToken": token, "Content-Type": "application/xml"}
+    bpmn = root / "bpmn" / "birth_registration.bpmn"
+    before = bpmn.read_text(encoding="utf-8")
+    assert page.has('data-diagram-url="/thiet-ke/birth_registration/so-do.bpmn"')
+    assert designer.client.get("/thiet-ke/birth_registration/so-do.bpmn").get_data(as_text=True) == before
+
+    ok = designer.client.post("/thiet-ke/birth_registration/so-do/kiem-tra", data=before.encode(), headers=headers)
+    assert ok.status_code == 200 and ok.get_json() == {"problems": []}
+    for broken, says in ((before[:-300], "not well-formed"),
+                         (before.replace('targetRef="reception_check"', 'targetRef="nowhere"', 1), "refers to no element"),
+                         ('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>', "")):
+        answer = designer.client.post("/thiet-ke/birth_registration/so-do", data=broken.encode(), headers=headers)
+        assert answer.status_code == 422 and answer.get_json()["saved"] is False
+        assert says in repr(answer.get_json()["problems"]) and "root:" not in answer.get_data(as_text=True)
+    assert bpmn.read_text(encoding="utf-8") == before  # nothing written
+    renamed = before.replace(f'name="{OLD_NAME}"', f'name="{NEW_NAME}"')
+    saved = designer.client.post("/thiet-ke/birth_registration/so-do", data=renamed.encode(), headers=headers)
+    assert saved.get_json() == {"saved": True, "problems": []} and bpmn.read_text(encoding="utf-8") == renamed
+    assert designer.get("/thiet-ke/").has("Sửa sơ đồ bpmn/birth_registration.bpmn")  # in the designers' log
+    # no token, an unknown procedure, a path for a code
+    assert designer.client.post("/thiet-ke/birth_registration/so-do", data=renamed.encode(),
+                                headers={"Content-Type": "application/xml"}).status_code == 400
+    assert designer.client.post("/thiet-ke/khong_co/so-do/kiem-tra", data=b"<x/>", headers=headers).status_code == 404
+    assert designer.client.get("/thiet-ke/..%2Fworkflows%2Fbirth_registration/so-do.bpmn").status_code == 404
