@@ -4,12 +4,13 @@ the procedures on disk checked against what is deployed, and moving running doss
 Versions are immutable and a dossier runs on the version it started with (:mod:`engine.catalog`). Moving one
 onto a newer version uses SpiffWorkflow's own diff (``SpiffWorkflow.bpmn.util.diff``): each task of the dossier's
 workflow is aligned with the new version's task of the same BPMN id (or, failing that, of the same place in the
-flow); the open tasks are reset and their futures predicted again from the new diagram. A dossier moves only when
+flow); the ready tasks are reset and their futures predicted again from the new diagram. A dossier moves only when
 the new version still has every element it has passed, stands at or has started (a step it waits at that the new
 diagram dropped cannot be carried over); its open tasks keep their rows, claims and drafts, and take the new
-names, forms and roles. Only ready tasks are reset (SpiffWorkflow's default also resets waiting ones, which would
-restart a timer: a legal time limit must not start again because the diagram changed). The move is checked in full (every task of the moved workflow belongs to the new
-version, and its state restores from what is stored) before anything is written.
+names, forms and roles. Only ready tasks are reset: SpiffWorkflow's default also resets waiting ones, which would
+restart a timer, and a legal time limit must not start again because the diagram changed. The move is checked in
+full (every task of the moved workflow belongs to the new version, and its state restores from what is stored)
+before anything is written.
 """
 from __future__ import annotations
 
