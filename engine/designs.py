@@ -108,7 +108,8 @@ COUNTS = (select(Dossier.version_id, func.count(), func.count(case((Dossier.fini
 
 
 def overview(session: Session, cache: VersionCache, actor: Person, code: str | None = None) -> list[ProcedureVersions]:
-    """Every procedure (or the one of ``code``) with its versions, newest first, and the dossiers on each."""
+    """Every procedure (or the one of ``code``) with its versions, newest first, and the dossiers on each (one
+    grouped count over the dossiers, or over the procedure's by its index: a page designers open now and then)."""
     _check(actor)
     query, counts = VERSIONS, COUNTS
     if code is not None:
@@ -283,9 +284,11 @@ class MigrationReport:
     resume_after: int | None = None  # stopped at its limit: the last dossier id looked at (go on after it)
 
 
-def _running_on(version_id: int, after_id: int, limit: int) -> Any:
-    return (select(Dossier).where(Dossier.version_id == version_id, Dossier.finished_at.is_(None),
-                                  Dossier.id > after_id).order_by(Dossier.id).limit(limit))
+def _running_on(version: VersionSummary, after_id: int, limit: int) -> Any:
+    """The running dossiers of a version, by id (no index of their own: the procedure's, then the primary key)."""
+    return (select(Dossier).where(Dossier.procedure_code == version.code, Dossier.version_id == version.id,
+                                  Dossier.finished_at.is_(None), Dossier.id > after_id)
+            .order_by(Dossier.id).limit(limit))
 
 
 #: tasks the flow has not reached: predicted from the diagram, so predicted again from the new one when moved
@@ -317,7 +320,7 @@ def plan(session: Session, cache: VersionCache, actor: Person, source: VersionSu
     _same_procedure(source, target)
     old_rt, new_rt = cache.of(session, source.id), cache.of(session, target.id)
     checks = []
-    for dossier in session.scalars(_running_on(source.id, 0, limit)):
+    for dossier in session.scalars(_running_on(source, 0, limit)):
         try:
             workflow = dossiers.restore(old_rt, dossier, "it is listed as not movable")
         except NotRunnable:
@@ -400,7 +403,7 @@ def move_all(session_factory: Any, cache: VersionCache, actor: Person, source: V
     resume_after = None
     while resume_after is None:
         with session_factory() as session:
-            ids = session.scalars(_running_on(source.id, after, batch).with_only_columns(Dossier.id)).all()
+            ids = session.scalars(_running_on(source, after, batch).with_only_columns(Dossier.id)).all()
         if not ids:
             break
         if limit is not None and looked + len(ids) >= limit:
@@ -439,7 +442,7 @@ def move_all(session_factory: Any, cache: VersionCache, actor: Person, source: V
         session.commit()
     if resume_after is not None:
         with session_factory() as session:  # (none left after it: done after all)
-            if not session.scalars(_running_on(source.id, resume_after, 1).with_only_columns(Dossier.id)).first():
+            if not session.scalars(_running_on(source, resume_after, 1).with_only_columns(Dossier.id)).first():
                 resume_after = None
     return MigrationReport(moved, blocked, failed, resume_after)
 

@@ -227,8 +227,6 @@ class Dossier(Base):
         # an agency's dossiers received, and finished (or still open: NULL), in a period (engine.statistics)
         Index("ix_dossier_agency_submitted", "agency_id", "submitted_at"),
         Index("ix_dossier_agency_finished", "agency_id", "finished_at"),
-        # the dossiers on each procedure version, and those still running (engine.designs)
-        Index("ix_dossier_version_finished", "version_id", "finished_at"),
         # an agency's dossiers by when their status last changed: the integration API's feed (engine.integration)
         Index("ix_dossier_agency_status_changed", "agency_id", "status_changed_at", "id"),
     )
