@@ -64,13 +64,11 @@ def log_in_again(page, server: str, email: str) -> None:  # noqa: ANN001
 
 def second_version(database: Path, root: Path) -> None:
     """A second version of birth registration (its reception step renamed) deployed into the server's database."""
-    import shutil
-
     from engine.api import Engine
-    from engine.config import DEFAULT_ROOT, Settings
+    from engine.config import Settings
+    from tests.procedures import copy_procedures
 
-    for part in ("workflows", "bpmn", "forms"):
-        shutil.copytree(DEFAULT_ROOT / part, root / part)
+    copy_procedures(root)
     bpmn = root / "bpmn" / "birth_registration.bpmn"
     bpmn.write_text(bpmn.read_text().replace('name="Tiếp nhận, kiểm tra hồ sơ"', 'name="Tiếp nhận hồ sơ khai sinh"'))
     engine = Engine(Settings(database_url=f"sqlite:///{database}", root=root))

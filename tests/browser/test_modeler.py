@@ -4,13 +4,12 @@ other property kept, and the deploy page sees the change. The page has no WCAG v
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
-from engine.config import DEFAULT_ROOT
 from tests.browser.test_accessibility import log_in_again, violations
+from tests.procedures import copy_procedures
 
 pytestmark = [pytest.mark.browser, pytest.mark.inject_scripts]
 NEW_NAME = "Tiếp nhận hồ sơ khai sinh"
@@ -18,10 +17,7 @@ NEW_NAME = "Tiếp nhận hồ sơ khai sinh"
 
 @pytest.fixture
 def procedures_root(tmp_path: Path) -> Path:
-    copy = tmp_path / "procedures"
-    for part in ("workflows", "bpmn", "forms"):
-        shutil.copytree(DEFAULT_ROOT / part, copy / part)
-    return copy
+    return copy_procedures(tmp_path / "procedures")
 
 
 def test_a_designer_edits_checks_and_saves_a_diagram(server: str, page, procedures_root: Path) -> None:  # noqa: ANN001

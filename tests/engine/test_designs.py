@@ -3,7 +3,6 @@ and running dossiers moved onto a newer version (only those the new diagram can 
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,6 @@ from sqlalchemy import select
 from engine import accounts as account_ops
 from engine import clock
 from engine.api import Engine
-from engine.config import DEFAULT_ROOT
 from engine.designs import NotMovable
 from engine.errors import Forbidden, StaleDossier
 from engine.models import AuditEvent, Dossier, HumanTask
@@ -20,6 +18,7 @@ from tests.engine import test_facade, test_timers
 from tests.engine.test_facade import CITIZEN, RECEPTION, submit, user
 from tests.engine.test_timers import CODE as TIMER_CODE
 from tests.engine.test_timers import LATER, open_tasks
+from tests.procedures import copy_procedures
 
 DESIGNER = "thietke@demo.motcua.vn"
 # the fixtures used here: the five-step procedure's engine and files, dossiers waiting on a timer
@@ -184,9 +183,7 @@ def test_a_moved_dossier_keeps_its_running_timer(waiting: tuple[Engine, list[int
     then the draft counts as confirmed). Moved onto a version that renames that step, each keeps its timer's
     due time, and the timer then fires on the new version."""
     eng, ids = waiting
-    root = tmp_path / "root"
-    for part in ("workflows", "bpmn", "forms"):
-        shutil.copytree(DEFAULT_ROOT / part, root / part)
+    root = copy_procedures(tmp_path / "root")
     bpmn = root / "bpmn" / f"{TIMER_CODE}.bpmn"
     bpmn.write_text(bpmn.read_text().replace('name="Xác nhận bản dự thảo"', 'name="Xác nhận dự thảo trích lục"'))
     with eng.session() as s:

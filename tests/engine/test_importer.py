@@ -16,19 +16,17 @@ from engine import accounts as account_ops
 from engine import demo
 from engine.api import Engine
 from engine.cli import main
-from engine.config import DEFAULT_ROOT, Settings
+from engine.config import Settings
 from engine.importer import ImportRefused, import_spiff_arena
 from engine.models import Agency, User
+from tests.procedures import copy_procedures
 
 MODEL = Path(__file__).parent / "data" / "spiff_arena" / "leave-request"
 
 
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
-    copy = tmp_path / "procedures"
-    for part in ("workflows", "bpmn", "forms"):
-        shutil.copytree(DEFAULT_ROOT / part, copy / part)
-    return copy
+    return copy_procedures(tmp_path / "procedures")
 
 
 def test_a_process_model_is_imported_valid_and_runs(root: Path, database_url: str) -> None:

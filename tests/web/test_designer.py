@@ -4,7 +4,6 @@ with their problems; nobody else reaches these pages."""
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +12,8 @@ from flask import Flask
 
 from engine import demo
 from engine.api import Engine
-from engine.config import DEFAULT_ROOT, Settings
+from engine.config import Settings
+from tests.procedures import copy_procedures
 from tests.web.test_journey import RECEPTION, official_completes, register, start_birth_registration, submit_declaration
 from web import create_app
 
@@ -24,10 +24,7 @@ OLD_NAME, NEW_NAME = "Tiếp nhận, kiểm tra hồ sơ", "Tiếp nhận và ki
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
     """A copy of the procedures, for the designer to change."""
-    copy = tmp_path / "procedures"
-    for part in ("workflows", "bpmn", "forms"):
-        shutil.copytree(DEFAULT_ROOT / part, copy / part)
-    return copy
+    return copy_procedures(tmp_path / "procedures")
 
 
 @pytest.fixture
