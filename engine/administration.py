@@ -206,6 +206,64 @@ def save_official(session: Session, admin: Person, user_id: int | None, values: 
     return _official_view(row)
 
 
+# -- process designers' accounts (the designers' pages, engine.designs) ------------------------------------------------
+
+@dataclass(frozen=True)
+class DesignerView:
+    id: int
+    email: str
+    full_name: str
+    active: bool
+
+
+def designers(session: Session, admin: Person) -> list[DesignerView]:
+    _check(admin)
+    rows = session.scalars(select(User).where(User.kind == "designer").order_by(User.full_name))
+    return [DesignerView(u.id, u.email, u.full_name, u.active) for u in rows]
+
+
+def designer(session: Session, admin: Person, user_id: int) -> DesignerView:
+    _check(admin)
+    found = session.get(User, user_id)
+    if found is None or found.kind != "designer":
+        raise NotFound(text("Không tìm thấy người thiết kế quy trình.", "Process designer not found."))
+    return DesignerView(found.id, found.email, found.full_name, found.active)
+
+
+def save_designer(session: Session, admin: Person, user_id: int | None, values: dict[str, Any]) -> DesignerView:
+    """Create (``user_id`` None, with no usable password: the caller mails the link that sets it) or change a process
+    designer's account: email (new accounts only), name, active."""
+    _check(admin)
+    row = None if user_id is None else session.get(User, designer(session, admin, user_id).id)
+    email = str(values.get("email") or "").strip().lower()
+    full_name = str(values.get("full_name") or "").strip()
+    errors: dict[str, Text] = {}
+    if row is None and not EMAIL.fullmatch(email):
+        errors["email"] = text("Nhập địa chỉ email, dạng ten@coquan.gov.vn",
+                               "Enter an email address, like name@agency.gov.vn")
+    if not full_name or len(full_name) > 200:
+        errors["full_name"] = text("Nhập họ và tên (tối đa 200 ký tự)", "Enter the full name (200 characters at most)")
+    if errors:
+        raise FormInvalid(errors)
+    if row is None:
+        row = User(email=email, password_hash=HASHER.hash(secrets.token_urlsafe(32)), full_name=full_name,
+                   kind="designer", active=True, notify_by_mail=False)
+        try:
+            with session.begin_nested():
+                session.add(row)
+                session.flush()
+        except IntegrityError:
+            raise FormInvalid({"email": text("Đã có tài khoản với email này",
+                                             "An account with this email exists")}) from None
+    else:
+        row.full_name, row.active = full_name, bool(values.get("active", True))
+        session.flush()
+    audit(session, None, admin, "designer.saved", text(f"Lưu tài khoản người thiết kế quy trình {row.email}",
+                                                        f"Process designer account {row.email} saved"),
+          detail={"user": row.id, "active": row.active})
+    return DesignerView(row.id, row.email, row.full_name, row.active)
+
+
 def _release_what_they_cannot_do(session: Session, user: User) -> int:
     """Put back in the queue the open tasks the official holds but may no longer do."""
     mine = HumanTask.claimed_by_id == user.id

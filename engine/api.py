@@ -192,6 +192,18 @@ class Engine:
     def official(self, session: Session, admin: Person, user_id: int) -> administration.OfficialView:
         return administration.official(session, admin, user_id)
 
+    def designers(self, session: Session, admin: Person) -> list[administration.DesignerView]:
+        return administration.designers(session, admin)
+
+    def designer(self, session: Session, admin: Person, user_id: int) -> administration.DesignerView:
+        return administration.designer(session, admin, user_id)
+
+    def save_designer(self, session: Session, admin: Person, user_id: int | None,
+                      values: Mapping[str, Any]) -> administration.DesignerView:
+        """Create (``user_id`` None; then mail them a link to set their password) or change a process designer's
+        account. Raises Forbidden, NotFound or FormInvalid."""
+        return administration.save_designer(session, admin, user_id, dict(values))
+
     def save_official(self, session: Session, admin: Person, user_id: int | None,
                       values: Mapping[str, Any]) -> administration.OfficialView:
         """Create (``user_id`` None; then mail them a link to set their password, :meth:`send_password_reset`)

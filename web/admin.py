@@ -29,7 +29,8 @@ def index():  # noqa: ANN201
     engine = get_engine()
     return render_template("admin/index.html", agencies=engine.agencies(db(), current_user),
                            officials=engine.officials(db(), current_user), roles=engine.roles(db()), levels=LEVELS,
-                           api_clients=engine.api_clients(db(), current_user))
+                           api_clients=engine.api_clients(db(), current_user),
+                           designers=engine.designers(db(), current_user))
 
 
 @bp.get("/nhat-ky")
@@ -141,8 +142,37 @@ def official(user_id: int | None):  # noqa: ANN201
         (400 if errors else 200)
 
 
+@bp.route("/thiet-ke/moi", methods=["GET", "POST"], defaults={"user_id": None})
+@bp.route("/thiet-ke/<int:user_id>", methods=["GET", "POST"])
+@admin_required
+def designer(user_id: int | None):  # noqa: ANN201
+    """A process designer's account (the designers' pages): new ones get the link that sets their password."""
+    engine = get_engine()
+    errors: dict[str, str] = {}
+    existing = engine.designer(db(), current_user, user_id) if user_id is not None else None
+    values: dict[str, Any] = {"email": "", "full_name": "", "active": True}
+    if request.method == "POST":
+        values = {"email": request.form.get("email", ""), "full_name": request.form.get("full_name", ""),
+                  "active": request.form.get("active") == "1" if existing else True}
+        try:
+            saved = engine.save_designer(db(), current_user, user_id, values)
+            db().commit()
+        except FormInvalid as exc:
+            db().rollback()
+            errors = {k: t(v) for k, v in exc.errors.items()}
+        else:
+            if existing is None:
+                _send_link(saved.email)
+            flash(_("Đã lưu tài khoản của %(name)s.", name=saved.full_name), "success")
+            return redirect(url_for("admin.index") + "#thiet-ke", code=303)
+    elif existing is not None:
+        values = {"email": existing.email, "full_name": existing.full_name, "active": existing.active}
+    return render_template("admin/designer.html", existing=existing, values=values, errors=errors), \
+        (400 if errors else 200)
+
+
 def _send_link(email: str) -> None:
-    """Mail a new official the link that sets their password; say so, or why not."""
+    """Mail a new official or designer the link that sets their password; say so, or why not."""
     try:
         sent = get_engine().send_password_reset(db(), email, _reset_link, lang())
         db().commit()

@@ -172,6 +172,10 @@ def test_pages_have_no_wcag_violations(server: str, page, output_dir: Path, tmp_
     page.get_by_role("button", name="Tạo mã truy cập").click()
     page.get_by_label("Mã truy cập").wait_for()
     check("api-token")
+    page.goto(server + "/quan-tri/thiet-ke/moi")
+    page.get_by_role("button", name="Lưu tài khoản").click()
+    page.get_by_text("Nhập họ và tên").first.wait_for()
+    check("designer-account-errors")
     # the designer's pages, with a second version of birth registration (a step renamed) deployed
     second_version(tmp_path / "motcua.db", tmp_path / "procedures")
     log_in_again(page, server, "thietke@demo.motcua.vn")

@@ -70,3 +70,31 @@ def test_the_administrator_keeps_an_agencys_days_off(people) -> None:  # noqa: A
     page = admin.get("/quan-tri/nhat-ky")  # the change is in the administrators' log, with who made it
     assert page.has("Nhật ký quản trị", "000.31.27.H14: 2026-12-05 là ngày làm việc bù", "Quản trị viên")
     assert people().client.get("/quan-tri/nhat-ky").status_code == 302
+
+
+def test_the_administrator_adds_and_locks_a_process_designer(people) -> None:  # noqa: ANN001
+    admin = people()
+    page = admin.login(ADMIN)
+    assert page.has("Người thiết kế quy trình", "Ngô Thị Thiết")  # the demo designer
+    admin.get("/quan-tri/thiet-ke/moi")
+    page = admin.post("/quan-tri/thiet-ke/moi", {"email": "khong-phai-email", "full_name": ""}, status=400)
+    assert page.has("Có lỗi cần sửa", 'href="#email"', 'href="#full_name"', 'value="khong-phai-email"')
+    page = admin.post("/quan-tri/thiet-ke/moi", {"email": "thietke@demo.motcua.vn", "full_name": "Trùng Email"},
+                      status=400)
+    assert page.has("Đã có tài khoản với email này")
+    page = admin.post("/quan-tri/thiet-ke/moi", {"email": "Ve@Tinh.gov.vn", "full_name": "Lý Thị Vẽ"})
+    assert page.url == "/quan-tri/" and page.has("Đã lưu tài khoản của Lý Thị Vẽ.", "ve@tinh.gov.vn")
+    assert page.has("Chưa gửi được thư đặt mật khẩu tới ve@tinh.gov.vn")  # (no mail server in the tests)
+    user_id = re.search(r'href="/quan-tri/thiet-ke/(\d+)">Lý Thị Vẽ', page.html).group(1)
+    page = admin.get(f"/quan-tri/thiet-ke/{user_id}")
+    assert page.has('name="active"', "checked")
+    page = admin.post(f"/quan-tri/thiet-ke/{user_id}", {"full_name": "Lý Thị Vẽ"})  # the box unticked: locked
+    assert re.search(r"Lý Thị Vẽ<span[^>]*>[^<]*</span></a> · ve@tinh.gov.vn · Đã khoá", page.html)
+    assert "Lưu tài khoản người thiết kế quy trình ve@tinh.gov.vn" in admin.get("/quan-tri/nhat-ky").html
+    # a designer is not an official: the official's page does not open it, nor the other way round
+    admin.get(f"/quan-tri/can-bo/{user_id}", status=404)
+    official_id = re.search(r'href="/quan-tri/can-bo/(\d+)">Trần Văn Tiếp', admin.get("/quan-tri/").html).group(1)
+    admin.get(f"/quan-tri/thiet-ke/{official_id}", status=404)
+    designer = people()
+    designer.login("thietke@demo.motcua.vn")
+    assert designer.client.get("/quan-tri/thiet-ke/moi").status_code == 403
