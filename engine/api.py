@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import (accounts, administration, attachments, catalog, designs, dossiers, integration, mail, notices,
+from . import (accounts, administration, attachments, catalog, designs, dossiers, integration, mail, moves, notices,
                payments, ratings, reminders, slips, statistics, tasks, timers)
 from .config import Settings
 from .db import Database, possible_id
@@ -401,26 +401,26 @@ class Engine:
         return designs.compare(session, self.versions, designer, found.number(old), target)
 
     def migration_plan(self, session: Session, designer: Person, code: str, number: int,
-                       limit: int = 200) -> designs.MigrationPlan:
+                       limit: int = 200) -> moves.MigrationPlan:
         """Which running dossiers of version ``number`` can move onto the current version, and why not."""
         found = self.design(session, designer, code)
         if found.current is None:
             raise NotFound(designs.NO_VERSION)
-        return designs.plan(session, self.versions, designer, found.number(number), found.current, limit)
+        return moves.plan(session, self.versions, designer, found.number(number), found.current, limit)
 
     def move_dossier(self, session: Session, designer: Person, dossier_id: int) -> None:
         """Move one running dossier onto its procedure's current version, in the caller's transaction; raises
-        designs.NotMovable (what the current version lacks), NotRunnable or StaleDossier."""
+        moves.NotMovable (what the current version lacks), NotRunnable or StaleDossier."""
         dossier = session.get(Dossier, dossier_id) if possible_id(dossier_id) else None
         if dossier is None:
             raise NotFound(dossiers.NO_DOSSIER)
         current = self.design(session, designer, dossier.procedure_code).current
         if current is None:
             raise NotFound(designs.NO_VERSION)
-        designs.move(session, self.versions, designer, dossier, self.versions.of(session, current.id), current.number)
+        moves.move(session, self.versions, designer, dossier, self.versions.of(session, current.id), current.number)
 
     def move_dossiers(self, designer: Person, code: str, number: int, limit: int | None = None,
-                      after: int = 0) -> designs.MigrationReport:
+                      after: int = 0) -> moves.MigrationReport:
         """Move every running dossier of version ``number`` (after id ``after``, at most ``limit`` looked at: the
         report's ``resume_after`` says where to go on) that can move onto the current version. Like
         :meth:`send_due_notices` it commits its own transactions: one per dossier."""
@@ -429,7 +429,7 @@ class Engine:
             source, target = found.number(number), found.current
         if target is None:
             raise NotFound(designs.NO_VERSION)
-        return designs.move_all(self.session, self.versions, designer, source, target, limit=limit, after=after)
+        return moves.move_all(self.session, self.versions, designer, source, target, limit=limit, after=after)
 
     def procedures_on_disk(self, session: Session, designer: Person) -> designs.OnDisk:
         """The procedures in the project's files checked, and compared with what is deployed."""

@@ -7,8 +7,8 @@ from flask import Blueprint, Response, flash, jsonify, redirect, render_template
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from engine.designs import NotMovable
 from engine.errors import NotRunnable, ProcedureError, StaleDossier
+from engine.moves import NotMovable
 
 from . import db, get_engine
 from .access import kind_required

@@ -11,9 +11,9 @@ from sqlalchemy import select
 from engine import accounts as account_ops
 from engine import clock
 from engine.api import Engine
-from engine.designs import NotMovable
 from engine.errors import Forbidden, StaleDossier
 from engine.models import AuditEvent, Dossier, HumanTask
+from engine.moves import NotMovable
 from tests.engine import test_facade, test_timers
 from tests.engine.test_facade import CITIZEN, RECEPTION, submit, user
 from tests.engine.test_timers import CODE as TIMER_CODE
