@@ -155,6 +155,29 @@ def _official_row(session: Session, user_id: int) -> User:
     return found
 
 
+def _identity_errors(new: bool, email: str, full_name: str) -> dict[str, Text]:
+    """The problems of an account's email (a new account's only: it is not changed) and name."""
+    errors: dict[str, Text] = {}
+    if new and not EMAIL.fullmatch(email):
+        errors["email"] = text("Nhập địa chỉ email, dạng ten@coquan.gov.vn",
+                               "Enter an email address, like name@agency.gov.vn")
+    if not full_name or len(full_name) > 200:
+        errors["full_name"] = text("Nhập họ và tên (tối đa 200 ký tự)", "Enter the full name (200 characters at most)")
+    return errors
+
+
+def _add_account(session: Session, row: User) -> None:
+    """Store a new account made by an administrator (with no usable password yet); FormInvalid if the email is
+    taken."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        raise FormInvalid({"email": text("Đã có tài khoản với email này",
+                                         "An account with this email exists")}) from None
+
+
 def save_official(session: Session, admin: Person, user_id: int | None, values: dict[str, Any],
                   known_roles: set[str]) -> OfficialView:
     """Create (``user_id`` None, with no usable password) or change an official's account: email (new accounts
@@ -166,12 +189,7 @@ def save_official(session: Session, admin: Person, user_id: int | None, values: 
     full_name = str(values.get("full_name") or "").strip()
     roles = sorted({str(r) for r in values.get("roles") or ()})
     agency_id = values.get("agency_id")
-    errors: dict[str, Text] = {}
-    if row is None and not EMAIL.fullmatch(email):
-        errors["email"] = text("Nhập địa chỉ email, dạng ten@coquan.gov.vn",
-                               "Enter an email address, like name@agency.gov.vn")
-    if not full_name or len(full_name) > 200:
-        errors["full_name"] = text("Nhập họ và tên (tối đa 200 ký tự)", "Enter the full name (200 characters at most)")
+    errors = _identity_errors(row is None, email, full_name)
     the_agency = session.get(Agency, agency_id) if isinstance(agency_id, int) else None
     if the_agency is None:
         errors["agency_id"] = text("Chọn cơ quan của cán bộ", "Choose the official's agency")
@@ -184,13 +202,7 @@ def save_official(session: Session, admin: Person, user_id: int | None, values: 
         row = User(email=email, password_hash=HASHER.hash(secrets.token_urlsafe(32)), full_name=full_name,
                    kind="official", agency_id=the_agency.id, active=True, notify_by_mail=True)
         row.role_rows = [UserRole(role=r) for r in roles]
-        try:
-            with session.begin_nested():
-                session.add(row)
-                session.flush()
-        except IntegrityError:
-            raise FormInvalid({"email": text("Đã có tài khoản với email này",
-                                             "An account with this email exists")}) from None
+        _add_account(session, row)
     else:
         row.full_name, row.agency_id = full_name, the_agency.id
         row.active = bool(values.get("active", True))
@@ -224,37 +236,31 @@ def designers(session: Session, admin: Person) -> list[DesignerView]:
 
 def designer(session: Session, admin: Person, user_id: int) -> DesignerView:
     _check(admin)
+    found = _designer_row(session, user_id)
+    return DesignerView(found.id, found.email, found.full_name, found.active)
+
+
+def _designer_row(session: Session, user_id: int) -> User:
     found = session.get(User, user_id)
     if found is None or found.kind != "designer":
         raise NotFound(text("Không tìm thấy người thiết kế quy trình.", "Process designer not found."))
-    return DesignerView(found.id, found.email, found.full_name, found.active)
+    return found
 
 
 def save_designer(session: Session, admin: Person, user_id: int | None, values: dict[str, Any]) -> DesignerView:
     """Create (``user_id`` None, with no usable password: the caller mails the link that sets it) or change a process
     designer's account: email (new accounts only), name, active."""
     _check(admin)
-    row = None if user_id is None else session.get(User, designer(session, admin, user_id).id)
+    row = None if user_id is None else _designer_row(session, user_id)
     email = str(values.get("email") or "").strip().lower()
     full_name = str(values.get("full_name") or "").strip()
-    errors: dict[str, Text] = {}
-    if row is None and not EMAIL.fullmatch(email):
-        errors["email"] = text("Nhập địa chỉ email, dạng ten@coquan.gov.vn",
-                               "Enter an email address, like name@agency.gov.vn")
-    if not full_name or len(full_name) > 200:
-        errors["full_name"] = text("Nhập họ và tên (tối đa 200 ký tự)", "Enter the full name (200 characters at most)")
+    errors = _identity_errors(row is None, email, full_name)
     if errors:
         raise FormInvalid(errors)
     if row is None:
         row = User(email=email, password_hash=HASHER.hash(secrets.token_urlsafe(32)), full_name=full_name,
                    kind="designer", active=True, notify_by_mail=False)
-        try:
-            with session.begin_nested():
-                session.add(row)
-                session.flush()
-        except IntegrityError:
-            raise FormInvalid({"email": text("Đã có tài khoản với email này",
-                                             "An account with this email exists")}) from None
+        _add_account(session, row)
     else:
         row.full_name, row.active = full_name, bool(values.get("active", True))
         session.flush()

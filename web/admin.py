@@ -2,6 +2,7 @@
 accounts (agency, roles, active; a new one gets a mailed link to set a password). Thin views over engine.api."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -121,17 +122,10 @@ def official(user_id: int | None):  # noqa: ANN201
             "agency_id": request.form.get("agency_id", type=int), "roles": request.form.getlist("roles"),
             "active": request.form.get("active") == "1" if existing else True,
             "reminders": request.form.get("reminders") == "1" if existing else True}
-        try:
-            saved = engine.save_official(db(), current_user, user_id, values)
-            db().commit()
-        except FormInvalid as exc:
-            db().rollback()
-            errors = {k: t(v) for k, v in exc.errors.items()}
-        else:
-            if existing is None:
-                _send_link(saved.email)
-            flash(_("Đã lưu tài khoản của %(name)s.", name=saved.full_name), "success")
-            return redirect(url_for("admin.index") + "#can-bo", code=303)
+        done, errors = _save_account(lambda: engine.save_official(db(), current_user, user_id, values),
+                                     existing is None, "#can-bo")
+        if done:
+            return done
     elif existing is not None:
         values = {"email": existing.email, "full_name": existing.full_name, "agency_id": existing.agency_id,
                   "roles": list(existing.roles), "active": existing.active, "reminders": existing.reminders}
@@ -154,21 +148,29 @@ def designer(user_id: int | None):  # noqa: ANN201
     if request.method == "POST":
         values = {"email": request.form.get("email", ""), "full_name": request.form.get("full_name", ""),
                   "active": request.form.get("active") == "1" if existing else True}
-        try:
-            saved = engine.save_designer(db(), current_user, user_id, values)
-            db().commit()
-        except FormInvalid as exc:
-            db().rollback()
-            errors = {k: t(v) for k, v in exc.errors.items()}
-        else:
-            if existing is None:
-                _send_link(saved.email)
-            flash(_("Đã lưu tài khoản của %(name)s.", name=saved.full_name), "success")
-            return redirect(url_for("admin.index") + "#thiet-ke", code=303)
+        done, errors = _save_account(lambda: engine.save_designer(db(), current_user, user_id, values),
+                                     existing is None, "#thiet-ke")
+        if done:
+            return done
     elif existing is not None:
         values = {"email": existing.email, "full_name": existing.full_name, "active": existing.active}
     return render_template("admin/designer.html", existing=existing, values=values, errors=errors), \
         (400 if errors else 200)
+
+
+def _save_account(save: Callable[[], Any], new: bool, anchor: str) -> tuple[Any, dict[str, str]]:
+    """Save an account from its form and commit; a new one is mailed the link that sets its password. The answer
+    (back to the list, said) or, the form being wrong, None and its errors."""
+    try:
+        saved = save()
+        db().commit()
+    except FormInvalid as exc:
+        db().rollback()
+        return None, {k: t(v) for k, v in exc.errors.items()}
+    if new:
+        _send_link(saved.email)
+    flash(_("Đã lưu tài khoản của %(name)s.", name=saved.full_name), "success")
+    return redirect(url_for("admin.index") + anchor, code=303), {}
 
 
 def _send_link(email: str) -> None:
