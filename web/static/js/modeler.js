@@ -92,24 +92,30 @@
       document.getElementById("property-name").value = bo.name || "";
       var list = document.getElementById("property-list");
       list.textContent = "";
-      propertiesOf(bo).list.forEach(function (p, i) {
-        var item = el("li", { "class": "app-modeler__property" });
-        var nameId = "property-" + i + "-name", valueId = "property-" + i + "-value";
-        item.appendChild(el("label", { "class": "govuk-label", "for": nameId }, texts.textProperty + " " + (i + 1)));
-        var name = el("input", { "class": "govuk-input govuk-input--width-20", id: nameId, type: "text",
-                                 list: "property-names", spellcheck: "false" });
-        name.value = p.name || "";
-        item.appendChild(name);
-        item.appendChild(el("label", { "class": "govuk-label", "for": valueId }, texts.textValue + " " + (i + 1)));
-        var value = el("input", { "class": "govuk-input", id: valueId, type: "text", spellcheck: "false" });
-        value.value = p.value || "";
-        item.appendChild(value);
+      propertiesOf(bo).list.forEach(function (p, i) { list.appendChild(propertyRow(i, p.name || "", p.value || "")); });
+    }
+
+    // one property of the panel: its name (the known ones offered), its value, and a button that removes it once it
+    // is one of the element's (a new row has none: it joins the element's properties when it has a name)
+    function propertyRow(i, nameText, valueText, isNew) {
+      var item = el("li", { "class": "app-modeler__property" });
+      var nameId = "property-" + i + "-name", valueId = "property-" + i + "-value";
+      item.appendChild(el("label", { "class": "govuk-label", "for": nameId }, texts.textProperty + " " + (i + 1)));
+      var name = el("input", { "class": "govuk-input govuk-input--width-20", id: nameId, type: "text",
+                               list: "property-names", spellcheck: "false" });
+      name.value = nameText;
+      item.appendChild(name);
+      item.appendChild(el("label", { "class": "govuk-label", "for": valueId }, texts.textValue + " " + (i + 1)));
+      var value = el("input", { "class": "govuk-input", id: valueId, type: "text", spellcheck: "false" });
+      value.value = valueText;
+      item.appendChild(value);
+      if (!isNew) {
         var remove = el("button", { type: "button", "class": "govuk-button govuk-button--warning govuk-!-margin-bottom-2",
                                     "data-index": String(i) }, texts.textRemove);
-        remove.appendChild(el("span", { "class": "govuk-visually-hidden" }, " " + (p.name || "")));
+        remove.appendChild(el("span", { "class": "govuk-visually-hidden" }, " " + nameText));
         item.appendChild(remove);
-        list.appendChild(item);
-      });
+      }
+      return item;
     }
 
     function entriesFromPanel() {
@@ -137,18 +143,10 @@
     });
     document.getElementById("property-add").addEventListener("click", function () {
       if (!selected) return;
-      // a new empty row: it joins the element's properties once it has a name (the list's change event)
       var list = document.getElementById("property-list");
-      var count = list.children.length;
-      var item = el("li", { "class": "app-modeler__property" });
-      var nameId = "property-" + count + "-name", valueId = "property-" + count + "-value";
-      item.appendChild(el("label", { "class": "govuk-label", "for": nameId }, texts.textProperty + " " + (count + 1)));
-      item.appendChild(el("input", { "class": "govuk-input govuk-input--width-20", id: nameId, type: "text",
-                                     list: "property-names", spellcheck: "false" }));
-      item.appendChild(el("label", { "class": "govuk-label", "for": valueId }, texts.textValue + " " + (count + 1)));
-      item.appendChild(el("input", { "class": "govuk-input", id: valueId, type: "text", spellcheck: "false" }));
-      list.appendChild(item);
-      document.getElementById(nameId).focus();
+      var row = propertyRow(list.children.length, "", "", true);
+      list.appendChild(row);
+      row.querySelector("input").focus();
     });
 
     modeler.get("eventBus").on("selection.changed", function (event) { show(event.newSelection[0]); });
