@@ -78,10 +78,8 @@ def create_client(session: Session, admin: Person, name: str, agency_id: Any) ->
     if not 3 <= len(name) <= 200:
         errors["name"] = text("Nhập tên hệ thống kết nối (3 đến 200 ký tự)",
                               "Enter the connecting system's name (3 to 200 characters)")
-    try:
-        agency = session.get(Agency, int(agency_id)) if possible_id(int(agency_id)) else None
-    except (TypeError, ValueError):
-        agency = None
+    number = int(agency_id) if str(agency_id).isdigit() else None
+    agency = session.get(Agency, number) if number is not None and possible_id(number) else None
     if agency is None:
         errors["agency_id"] = text("Chọn cơ quan", "Choose an agency")
     if errors:
@@ -144,19 +142,16 @@ def _status(slug: str) -> dict[str, Any]:
             "name": dict(found.label) if found else {"vi": slug, "en": slug}}
 
 
-def _brief(d: Dossier, names: dict[str, Text]) -> dict[str, Any]:
+def _brief(session: Session, cache: VersionCache, d: Dossier) -> dict[str, Any]:
+    name = cache.of(session, d.version_id).info.name  # (the dossier's own version: cached, read once per process)
     return {
         "code": d.code,
-        "procedure": {"code": d.procedure_code, "name": dict(names.get(d.procedure_code, {}))},
+        "procedure": {"code": d.procedure_code, "name": dict(name)},
         "status": _status(d.status),
         "submitted_at": _at(d.submitted_at), "appointment_at": _at(d.appointment_at),
         "finished_at": _at(d.finished_at), "status_changed_at": _at(d.status_changed_at),
         "delivery_method": d.delivery_method,
     }
-
-
-def _names(session: Session, cache: VersionCache) -> dict[str, Text]:
-    return {p.code: p.name for p in search(session, cache, None, None)}
 
 
 HISTORY = (select(AuditEvent.at, AuditEvent.detail).where(AuditEvent.dossier_id == bindparam("dossier_id"),
@@ -169,7 +164,7 @@ def dossier(session: Session, cache: VersionCache, client: Client, code: str) ->
     found = session.scalar(select(Dossier).where(Dossier.code == code)) if code and len(code) <= 64 else None
     if found is None or found.agency_id != client.agency_id:
         raise NotFound(NO_DOSSIER)
-    out = _brief(found, _names(session, cache))
+    out = _brief(session, cache, found)
     out["history"] = [{"at": _at(at), "status": _status(str((detail or {}).get("to", "")))}
                       for at, detail in session.execute(HISTORY, {"dossier_id": found.id})]
     return out
@@ -213,10 +208,9 @@ def feed(session: Session, cache: VersionCache, client: Client, since: dt.dateti
     else:
         query = query.where(Dossier.status_changed_at >= since)
     rows = session.scalars(query).all()
-    names = _names(session, cache)
     page = rows[:limit]
     following = _cursor(page[-1].status_changed_at, page[-1].id) if len(rows) > limit else None
-    return {"items": [_brief(d, names) for d in page], "next": following}
+    return {"items": [_brief(session, cache, d) for d in page], "next": following}
 
 
 def catalog(session: Session, cache: VersionCache) -> list[dict[str, Any]]:
