@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-import re
 import tempfile
 import tomllib
 from dataclasses import dataclass
@@ -268,18 +267,18 @@ def design_log(session: Session, actor: Person, limit: int = 20) -> list[DesignE
 MAX_DIAGRAM_CHARS = 1_000_000  # the largest shipped diagram is about 55 000
 
 
-def _manifest_path(root: Path, code: str) -> Path:
+def _diagram_of(root: Path, code: str) -> tuple[Path, str]:
+    """The procedure's manifest on disk and the name of its diagram file (NotFound: no such procedure)."""
     path = root / "workflows" / f"{code}.toml"
-    if not re.fullmatch(r"[a-z][a-z0-9_]{0,79}", code or "") or not path.is_file():
+    if not procedures.PROCEDURE_CODE.fullmatch(code or "") or not path.is_file():
         raise NotFound(NO_PROCEDURE)
-    return path
+    return path, tomllib.loads(path.read_text(encoding="utf-8"))["bpmn"]["file"]
 
 
 def diagram_on_disk(actor: Person, root: Path, code: str) -> tuple[str, str]:
     """The procedure's diagram as its file on disk holds it now (what the modeler edits): (file name, XML)."""
     check_designer(actor)
-    manifest = tomllib.loads(_manifest_path(root, code).read_text(encoding="utf-8"))
-    name = manifest["bpmn"]["file"]
+    _manifest, name = _diagram_of(root, code)
     return name, (root / "bpmn" / name).read_text(encoding="utf-8")
 
 
@@ -287,13 +286,12 @@ def check_diagram(actor: Person, root: Path, code: str, xml: str) -> list[proced
     """What ``motcua validate`` would say of the procedure with this diagram in place of its file (nothing is
     written)."""
     check_designer(actor)
-    path = _manifest_path(root, code)
+    manifest, name = _diagram_of(root, code)
     if len(xml) > MAX_DIAGRAM_CHARS:
-        return [procedures.Problem(f"bpmn/{code}", None, f"the diagram is larger than {MAX_DIAGRAM_CHARS} characters")]
-    name, _current = diagram_on_disk(actor, root, code)
+        return [procedures.Problem(f"bpmn/{name}", None, f"the diagram is larger than {MAX_DIAGRAM_CHARS} characters")]
     with tempfile.TemporaryDirectory(prefix="motcua-diagram-") as tmp:
         (Path(tmp) / name).write_text(xml, encoding="utf-8")
-        source, problems = procedures.read_one(path, Path(tmp), root / "forms")
+        source, problems = procedures.read_one(manifest, Path(tmp), root / "forms")
         if source is not None and not problems:
             _compiled, problems = procedures.compile_procedure(source)
     return list(dict.fromkeys(problems))

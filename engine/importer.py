@@ -33,7 +33,6 @@ from . import procedures
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
-CODE = re.compile(r"[a-z][a-z0-9_]{0,79}")
 #: react-jsonschema-form widgets → this project's (engine.forms.WIDGETS); others are dropped (the default applies)
 WIDGETS = {"text": "text", "textarea": "textarea", "radio": "radio", "select": "select", "checkbox": "checkbox",
            "date": "date", "alt-date": "date", "email": "email", "updown": "number", "range": "number",
@@ -78,7 +77,7 @@ def import_spiff_arena(model_dir: Path, root: Path, code: str | None = None, ove
     if not isinstance(meta, dict) or not meta.get("primary_file_name") or not meta.get("primary_process_id"):
         raise ImportRefused("process_model.json names no primary_file_name and primary_process_id")
     code = code or _slug(model_dir.name)
-    if not CODE.fullmatch(code):
+    if not procedures.PROCEDURE_CODE.fullmatch(code):
         raise ImportRefused(f"'{code}' is not a procedure code (lower-case letters, digits and _)")
     targets = [root / "workflows" / f"{code}.toml", root / "bpmn" / f"{code}.bpmn", root / "forms" / code]
     if not overwrite and any(t.exists() for t in targets):

@@ -20,6 +20,7 @@ BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 REQUIRED_KEYS = ("code", "name", "summary", "field", "agency_level", "service_level", "bpmn", "time_limit", "lanes")
 APPLICANT_ROLE = "applicant"
 COMPONENT_CODE = re.compile(r"[a-z][a-z0-9_]{0,59}")
+PROCEDURE_CODE = re.compile(r"[a-z][a-z0-9_]{0,79}")  # a manifest's code, and its file name
 #: an official's user task property ``resultFile``: the electronic result the official attaches when completing it
 #: (engine.attachments): "required", "online" (required when the applicant chose the result online) or "optional"
 RESULT_FILE_MODES = ("required", "online", "optional")
