@@ -63,6 +63,14 @@ def _slug(name: str) -> str:
     return slug if slug[:1].isalpha() else f"p_{slug}"
 
 
+def _inside(model_dir: Path, name: str) -> Path | None:
+    """The file ``name`` names in the model's folder, or None when it would lead out of it (``..``, an absolute
+    path, a link to elsewhere): a model names its files, and nothing else is read."""
+    folder = model_dir.resolve()
+    path = (model_dir / name).resolve()
+    return path if path.is_relative_to(folder) and path != folder else None
+
+
 def _read_json(path: Path, what: str) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
@@ -83,8 +91,11 @@ def import_spiff_arena(model_dir: Path, root: Path, code: str | None = None, ove
     if not overwrite and any(t.exists() for t in targets):
         raise ImportRefused(f"procedure '{code}' exists already (give another code, or overwrite it)")
     result = Imported(code)
+    primary = _inside(model_dir, str(meta["primary_file_name"]))
+    if primary is None:
+        raise ImportRefused(f"{meta['primary_file_name']} is not in the model's folder")
     try:
-        source = (model_dir / meta["primary_file_name"]).read_bytes()
+        source = primary.read_bytes()
         tree = etree.fromstring(source, parser=etree.XMLParser(resolve_entities=False, no_network=True))
     except (OSError, etree.XMLSyntaxError) as exc:
         raise ImportRefused(f"{meta['primary_file_name']} cannot be read as BPMN: {exc}") from None
@@ -103,11 +114,13 @@ def import_spiff_arena(model_dir: Path, root: Path, code: str | None = None, ove
         root / "bpmn" / f"{code}.bpmn": etree.tostring(tree, xml_declaration=True, encoding="UTF-8").decode("utf-8"),
     }
     for pair in forms:
-        if not (model_dir / pair.schema).is_file():
+        schema_file = _inside(model_dir, pair.schema)
+        if schema_file is None or not schema_file.is_file():
             result.changes.append(f"form file {pair.schema} is not in the model's folder")
             continue
-        ui = _read_json(model_dir / pair.ui, f"form {pair.ui}") if pair.ui and (model_dir / pair.ui).is_file() else {}
-        schema, ui = convert_form(_read_json(model_dir / pair.schema, f"form {pair.schema}"),
+        ui_file = _inside(model_dir, pair.ui) if pair.ui else None
+        ui = _read_json(ui_file, f"form {pair.ui}") if ui_file is not None and ui_file.is_file() else {}
+        schema, ui = convert_form(_read_json(schema_file, f"form {pair.schema}"),
                                   ui if isinstance(ui, dict) else {}, pair.schema, result)
         files[root / "forms" / pair.new_schema] = json.dumps(schema, ensure_ascii=False, indent=2) + "\n"
         files[root / "forms" / pair.new_ui] = json.dumps(ui, ensure_ascii=False, indent=2) + "\n"

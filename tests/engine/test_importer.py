@@ -88,6 +88,29 @@ def test_what_cannot_be_imported_is_refused_before_anything_is_written(root: Pat
     assert sorted(p.relative_to(root) for p in root.rglob("*")) == before
 
 
+def test_a_model_reads_only_the_files_in_its_folder(root: Path, tmp_path: Path) -> None:
+    """A model naming a file outside its folder (``..``, an absolute path) is not read from there: its diagram is
+    refused, a form is reported missing and its contents are not copied into the project."""
+    secret = tmp_path / "secret-schema.json"
+    secret.write_text(json.dumps({"type": "object", "properties": {"password": {"type": "string", "title": "leaked"}}}))
+    model = tmp_path / "models" / "sneaky"
+    shutil.copytree(MODEL, model)
+    bpmn = (model / "leave-request.bpmn").read_text()
+    assert 'value="request-schema.json"' in bpmn
+    (model / "leave-request.bpmn").write_text(bpmn.replace('value="request-schema.json"',
+                                                           'value="../../secret-schema.json"'))
+    result = import_spiff_arena(model, root)
+    assert "form file ../../secret-schema.json is not in the model's folder" in result.changes
+    assert not any("leaked" in p.read_text() for p in (root / "forms" / "sneaky").iterdir())
+
+    meta = json.loads((model / "process_model.json").read_text())
+    for outside in ("../../secret-schema.json", str(secret), "."):
+        (model / "process_model.json").write_text(json.dumps({**meta, "primary_file_name": outside}))
+        with pytest.raises(ImportRefused, match="is not in the model's folder"):
+            import_spiff_arena(model, root, code="sneaky_two")
+    assert not (root / "workflows" / "sneaky_two.toml").exists()
+
+
 def test_what_the_import_cannot_fix_is_listed(root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A nested object field (this portal's forms are flat) is reported by the command, which exits 1."""
     model = tmp_path / "nested-model"
