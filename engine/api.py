@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import (accounts, administration, attachments, catalog, designs, dossiers, integration, mail, moves, notices,
-               payments, ratings, reminders, slips, statistics, tasks, timers)
+               payments, ratings, reminders, slips, statistics, tasks, timers, webhooks)
 from .config import Settings
 from .db import Database, possible_id
 from .errors import Forbidden, NotFound, StaleDossier
@@ -270,6 +270,11 @@ class Engine:
         it opens and commits its own short transactions: one to take each mail, one to mark it sent."""
         return notices.send_due(self.session, self.settings, self.versions, limit)
 
+    def deliver_webhooks(self) -> webhooks.Delivered:
+        """Post the status changes owed to the API clients with a webhook (the worker calls this); it commits its
+        own short transactions, none open while a post is on its way (:mod:`engine.webhooks`)."""
+        return webhooks.deliver_due(self.session, self.versions)
+
     def send_reminders(self) -> reminders.Reminded:
         """Send officials today's reminders of tasks due, once a working day from 7:30 (the worker calls this);
         like :meth:`send_due_notices` it commits its own transactions."""
@@ -447,11 +452,13 @@ class Engine:
     def api_clients(self, session: Session, admin: Person) -> list[integration.ClientView]:
         return integration.clients(session, admin)
 
-    def create_api_client(self, session: Session, admin: Person, name: str,
-                          agency_id: Any) -> tuple[integration.ClientView, str]:
-        """A new API client of an agency and its bearer token, which is shown this once (only its hash is kept).
-        Raises FormInvalid."""
-        return integration.create_client(session, admin, name, agency_id)
+    def create_api_client(self, session: Session, admin: Person, name: str, agency_id: Any,
+                          valid_days: Any = integration.DEFAULT_VALIDITY,
+                          webhook_url: str = "") -> integration.NewClient:
+        """A new API client of an agency, with its bearer token (valid ``valid_days``) and, given a webhook, the
+        secret its posts are signed with: both shown this once (only the token's hash is kept). Raises
+        FormInvalid."""
+        return integration.create_client(session, admin, name, agency_id, valid_days, webhook_url)
 
     def revoke_api_client(self, session: Session, admin: Person, client_id: int) -> integration.ClientView:
         return integration.revoke_client(session, admin, client_id)

@@ -5,6 +5,7 @@ import argparse
 import logging
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -94,35 +95,33 @@ def cmd_procedures_import(args: argparse.Namespace) -> int:
     return 0
 
 
-def _timer_run(engine: Any) -> int | None:
-    """One run of the due timers: how many dossiers ran, or None if the run failed (logged; a failed run, the
-    database away or a fault, must not end the worker or the server that runs it: the next run retries)."""
-    try:
-        with engine.session() as session:
-            fired = engine.fire_due_timers(session)
-            session.commit()
-        return fired
-    except Exception:  # noqa: BLE001
-        logging.getLogger("motcua.worker").exception("timer run failed; the next run retries")
-        return None
+def _fire_timers(engine: Any) -> int:
+    with engine.session() as session:
+        fired = engine.fire_due_timers(session)
+        session.commit()
+    return fired
 
 
-def _notice_run(engine: Any) -> Any:
-    """One run of the mail owed to applicants: what was sent, or None if the run failed (logged, as a timer run)."""
-    try:
-        return engine.send_due_notices()
-    except Exception:  # noqa: BLE001
-        logging.getLogger("motcua.worker").exception("sending notices failed; the next run retries")
-        return None
+#: the worker's jobs, in the order of a run: (what it does, for the log; the job)
+WORKER_JOBS: tuple[tuple[str, Callable[[Any], Any]], ...] = (
+    ("firing timers", _fire_timers),
+    ("sending notices", lambda engine: engine.send_due_notices()),
+    ("sending reminders", lambda engine: engine.send_reminders()),
+    ("posting webhooks", lambda engine: engine.deliver_webhooks()),
+)
 
 
-def _reminder_run(engine: Any) -> Any:
-    """One run of the officials' reminders: what was sent, or None if the run failed (logged)."""
-    try:
-        return engine.send_reminders()
-    except Exception:  # noqa: BLE001
-        logging.getLogger("motcua.worker").exception("sending reminders failed; the next run retries")
-        return None
+def _worker_run(engine: Any) -> list[Any]:
+    """One run of every job: what each did, or None for one that failed (logged; a failed job, the database or
+    the mail server away or a fault, must not end the worker or the server that runs it: the next run retries)."""
+    done = []
+    for what, job in WORKER_JOBS:
+        try:
+            done.append(job(engine))
+        except Exception:  # noqa: BLE001
+            logging.getLogger("motcua.worker").exception("%s failed; the next run retries", what)
+            done.append(None)
+    return done
 
 
 def _worker_thread(args: argparse.Namespace) -> None:
@@ -130,15 +129,14 @@ def _worker_thread(args: argparse.Namespace) -> None:
 
     engine = _engine()
     while True:
-        _timer_run(engine)
-        _notice_run(engine)
-        _reminder_run(engine)
+        _worker_run(engine)
         time.sleep(args.interval)
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
     """Fire due BPMN timers (verification deadlines, silence-as-consent, …), send the mail owed to applicants
-    (engine.notices) and the officials' daily reminders (engine.reminders) every ``--interval`` seconds."""
+    (engine.notices), the officials' daily reminders (engine.reminders) and the API clients' webhooks
+    (engine.webhooks) every ``--interval`` seconds."""
     import signal
     import time
 
@@ -154,11 +152,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
     print(f"motcua worker: firing due timers and sending notices every {args.interval} s (Ctrl+C to stop)",
           flush=True)
     while not stopping:
-        fired = _timer_run(engine)
-        sent = _notice_run(engine)
-        reminded = _reminder_run(engine)
-        if (fired is None or sent is None or reminded is None) and args.once:
+        done = _worker_run(engine)
+        if None in done and args.once:
             return 1
+        fired, sent, reminded, posted = done
         if fired:
             print(f"fired the due timers of {fired} dossier(s)", flush=True)
         if sent:
@@ -166,6 +163,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
                   f"{sent.failed} given up", flush=True)
         if reminded and reminded.sent:
             print(f"reminders: {reminded.sent} official(s) reminded of tasks due", flush=True)
+        if posted and (posted.batches or posted.failed):
+            print(f"webhooks: {posted.items} change(s) posted in {posted.batches} batch(es), {posted.failed} "
+                  "batch(es) to post again", flush=True)
         if args.once:
             break
         for _ in range(int(args.interval * 10)):
@@ -346,7 +346,7 @@ def main(argv: list[str] | None = None) -> int:
                         "dossiers)")
     p.set_defaults(func=cmd_admin)
     p = sub.add_parser("worker", help="fire due BPMN timers, send notices to applicants and reminders to officials, "
-                                            "periodically")
+                                            "post webhooks, periodically")
     p.add_argument("--interval", type=float, default=30.0, help="seconds between runs (default 30)")
     p.add_argument("--once", action="store_true", help="run once and exit")
     p.set_defaults(func=cmd_worker)

@@ -31,6 +31,15 @@ class Settings:
     #: the largest file a citizen may attach to a dossier, in bytes (engine.attachments). MOTCUA_UPLOAD_MAX_BYTES;
     #: default 10 MB (a scanned page as PDF or photo is well under it; the national portal takes about as much)
     upload_max_bytes: int = 10 * 1024 * 1024
+    #: requests one API client may make (web.api), as the ``limits`` library writes it. MOTCUA_API_RATE_LIMIT;
+    #: default 300 a minute (polling the feed every few seconds and reading each dossier it lists stays well under)
+    api_rate_limit: str = "300/minute"
+    #: requests of the API without a token (the public catalog, a refused token) from one client address.
+    #: MOTCUA_API_PUBLIC_RATE_LIMIT; default 60 a minute
+    api_public_rate_limit: str = "60/minute"
+    #: where those counts are kept: memory:// (each web worker counts on its own, so N workers allow N times the
+    #: limit) or redis://host:port[/db] (all workers share them). MOTCUA_RATE_LIMIT_STORAGE; default memory://
+    rate_limit_storage: str = "memory://"
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -44,6 +53,11 @@ class Settings:
                                      "registrations_per_address": int(os.environ.get("MOTCUA_REGISTRATIONS_PER_ADDRESS")
                                                                       or cls.registrations_per_address),
                                      "upload_max_bytes": int(os.environ.get("MOTCUA_UPLOAD_MAX_BYTES")
-                                                             or cls.upload_max_bytes)}
+                                                             or cls.upload_max_bytes),
+                                     "api_rate_limit": os.environ.get("MOTCUA_API_RATE_LIMIT") or cls.api_rate_limit,
+                                     "api_public_rate_limit": os.environ.get("MOTCUA_API_PUBLIC_RATE_LIMIT")
+                                     or cls.api_public_rate_limit,
+                                     "rate_limit_storage": os.environ.get("MOTCUA_RATE_LIMIT_STORAGE")
+                                     or cls.rate_limit_storage}
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -2,12 +2,17 @@
 token), what they read, and the catalog anyone may read.
 
 A token is made once, shown once, and kept only as its SHA-256 (like the password-reset links); an administrator
-creates and revokes clients. A client sees its agency's dossiers and nothing else: a dossier code of another
-agency is "not found", as for an official. What it reads is the state the national portal and an agency's own
-systems follow, with no personal data: the procedure, the status (with the national portal's number), the dates
-(submitted, appointment, finished, last status change) and the history of statuses. The feed lists the agency's
-dossiers by when their status last changed, oldest first, from a point in time and after a cursor, so that a
-system polls it and never misses or repeats a change (``ix_dossier_agency_status_changed``).
+creates and revokes clients, and a token expires (90 days, a year or two, as the administrator chose). A client sees
+its agency's dossiers and nothing else: a dossier code of another agency is "not found", as for an official. What
+it reads is the state the national portal and an agency's own systems follow, with no personal data: the
+procedure, the status (with the national portal's number), the dates (submitted, appointment, finished, last status
+change) and the history of statuses.
+
+The feed lists the agency's dossiers by when their status last changed, oldest first, from a point in time and
+after a cursor, so that a system polls it and never misses or repeats a change (``ix_dossier_agency_status_changed``).
+It lists a change once it is :data:`SETTLE` old: transactions may commit out of the order of the times they wrote
+(two officials' steps on PostgreSQL), and a cursor must not pass a change that is not visible yet. A client may
+also have its agency's changes posted to it, the same way (engine.webhooks).
 """
 from __future__ import annotations
 
@@ -17,8 +22,9 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
-from sqlalchemy import bindparam, select, tuple_
+from sqlalchemy import bindparam, or_, select, tuple_
 from sqlalchemy.orm import Session, joinedload
 
 from .catalog import VersionCache, search
@@ -29,6 +35,11 @@ from .models import Agency, ApiClient, AuditEvent, Dossier, Person, utcnow
 from .statuses import STATUSES
 
 TOKEN_PREFIX = "mc_"
+#: how old a status change is before the feed and the webhooks list it (longer than any transaction that writes one)
+SETTLE = dt.timedelta(seconds=30)
+WEBHOOK_SECRET_PREFIX = "whsec_"
+#: the hosts a webhook may be posted to over plain http (a system on the portal's machine, a test)
+LOOPBACK = ("localhost", "127.0.0.1", "::1")
 FEED_PAGE = 100
 NO_DOSSIER = text("Không tìm thấy hồ sơ.", "Dossier not found.")
 
@@ -45,6 +56,11 @@ def _check_admin(admin: Person) -> None:
 
 # -- clients -----------------------------------------------------------------------------------------------------
 
+#: how long a new token is valid, in days (the administrator chooses; a year unless told otherwise)
+VALIDITY_DAYS = (90, 365, 730)
+DEFAULT_VALIDITY = 365
+
+
 @dataclass(frozen=True)
 class ClientView:
     id: int
@@ -55,11 +71,30 @@ class ClientView:
     created_at: dt.datetime
     created_by: str
     revoked_at: dt.datetime | None
+    expires_at: dt.datetime | None
+    webhook_url: str | None
+    webhook_delivered_at: dt.datetime | None
+    webhook_error: str | None  # the last delivery's failure, while deliveries fail
+    webhook_retry_at: dt.datetime | None
+
+    @property
+    def expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= utcnow()
+
+
+@dataclass(frozen=True)
+class NewClient:
+    """A client just made, with what is shown this once: its token, and its webhook's signing secret if any."""
+
+    view: ClientView
+    token: str
+    webhook_secret: str | None
 
 
 def _view(c: ApiClient) -> ClientView:
     return ClientView(c.id, c.name, c.agency.code, text(c.agency.name_vi, c.agency.name_en), c.token_hint, c.created_at,
-                      c.created_by, c.revoked_at)
+                      c.created_by, c.revoked_at, c.expires_at, c.webhook_url, c.webhook_delivered_at,
+                      c.webhook_error if c.webhook_failures else None, c.webhook_retry_at)
 
 
 def clients(session: Session, admin: Person) -> list[ClientView]:
@@ -68,12 +103,33 @@ def clients(session: Session, admin: Person) -> list[ClientView]:
     return [_view(c) for c in rows]
 
 
-def create_client(session: Session, admin: Person, name: str, agency_id: Any) -> tuple[ClientView, str]:
-    """A new client of an agency and its token (shown this once). Raises FormInvalid (every problem at once)."""
+def check_webhook_url(url: str) -> Text | None:
+    """What is wrong with a webhook's address, or None: it is https (plain http only to this machine, for a
+    system beside the portal or a test), has a host, no user or password, and at most 500 characters."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # (ValueError: not a port)
+    except ValueError:
+        parts, port = None, None
+    if parts is None or len(url) > 500 or not parts.hostname or parts.username or parts.password or port == 0:
+        return text("Nhập địa chỉ đầy đủ, ví dụ https://vanban.example.gov.vn/motcua (tối đa 500 ký tự)",
+                    "Enter a full address, e.g. https://docs.example.gov.vn/motcua (at most 500 characters)")
+    if parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOOPBACK):
+        return None
+    return text("Địa chỉ phải bắt đầu bằng https:// (http:// chỉ cho máy này)",
+                "The address must start with https:// (http:// only for this machine)")
+
+
+
+def create_client(session: Session, admin: Person, name: str, agency_id: Any, valid_days: Any = DEFAULT_VALIDITY,
+                  webhook_url: str = "") -> NewClient:
+    """A new client of an agency, its token valid ``valid_days`` (one of :data:`VALIDITY_DAYS`) and, with a
+    ``webhook_url``, the changes of its agency's dossiers posted there from now on (engine.webhooks). Raises
+    FormInvalid (every problem at once)."""
     from .dossiers import audit
 
     _check_admin(admin)
-    name = (name or "").strip()
+    name, webhook_url = (name or "").strip(), (webhook_url or "").strip()
     errors: dict[str, Text] = {}
     if not 3 <= len(name) <= 200:
         errors["name"] = text("Nhập tên hệ thống kết nối (3 đến 200 ký tự)",
@@ -82,16 +138,26 @@ def create_client(session: Session, admin: Person, name: str, agency_id: Any) ->
     agency = session.get(Agency, number) if number is not None and possible_id(number) else None
     if agency is None:
         errors["agency_id"] = text("Chọn cơ quan", "Choose an agency")
+    days = int(valid_days) if str(valid_days).isdigit() else None
+    if days not in VALIDITY_DAYS:
+        errors["valid_days"] = text("Chọn thời hạn của mã", "Choose how long the token is valid")
+    wrong_url = check_webhook_url(webhook_url) if webhook_url else None
+    if wrong_url:
+        errors["webhook_url"] = wrong_url
     if errors:
         raise FormInvalid(errors)
+    now = utcnow()
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    client = ApiClient(name=name, agency=agency, token_hash=_hash(token), token_hint=token[:10], created_at=utcnow(),
-                       created_by=admin.full_name)
+    secret = WEBHOOK_SECRET_PREFIX + secrets.token_urlsafe(32) if webhook_url else None
+    client = ApiClient(name=name, agency=agency, token_hash=_hash(token), token_hint=token[:10], created_at=now,
+                       created_by=admin.full_name, expires_at=now + dt.timedelta(days=days or DEFAULT_VALIDITY),
+                       webhook_url=webhook_url or None, webhook_secret=secret,
+                       webhook_after_at=now if webhook_url else None, webhook_after_id=0, webhook_failures=0)
     session.add(client)
     session.flush()
     audit(session, None, admin, "admin.api_client",
           text(f"Tạo kết nối API “{name}” cho {agency.code}", f"Created the API client “{name}” for {agency.code}"))
-    return _view(client), token
+    return NewClient(_view(client), token, secret)
 
 
 def revoke_client(session: Session, admin: Person, client_id: int) -> ClientView:
@@ -110,7 +176,8 @@ def revoke_client(session: Session, admin: Person, client_id: int) -> ClientView
 
 
 CLIENT_BY_TOKEN = select(ApiClient.id, ApiClient.agency_id, ApiClient.name).where(
-    ApiClient.token_hash == bindparam("token_hash"), ApiClient.revoked_at.is_(None))
+    ApiClient.token_hash == bindparam("token_hash"), ApiClient.revoked_at.is_(None),
+    or_(ApiClient.expires_at.is_(None), ApiClient.expires_at > bindparam("now")))
 
 
 @dataclass(frozen=True)
@@ -123,10 +190,10 @@ class Client:
 
 
 def client_for(session: Session, token: str | None) -> Client | None:
-    """The active client whose token this is, or None."""
+    """The active client whose token this is (not revoked, not expired), or None."""
     if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
-    row = session.execute(CLIENT_BY_TOKEN, {"token_hash": _hash(token)}).first()
+    row = session.execute(CLIENT_BY_TOKEN, {"token_hash": _hash(token), "now": utcnow()}).first()
     return Client(row.id, row.agency_id, row.name) if row else None
 
 
@@ -142,7 +209,7 @@ def _status(slug: str) -> dict[str, Any]:
             "name": dict(found.label) if found else {"vi": slug, "en": slug}}
 
 
-def _brief(session: Session, cache: VersionCache, d: Dossier) -> dict[str, Any]:
+def brief(session: Session, cache: VersionCache, d: Dossier) -> dict[str, Any]:
     name = cache.of(session, d.version_id).info.name  # (the dossier's own version: cached, read once per process)
     return {
         "code": d.code,
@@ -164,7 +231,7 @@ def dossier(session: Session, cache: VersionCache, client: Client, code: str) ->
     found = session.scalar(select(Dossier).where(Dossier.code == code)) if code and len(code) <= 64 else None
     if found is None or found.agency_id != client.agency_id:
         raise NotFound(NO_DOSSIER)
-    out = _brief(session, cache, found)
+    out = brief(session, cache, found)
     out["history"] = [{"at": _at(at), "status": _status(str((detail or {}).get("to", "")))}
                       for at, detail in session.execute(HISTORY, {"dossier_id": found.id})]
     return out
@@ -199,8 +266,10 @@ def parse_since(value: str | None) -> dt.datetime:
 def feed(session: Session, cache: VersionCache, client: Client, since: dt.datetime, cursor: str | None = None,
          limit: int = FEED_PAGE) -> dict[str, Any]:
     """The client's agency's dossiers whose status changed at or after ``since`` (or after ``cursor``, the last
-    page's ``next``), oldest change first, a page at a time; ``next`` is None on the last page."""
-    query = (select(Dossier).where(Dossier.agency_id == client.agency_id, Dossier.status_changed_at.is_not(None))
+    page's ``next``) and :data:`SETTLE` ago at least, oldest change first, a page at a time; ``next`` is None on the
+    last page."""
+    query = (select(Dossier).where(Dossier.agency_id == client.agency_id,
+                                   Dossier.status_changed_at <= utcnow() - SETTLE)
              .order_by(Dossier.status_changed_at, Dossier.id).limit(limit + 1))
     if cursor:
         moment, after = _read_cursor(cursor)
@@ -210,7 +279,7 @@ def feed(session: Session, cache: VersionCache, client: Client, since: dt.dateti
     rows = session.scalars(query).all()
     page = rows[:limit]
     following = _cursor(page[-1].status_changed_at, page[-1].id) if len(rows) > limit else None
-    return {"items": [_brief(session, cache, d) for d in page], "next": following}
+    return {"items": [brief(session, cache, d) for d in page], "next": following}
 
 
 def catalog(session: Session, cache: VersionCache) -> list[dict[str, Any]]:

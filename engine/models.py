@@ -325,6 +325,17 @@ class ApiClient(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     created_by: Mapped[str] = mapped_column(String(200))
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # (None: made before tokens expired)
+    # where the worker posts the agency's status changes (engine.webhooks), signed with the secret; the cursor is
+    # the last change delivered (status_changed_at, dossier id), as the feed's
+    webhook_url: Mapped[str | None] = mapped_column(String(500))
+    webhook_secret: Mapped[str | None] = mapped_column(String(64))
+    webhook_after_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    webhook_after_id: Mapped[int] = mapped_column(Integer, default=0)
+    webhook_failures: Mapped[int] = mapped_column(Integer, default=0)  # in a row; reset by a delivery
+    webhook_retry_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    webhook_error: Mapped[str | None] = mapped_column(String(300))
+    webhook_delivered_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     agency: Mapped[Agency] = relationship()
 
 

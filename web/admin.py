@@ -11,6 +11,7 @@ from flask_login import current_user
 
 from engine.administration import LEVELS
 from engine.errors import FormInvalid
+from engine.integration import DEFAULT_VALIDITY, VALIDITY_DAYS
 from engine.mail import MailFailed
 
 from . import db, get_engine
@@ -194,18 +195,20 @@ def api_client():  # noqa: ANN201
     """A new integration API client of an agency: its token is shown once, on the page that answers the form."""
     engine = get_engine()
     errors: dict[str, str] = {}
-    values = {"name": "", "agency_id": ""}
+    values = {"name": "", "agency_id": "", "valid_days": str(DEFAULT_VALIDITY), "webhook_url": ""}
     if request.method == "POST":
         values = {k: (request.form.get(k) or "").strip() for k in values}
         try:
-            client, token = engine.create_api_client(db(), current_user, values["name"], values["agency_id"])
+            made = engine.create_api_client(db(), current_user, values["name"], values["agency_id"],
+                                            values["valid_days"], values["webhook_url"])
             db().commit()
         except FormInvalid as exc:
             db().rollback()
             errors = {k: t(v) for k, v in exc.errors.items()}
         else:
-            return render_template("admin/api_token.html", client=client, token=token)
-    return render_template("admin/api_client.html", values=values, errors=errors,
+            return render_template("admin/api_token.html", client=made.view, token=made.token,
+                                   webhook_secret=made.webhook_secret)
+    return render_template("admin/api_client.html", values=values, errors=errors, validity=VALIDITY_DAYS,
                            agencies=engine.agencies(db(), current_user)), (400 if errors else 200)
 
 

@@ -2,12 +2,26 @@
 document system). The catalog is public; an agency's dossiers are read with its client's bearer token
 (``Authorization: Bearer mc_…``, made by an administrator). Read-only, no cookies, no CSRF: a request is
 authenticated by its token alone. Errors are JSON too: ``{"error": {"status": 404, "message": {"vi": …, "en": …}}}``.
-Thin views over engine.api."""
+
+Requests are counted over a moving window, per client and, without a valid token, per address (limits set in
+engine.config; counts in memory, or in Redis to be shared by every worker): each answer says the limit, what is
+left and in how many seconds (``RateLimit-Limit``, ``RateLimit-Remaining``, ``RateLimit-Reset``), and one over it
+is a 429 with ``Retry-After``. Should the store of counts be away, the API answers uncounted (and logs it) rather
+than fail. Thin views over engine.api."""
 from __future__ import annotations
 
+import logging
+import math
+import time
+from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Response, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask.blueprints import BlueprintSetupState
+from limits import RateLimitItem, parse
+from limits.errors import ConfigurationError
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
 from werkzeug.exceptions import HTTPException
 
 from engine.errors import FormInvalid, NotFound
@@ -16,8 +30,52 @@ from . import csrf, db, get_engine
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
-UNAUTHORIZED = {"vi": "Cần mã truy cập API hợp lệ (Authorization: Bearer …).",
-                "en": "A valid API token is needed (Authorization: Bearer …)."}
+log = logging.getLogger("motcua.api")
+UNAUTHORIZED = {"vi": "Cần mã truy cập API hợp lệ, chưa thu hồi và còn hạn (Authorization: Bearer …).",
+                "en": "A valid API token, neither revoked nor expired, is needed (Authorization: Bearer …)."}
+TOO_MANY = {"vi": "Quá nhiều yêu cầu: hãy chờ số giây trong tiêu đề Retry-After rồi gửi lại.",
+            "en": "Too many requests: wait the seconds in the Retry-After header, then try again."}
+
+
+@dataclass
+class RateLimits:
+    limiter: MovingWindowRateLimiter
+    per_client: RateLimitItem
+    per_address: RateLimitItem
+    store_away_logged_at: float = 0.0
+
+
+@bp.record_once
+def _set_up_rate_limits(state: BlueprintSetupState) -> None:
+    settings = state.app.extensions["motcua"].settings
+    try:
+        per_client, per_address = parse(settings.api_rate_limit), parse(settings.api_public_rate_limit)
+        store = storage_from_string(settings.rate_limit_storage)
+    except (ValueError, ConfigurationError) as exc:  # (a limit or a store the limits library does not know)
+        raise RuntimeError(f"MOTCUA_API_RATE_LIMIT, MOTCUA_API_PUBLIC_RATE_LIMIT or MOTCUA_RATE_LIMIT_STORAGE: {exc}"
+                           ) from None
+    state.app.extensions["motcua.api_limits"] = RateLimits(MovingWindowRateLimiter(store), per_client, per_address)
+
+
+def _count(limit: RateLimitItem, *key: str) -> Response | None:
+    """Count this request against ``limit`` for ``key``: a 429 when it is over."""
+    limits: RateLimits = current_app.extensions["motcua.api_limits"]
+    try:
+        allowed = limits.limiter.hit(limit, *key)
+        stats = limits.limiter.get_window_stats(limit, *key)
+    except Exception:  # noqa: BLE001  (the store away: answer uncounted, and say so in the log once a minute)
+        if time.monotonic() - limits.store_away_logged_at > 60:
+            limits.store_away_logged_at = time.monotonic()
+            log.exception("the rate limits' store cannot be reached: API requests are not counted")
+        return None
+    reset = max(0, math.ceil(stats.reset_time - time.time()))
+    g.rate_headers = {"RateLimit-Limit": str(limit.amount), "RateLimit-Remaining": str(stats.remaining),
+                      "RateLimit-Reset": str(reset)}
+    if allowed:
+        return None
+    response = error(429, TOO_MANY)
+    response.headers["Retry-After"] = str(max(1, reset))
+    return response
 
 
 def error(status: int, message: dict[str, str], **extra: Any) -> Response:
@@ -41,14 +99,25 @@ def _client() -> Any:
 
 @bp.before_request
 def authenticate() -> Response | None:
-    if request.endpoint == "api.procedures":
-        return None  # (public data)
+    limits: RateLimits = current_app.extensions["motcua.api_limits"]
+    address = request.remote_addr or "-"
+    if request.endpoint == "api.procedures":  # (public data)
+        return _count(limits.per_address, "address", address)
     g.api_client = _client()
     if g.api_client is None:
+        refused = _count(limits.per_address, "address", address)
+        if refused is not None:
+            return refused
         response = error(401, UNAUTHORIZED)
         response.headers["WWW-Authenticate"] = 'Bearer realm="motcua"'
         return response
-    return None
+    return _count(limits.per_client, "client", str(g.api_client.id))
+
+
+@bp.after_request
+def rate_headers(response: Response) -> Response:
+    response.headers.update(g.pop("rate_headers", {}))
+    return response
 
 
 @bp.get("/thu-tuc")

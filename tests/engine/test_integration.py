@@ -39,12 +39,12 @@ def sent(engine: Engine, *steps: tuple[str, str]) -> str:
     return code
 
 
-def client_of(engine: Engine, level: str) -> tuple[object, str]:
+def client_of(engine: Engine, level: str, **options: object) -> tuple[object, str]:
     with engine.session() as s:
         agency = s.scalar(select(Agency).where(Agency.level == level))
-        view, token = engine.create_api_client(s, person(s, ADMIN), "Đồng bộ DVCQG", agency.id)
+        made = engine.create_api_client(s, person(s, ADMIN), "Đồng bộ DVCQG", agency.id, **options)
         s.commit()
-        return view, token
+        return made.view, made.token
 
 
 def test_a_client_reads_its_agencys_dossiers_without_personal_data(engine: Engine) -> None:
@@ -99,8 +99,41 @@ def test_only_administrators_make_and_revoke_clients(engine: Engine) -> None:
             with pytest.raises(Forbidden):
                 engine.revoke_api_client(s, person(s, email), view.id)
         with pytest.raises(FormInvalid) as info:
-            engine.create_api_client(s, person(s, ADMIN), "", "không phải số")
-        assert set(info.value.errors) == {"name", "agency_id"}
+            engine.create_api_client(s, person(s, ADMIN), "", "không phải số", valid_days="9999",
+                                     webhook_url="ftp://example.org/x")
+        assert set(info.value.errors) == {"name", "agency_id", "valid_days", "webhook_url"}
         engine.revoke_api_client(s, person(s, ADMIN), view.id)
         s.commit()
         assert engine.api_client(s, token) is None
+
+
+def test_a_token_expires_after_the_validity_chosen(engine: Engine) -> None:
+    start = dt.datetime(2026, 11, 27, 3, 0)
+    pinned = clock.ManualClock(start)
+    with clock.use(pinned):
+        view, token = client_of(engine, "commune", valid_days=90)
+        assert view.expires_at == start + dt.timedelta(days=90) and not view.expired
+        with engine.session() as s:
+            pinned.advance(dt.timedelta(days=89, hours=23))
+            assert engine.api_client(s, token) is not None
+            pinned.advance(dt.timedelta(hours=1))
+            assert engine.api_client(s, token) is None
+            assert [c.expired for c in engine.api_clients(s, person(s, ADMIN)) if c.id == view.id] == [True]
+
+
+@pytest.mark.parametrize(("url", "good"), [
+    ("https://vanban.example.gov.vn/motcua/hook", True),
+    ("https://10.0.0.5:8443/hook", True),
+    ("http://127.0.0.1:8080/hook", True),
+    ("http://localhost/hook", True),
+    ("http://vanban.example.gov.vn/hook", False),  # plain http off this machine
+    ("https://user:secret@example.org/hook", False),
+    ("https:///hook", False),
+    ("https://example.org:99999/hook", False),
+    ("javascript:alert(1)", False),
+    ("https://example.org/" + "x" * 500, False),
+])
+def test_a_webhook_address_is_checked(url: str, good: bool) -> None:
+    from engine.integration import check_webhook_url
+
+    assert (check_webhook_url(url) is None) == good

@@ -3,8 +3,15 @@ client reads its agency's dossiers by bearer token, as JSON, and follows the fee
 parameters, at an unknown address, every answer is JSON with its status; a revoked token stops working."""
 from __future__ import annotations
 
+import dataclasses
 import re
 
+import pytest
+from sqlalchemy import select
+
+from engine import clock
+from engine.integration import SETTLE
+from engine.models import User
 from tests.web.test_journey import RECEPTION, official_completes, register, start_birth_registration, submit_declaration
 
 ADMIN = "quantri@demo.motcua.vn"
@@ -17,7 +24,7 @@ def token_for(people, agency_code: str, name: str = "Đồng bộ DVCQG") -> str
     page = admin.post("/quan-tri/api/moi", {"name": "", "agency_id": ""}, status=400)
     assert page.has("Có lỗi cần sửa", 'href="#name"', 'href="#agency_id"')
     agency_id = re.search(rf'<option value="(\d+)">{re.escape(agency_code)} ', page.html).group(1)
-    page = admin.post("/quan-tri/api/moi", {"name": name, "agency_id": agency_id})
+    page = admin.post("/quan-tri/api/moi", {"name": name, "agency_id": agency_id, "valid_days": "365"})
     assert page.has("chỉ hiện một lần")
     token = re.search(r'id="token" type="text" value="(mc_[^"]+)"', page.html).group(1)
     page = admin.get("/quan-tri/")
@@ -43,7 +50,10 @@ def test_a_client_follows_its_agencys_dossiers(people, app) -> None:  # noqa: AN
     assert api.get(f"/api/v1/ho-so/{code}", headers={"Authorization": f"Bearer {other}"}).status_code == 404
 
     official_completes(people, RECEPTION, code, {"reception_decision": "accept"}, "Đang xử lý")
-    changes = api.get("/api/v1/ho-so?tu=2026-01-01T00:00:00%2B07:00", headers=auth).get_json()
+    feed = "/api/v1/ho-so?tu=2026-01-01T00:00:00%2B07:00"
+    assert api.get(feed, headers=auth).get_json()["items"] == []  # listed once settled
+    with clock.use(clock.ManualClock(clock.now() + SETTLE)):
+        changes = api.get(feed, headers=auth).get_json()
     assert [(i["code"], i["status"]["code"]) for i in changes["items"]] == [(code, "processing")]
     assert changes["next"] is None
 
@@ -54,7 +64,8 @@ def test_a_client_follows_its_agencys_dossiers(people, app) -> None:  # noqa: AN
 
     admin = people()
     page = admin.login(ADMIN)
-    client_id = re.search(rf'{re.escape(token[:10])}…</td>.*?action="/quan-tri/api/(\d+)/thu-hoi"', page.html, re.S).group(1)
+    client_id = re.search(rf'{re.escape(token[:10])}…</td>.*?action="/quan-tri/api/(\d+)/thu-hoi"', page.html,
+                          re.S).group(1)
     page = admin.post(f"/quan-tri/api/{client_id}/thu-hoi")
     assert page.has("Đã thu hồi mã truy cập")
     refused = api.get(f"/api/v1/ho-so/{code}", headers=auth)
@@ -73,3 +84,98 @@ def test_without_a_valid_token_nothing_is_read(people, app) -> None:  # noqa: AN
     assert official.client.get("/api/v1/ho-so").status_code == 401
     # nor can anyone but an administrator make one
     assert official.client.get("/quan-tri/api/moi").status_code == 403
+
+
+@pytest.fixture
+def limited_app(engine):  # noqa: ANN001, ANN201
+    """Makes the app of a web worker whose API limits are the settings given (over the same database)."""
+    from engine.api import Engine
+    from web import create_app
+
+    made: list[Engine] = []
+
+    def make(**settings: str):  # noqa: ANN202
+        made.append(Engine(dataclasses.replace(engine.settings, **settings)))
+        return create_app(engine=made[-1], SECRET_KEY="k", TESTING=True)
+
+    yield make
+    for other in made:
+        other.db.dispose()
+
+
+def new_token(engine, name: str = "Đồng bộ DVCQG") -> str:  # noqa: ANN001
+    from engine.models import Agency
+
+    with engine.session() as s:
+        admin = s.scalar(select(User).where(User.email == ADMIN))
+        made = engine.create_api_client(s, admin, name, s.scalar(select(Agency.id).order_by(Agency.id).limit(1)))
+        s.commit()
+        return made.token
+
+
+def test_requests_over_the_limit_wait(engine, limited_app) -> None:  # noqa: ANN001
+    app = limited_app(api_rate_limit="3/minute", api_public_rate_limit="2/minute")
+    api = app.test_client()
+    first, second = ({"Authorization": f"Bearer {new_token(engine, n)}"} for n in ("Hệ thống một", "Hệ thống hai"))
+    answers = [api.get("/api/v1/ho-so", headers=first) for _ in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert [a.headers["RateLimit-Remaining"] for a in answers] == ["2", "1", "0", "0"]
+    assert {a.headers["RateLimit-Limit"] for a in answers} == {"3"}
+    refused = answers[-1]
+    assert refused.mimetype == "application/json" and refused.get_json()["error"]["status"] == 429
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert refused.get_json()["error"]["message"]["en"].startswith("Too many requests")
+    assert api.get("/api/v1/ho-so", headers=second).status_code == 200  # each client its own count
+
+    # without a token, by address: the catalog and refused tokens share one count
+    assert [api.get("/api/v1/thu-tuc").status_code for _ in range(2)] == [200, 200]
+    assert api.get("/api/v1/thu-tuc").status_code == 429
+    assert api.get("/api/v1/ho-so", headers={"Authorization": "Bearer mc_guess"}).status_code == 429
+    other_address = api.get("/api/v1/thu-tuc", environ_base={"REMOTE_ADDR": "203.0.113.9"})
+    assert other_address.status_code == 200 and other_address.headers["RateLimit-Remaining"] == "1"
+
+
+def test_bad_limits_stop_the_app_at_start(limited_app) -> None:  # noqa: ANN001
+    for settings in ({"api_rate_limit": "many"}, {"rate_limit_storage": "bogus://x"}):
+        with pytest.raises(RuntimeError, match="MOTCUA_API_RATE_LIMIT"):
+            limited_app(**settings)
+
+
+REDIS = "redis://127.0.0.1:6379/15"
+
+
+def test_workers_share_their_counts_in_redis(engine, limited_app) -> None:  # noqa: ANN001
+    """Two web workers (two apps) with the counts in Redis: the limit holds across them. Skipped without Redis."""
+    redis = pytest.importorskip("redis")
+    try:
+        redis.Redis.from_url(REDIS).flushdb()
+    except redis.ConnectionError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    workers = [limited_app(api_rate_limit="3/minute", rate_limit_storage=REDIS).test_client()
+               for _ in range(2)]
+    auth = {"Authorization": f"Bearer {new_token(engine)}"}
+    codes = [workers[i % 2].get("/api/v1/ho-so", headers=auth).status_code for i in range(4)]
+    assert codes == [200, 200, 200, 429]
+
+
+def test_with_the_store_of_counts_away_the_api_still_answers(engine, limited_app) -> None:  # noqa: ANN001
+    api = limited_app(api_rate_limit="1/minute", rate_limit_storage="redis://127.0.0.1:1/0").test_client()
+    auth = {"Authorization": f"Bearer {new_token(engine)}"}
+    answers = [api.get("/api/v1/ho-so", headers=auth) for _ in range(2)]
+    assert [a.status_code for a in answers] == [200, 200] and "RateLimit-Limit" not in answers[0].headers
+
+
+def test_an_administrator_sets_a_webhook_and_sees_its_secret_once(people) -> None:  # noqa: ANN001
+    admin = people()
+    admin.login(ADMIN)
+    admin.get("/quan-tri/api/moi")
+    page = admin.post("/quan-tri/api/moi", {"name": "Văn bản xã", "agency_id": "1", "valid_days": "90",
+                                            "webhook_url": "http://vanban.example.gov.vn/hook"}, status=400)
+    assert page.has('href="#webhook_url"', "https://")
+    assert 'value="http://vanban.example.gov.vn/hook"' in page.html and 'value="90" checked' in page.html  # kept
+    page = admin.post("/quan-tri/api/moi", {"name": "Văn bản xã", "agency_id": "1", "valid_days": "90",
+                                            "webhook_url": "https://vanban.example.gov.vn/hook"})
+    secret = re.search(r'id="webhook_secret" type="text" value="(whsec_[^"]+)"', page.html).group(1)
+    assert page.has("Hết hạn", "https://vanban.example.gov.vn/hook")
+    page = admin.get("/quan-tri/")
+    assert page.has("https://vanban.example.gov.vn/hook", "Chưa gửi lần nào") and secret not in page.html

@@ -1,0 +1,152 @@
+"""Webhooks: the worker posts an agency's status changes to the systems that asked for them (an API client with a
+``webhook_url``, engine.integration), so that they need not poll the feed.
+
+What is posted is the feed's: the dossiers whose status changed after the client's cursor (``status_changed_at``,
+dossier id), oldest first, :data:`BATCH` at a time, as JSON ``{"event": "dossier.status_changed", "items": [...]}``
+with each item as ``GET /api/v1/ho-so/<code>`` gives it without its history. A batch delivered (any 2xx answer)
+moves the cursor past it; a batch refused, or a system away, is posted again later (:data:`RETRY_AFTER`, then every
+six hours, never given up: nothing is lost while the system is away), so a system may get a batch twice and should
+keep what it got by dossier code and ``status_changed_at``. A dossier whose status changed twice between two runs
+is sent once, with its latest status, as the feed shows it.
+
+A change is posted once it is ``SETTLE`` old, as the feed lists it (engine.integration: transactions may commit
+out of the order of their clocks, and the cursor must not pass a change that is not visible yet).
+
+Each post is signed: header ``X-Motcua-Signature: t=<unix time>,v1=<hex>``, where the hex is the HMAC-SHA256, with
+the client's webhook secret (shown once to the administrator) as key, of ``<unix time>.<body>``. The receiving
+system recomputes it and refuses a post whose signature differs or whose time is far from its clock. Redirects are
+not followed (a 3xx is a failure).
+
+No transaction is open while a post is on its way: the batch is read in one short transaction, posted, and the
+outcome written in another, and only if the cursor has not moved meanwhile (another worker delivered it).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import logging
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import or_, select, tuple_
+from sqlalchemy.orm import Session
+
+from . import clock, integration
+from .catalog import VersionCache
+from .models import ApiClient, Dossier
+
+log = logging.getLogger("motcua.webhooks")
+
+BATCH = 100
+#: the waits after the 1st, 2nd, … failure in a row; then the last one, again and again
+RETRY_AFTER = (dt.timedelta(minutes=1), dt.timedelta(minutes=5), dt.timedelta(minutes=30), dt.timedelta(hours=2),
+               dt.timedelta(hours=6))
+TIMEOUT = 10  # seconds for a system to answer
+#: batches posted to one system in one run (the rest, next run)
+BATCHES_PER_RUN = 10
+USER_AGENT = "motcua-webhooks/1"
+
+
+@dataclass
+class Delivered:
+    batches: int = 0
+    items: int = 0
+    failed: int = 0
+
+
+def signature(secret: str, moment: int, body: bytes) -> str:
+    """The value of the ``X-Motcua-Signature`` header of ``body`` posted at ``moment`` (unix seconds)."""
+    digest = hmac.new(secret.encode(), f"{moment}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={moment},v1={digest}"
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *_: Any, **__: Any) -> None:
+        return None  # (urllib then raises HTTPError for the 3xx)
+
+
+_opener = urllib.request.build_opener(_NoRedirect)
+
+
+def post(url: str, secret: str, body: bytes) -> str | None:
+    """Post one batch: None when the system took it (2xx), otherwise why not."""
+    request = urllib.request.Request(url, data=body, method="POST", headers={
+        "Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT,
+        "X-Motcua-Signature": signature(secret, int(time.time()), body)})
+    try:
+        with _opener.open(request, timeout=TIMEOUT) as answer:
+            answer.read(64 * 1024)
+            return None if 200 <= answer.status < 300 else f"HTTP {answer.status}"
+    except urllib.error.HTTPError as exc:
+        return f"HTTP {exc.code}"
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", None) or exc
+        return f"{type(exc).__name__}: {reason}"[:300]
+
+
+DUE = select(ApiClient.id).where(ApiClient.webhook_url.is_not(None), ApiClient.revoked_at.is_(None))
+
+
+def deliver_due(sessions: Callable[[], Session], cache: VersionCache,
+                batches_per_run: int = BATCHES_PER_RUN) -> Delivered:
+    """Post the changes owed to every system with a webhook that is due (not waiting to retry), up to
+    ``batches_per_run`` batches each."""
+    done = Delivered()
+    now = clock.now()
+    with sessions() as session:
+        due = session.scalars(DUE.where(or_(ApiClient.expires_at.is_(None), ApiClient.expires_at > now),
+                                        or_(ApiClient.webhook_retry_at.is_(None), ApiClient.webhook_retry_at <= now))
+                              ).all()
+    for client_id in due:
+        for _ in range(batches_per_run):
+            sent = _deliver_batch(sessions, cache, client_id, done)
+            if sent < BATCH:
+                break
+    return done
+
+
+def _deliver_batch(sessions: Callable[[], Session], cache: VersionCache, client_id: int, done: Delivered) -> int:
+    """One batch to one system: how many changes it delivered (0 when there were none, or it failed)."""
+    now = clock.now()
+    with sessions() as session:
+        client = session.get(ApiClient, client_id)
+        if client is None or client.webhook_url is None or client.webhook_secret is None:
+            return 0
+        url, secret = client.webhook_url, client.webhook_secret
+        cursor = (client.webhook_after_at or dt.datetime(1970, 1, 1), client.webhook_after_id)
+        rows = session.scalars(
+            select(Dossier).where(Dossier.agency_id == client.agency_id,
+                                  Dossier.status_changed_at <= now - integration.SETTLE,
+                                  tuple_(Dossier.status_changed_at, Dossier.id) > tuple_(*cursor))
+            .order_by(Dossier.status_changed_at, Dossier.id).limit(BATCH)).all()
+        if not rows:
+            return 0
+        items = [integration.brief(session, cache, d) for d in rows]
+        last = (rows[-1].status_changed_at, rows[-1].id)
+    body = json.dumps({"event": "dossier.status_changed", "items": items}, ensure_ascii=False).encode("utf-8")
+    failure = post(url, secret, body)
+    with sessions() as session:
+        client = session.get(ApiClient, client_id)
+        if client is None or (client.webhook_after_at or dt.datetime(1970, 1, 1), client.webhook_after_id) != cursor:
+            return 0  # another worker delivered it meanwhile
+        moment = clock.now()
+        if failure is None:
+            client.webhook_after_at, client.webhook_after_id = last
+            client.webhook_failures, client.webhook_retry_at, client.webhook_error = 0, None, None
+            client.webhook_delivered_at = moment
+            done.batches, done.items = done.batches + 1, done.items + len(items)
+        else:
+            client.webhook_failures += 1
+            client.webhook_retry_at = moment + RETRY_AFTER[min(client.webhook_failures, len(RETRY_AFTER)) - 1]
+            client.webhook_error = failure
+            done.failed += 1
+            log.warning("webhook of API client %s failed (%s); retrying at %s", client_id, failure,
+                        client.webhook_retry_at)
+        session.commit()
+    return len(items) if failure is None else 0
