@@ -3,11 +3,12 @@ procedure's manifest lists (``[[components]]``: a birth notice, an identity docu
 
 The applicant attaches and removes files while the dossier is a draft, or while the agency waits for a
 supplement. A file is read for what it is, not for what its name or the browser says: a PDF, a JPEG or a PNG,
-at most ``Settings.upload_max_bytes``, and at most :data:`MAX_FILES` per dossier. The first submission needs a
-file for every required component. When the applicant's step goes (the dossier submitted, or a supplement
-sent), the files attached until then are marked sent: from then on they cannot be removed, and the agency's
-officials see them. Contents are kept in the database, in the transaction of the upload, and read only when a
-file is downloaded.
+at most ``Settings.upload_max_bytes``, and at most :data:`MAX_FILES` per dossier; it must be whole and a PDF
+without active content, and a picture's metadata (where a photo was taken…) are removed (engine.filecheck). The
+first submission needs a file for every required component. When the applicant's step goes (the dossier
+submitted, or a supplement sent), the files attached until then are marked sent: from then on they cannot be
+removed, and the agency's officials see them. Contents are kept in the database, in the transaction of the upload,
+and read only when a file is downloaded.
 
 The agency's electronic result goes the other way: on an official's task that takes it (``resultFile`` in the
 diagram), the official who holds the task attaches the result (component :data:`RESULT`); completing the task
@@ -26,6 +27,7 @@ import filetype
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
+from . import filecheck
 from .dossiers import audit
 from .errors import Forbidden, FormInvalid, NotFound
 from .i18n import Text, text
@@ -114,9 +116,12 @@ def store(session: Session, dossier: Dossier, uploader: Person, component: str, 
     if error is None and session.scalar(COUNT, {"dossier_id": dossier.id}) >= MAX_FILES:
         error = text(f"Mỗi hồ sơ đính kèm được tối đa {MAX_FILES} tệp. Hãy bỏ bớt tệp không cần thiết.",
                      f"An application can have at most {MAX_FILES} files. Remove the files you do not need.")
+    content_type = kind_of(data) if error is None else None
+    if content_type is not None:  # (problem_with said it is one of ours: now what it holds, engine.filecheck)
+        checked = filecheck.check(data, content_type)
+        error, data = checked.problem, checked.content
     if error is not None:
         raise FormInvalid({key(component): error})
-    content_type = kind_of(data)
     assert content_type is not None  # (problem_with said so)
     digest = hashlib.sha256(data).hexdigest()
     same = session.execute(SAME, {"dossier_id": dossier.id, "component": component, "sha256": digest}).first()

@@ -51,6 +51,11 @@ def test_a_wrong_file_is_refused_with_the_reason_next_to_its_field(people, engin
     assert page.has('href="#doc-birth_notice"', 'id="doc-birth_notice-error"',
                     "Tệp phải là PDF, JPG hoặc PNG. Tệp đã chọn không phải là một trong các loại này.",
                     "govuk-file-upload--error")
+    active = placeholder_pdf("x").replace(b"/Pages 2 0 R >>",
+                                          b"/Pages 2 0 R /OpenAction << /S /JavaScript /JS (1) >> >>")
+    page = citizen.upload(url, {"component": "birth_notice"}, active, "giay-chung-sinh.pdf", status=400)
+    assert page.has('id="doc-birth_notice-error"', "Tệp PDF có chứa mã chạy (JavaScript)")
+    assert ">giay-chung-sinh.pdf<" not in page.html
     page = citizen.upload(url, {"component": "birth_notice"}, b"", "", status=400)  # sent without choosing
     assert page.has("Chọn một tệp để tải lên")
     # over the limit: refused before the body is read, and the citizen is back on the page with the reason
