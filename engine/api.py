@@ -41,6 +41,10 @@ class Engine:
         """Apply the Alembic migrations (creates the schema on an empty database)."""
         self.db.upgrade()
 
+    def not_ready(self) -> str | None:
+        """Why this process cannot serve now (the database away, or its schema not this code's), or None."""
+        return self.db.schema_problem()
+
     def deploy(self, session: Session, root: Path | None = None) -> list[catalog.Deployed]:
         """Load every procedure from ``workflows/`` + ``bpmn/`` + ``forms/`` and store new versions.
 

@@ -1,6 +1,7 @@
 """Database connection, sessions and migrations (SQLite embedded by default, PostgreSQL in production)."""
 from __future__ import annotations
 
+import functools
 import select
 import time
 from pathlib import Path
@@ -8,9 +9,10 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, event, make_url
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, event, make_url, text
 from sqlalchemy.engine import Engine as SAEngine
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.util import identity_key
 
@@ -57,10 +59,29 @@ class Database:
     def upgrade(self, revision: str = "head") -> None:
         command.upgrade(alembic_config(self.url), revision)
 
+    def schema_problem(self) -> str | None:
+        """Why this database cannot serve this code, or None: it must answer, and its schema be at the migrations'
+        head (a database not yet upgraded, or upgraded by newer code, is not ready)."""
+        try:
+            with self.read_session() as session:
+                current = set(session.scalars(text("SELECT version_num FROM alembic_version")))
+        except SQLAlchemyError as exc:
+            return f"database unreachable or not set up: {type(exc).__name__}"
+        if current != migration_heads():
+            code = ", ".join(sorted(migration_heads()))
+            return f"schema at {', '.join(sorted(current)) or 'nothing'}, code at {code}"
+        return None
+
     def dispose(self) -> None:
         self.engine.dispose()
         if self.read_engine is not None:
             self.read_engine.dispose()
+
+
+@functools.cache
+def migration_heads() -> frozenset[str]:
+    """The revisions this code's migrations end at (read once per process)."""
+    return frozenset(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
 
 
 def alembic_config(url: str) -> Config:

@@ -1,9 +1,11 @@
-"""Public pages: the catalog of procedures (search by keyword, field and agency), a procedure's page, language."""
+"""Public pages: the catalog of procedures (search by keyword, field and agency), a procedure's page, language; and
+the health checks a load balancer or an orchestrator asks (``/healthz``: the process answers; ``/readyz``: it can
+serve, its database answering with this code's schema; 503 otherwise, with the reason)."""
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from . import LANGUAGES, db, get_engine
@@ -45,3 +47,22 @@ def set_language(lang: str):  # noqa: ANN201
     if parts.scheme or parts.netloc or not target.startswith("/"):  # never redirect off-site
         target = url_for("public.index")
     return redirect(target)
+
+
+@bp.get("/healthz")
+def alive() -> Response:
+    return _health({"status": "ok"}, 200)
+
+
+@bp.get("/readyz")
+def ready() -> Response:
+    problem = get_engine().not_ready()
+    return _health({"status": "ok"} if problem is None else {"status": "unavailable", "reason": problem},
+                   200 if problem is None else 503)
+
+
+def _health(body: dict[str, str], status: int) -> Response:
+    response = jsonify(body)
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    return response
