@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import (accounts, administration, attachments, catalog, designs, dossiers, integration, mail, moves, notices,
-               payments, ratings, reminders, slips, statistics, tasks, timers, webhooks)
+               payments, ratings, reminders, signing, slips, statistics, tasks, timers, webhooks)
 from .config import Settings
 from .db import Database, possible_id
 from .errors import Forbidden, NotFound, StaleDossier
@@ -32,6 +32,9 @@ class Engine:
         self.settings = settings or Settings.from_env()
         self.db = Database(self.settings.database_url)
         self.versions = catalog.VersionCache(self.settings.workflow_cache_size)
+        #: the key the slips are signed with (SigningError now if it cannot be used), or None
+        self.signing_key = (signing.load(self.settings.signing_p12, self.settings.signing_password)
+                            if self.settings.signing_p12 else None)
 
     def session(self) -> Session:
         return self.db.session()
@@ -236,9 +239,14 @@ class Engine:
                                actor.is_official)
 
     def slip(self, session: Session, dossier_id: int, actor: Person, kind: str) -> bytes:
-        """One of the dossier's slips as an A5 PDF. Raises NotFound when it has no such slip for the actor."""
-        return slips.render(kind, self._slip_facts(session, dossier_id, actor), actor.is_official,
-                            self.settings.root)
+        """One of the dossier's slips as an A5 PDF, signed with the portal's key when it has one. Raises NotFound
+        when it has no such slip for the actor."""
+        facts = self._slip_facts(session, dossier_id, actor)
+        pdf = slips.render(kind, facts, actor.is_official, self.settings.root)
+        if self.signing_key is None:
+            return pdf
+        return signing.sign(pdf, self.signing_key, reason=f"{slips.KINDS[kind].title['vi']} – {facts.dossier.code}",
+                            location=facts.dossier.agency_name["vi"])
 
     def _slip_facts(self, session: Session, dossier_id: int, actor: Person) -> slips.Facts:
         dossier = dossiers.get_for(session, dossier_id, actor)

@@ -299,6 +299,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # links in mail (printed to the console without a mail server) lead to this server
     local = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
     os.environ.setdefault("MOTCUA_BASE_URL", f"http://{local}:{port}")
+    if not os.environ.get("MOTCUA_SIGNING_P12"):  # the slips signed with a demonstration certificate
+        from .signing import demo_key
+
+        os.environ["MOTCUA_SIGNING_P12"] = str(demo_key(Settings.from_env().root / "instance"))
     app = create_app()
     if not args.no_worker:  # for a single-process set-up; production runs `motcua worker` on its own
         import threading

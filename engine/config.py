@@ -40,6 +40,11 @@ class Settings:
     #: where those counts are kept: memory:// (each web worker counts on its own, so N workers allow N times the
     #: limit) or redis://host:port[/db] (all workers share them). MOTCUA_RATE_LIMIT_STORAGE; default memory://
     rate_limit_storage: str = "memory://"
+    #: the PKCS#12 file (key and certificate) the slips are signed with (engine.signing). MOTCUA_SIGNING_P12; none:
+    #: the slips are not signed (``motcua serve`` makes a demonstration one under instance/)
+    signing_p12: Path | None = None
+    #: its password. MOTCUA_SIGNING_P12_PASSWORD
+    signing_password: str | None = None
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -58,6 +63,9 @@ class Settings:
                                      "api_public_rate_limit": os.environ.get("MOTCUA_API_PUBLIC_RATE_LIMIT")
                                      or cls.api_public_rate_limit,
                                      "rate_limit_storage": os.environ.get("MOTCUA_RATE_LIMIT_STORAGE")
-                                     or cls.rate_limit_storage}
+                                     or cls.rate_limit_storage,
+                                     "signing_p12": Path(os.environ["MOTCUA_SIGNING_P12"])
+                                     if os.environ.get("MOTCUA_SIGNING_P12") else None,
+                                     "signing_password": os.environ.get("MOTCUA_SIGNING_P12_PASSWORD") or None}
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

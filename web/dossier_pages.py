@@ -79,4 +79,5 @@ def dossier_page(dossier_id: int, side: str):  # noqa: ANN201
                            rating=engine.rating(db(), dossier_id, current_user),
                            document_groups=groups, document_endpoint=f"{side}.document",
                            slips=engine.slips(db(), dossier_id, current_user, timeline), slip_endpoint=f"{side}.slip",
+                           slip_signer=engine.signing_key.subject if engine.signing_key else None,
                            results=results, fee=engine.fee(db(), dossier_id, current_user))
