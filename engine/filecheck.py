@@ -19,12 +19,12 @@ from __future__ import annotations
 import io
 import warnings
 from dataclasses import dataclass
-
-from PIL import Image, UnidentifiedImageError
-from pypdf import PdfReader
-from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+from typing import TYPE_CHECKING, Any
 
 from .i18n import Text, text
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 #: the largest picture, in pixels: a page scanned at 600 dpi is about 35 million
 MAX_PIXELS = 60_000_000
@@ -71,6 +71,8 @@ def check(data: bytes, mime: str) -> Checked:
 # -- images ------------------------------------------------------------------------------------------------------
 
 def _image(data: bytes, mime: str) -> Checked:
+    from PIL import Image, UnidentifiedImageError  # (imported by the first upload: a process without any saves it)
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -96,6 +98,8 @@ def _private(picture: Image.Image) -> bool:
 
 
 def _without_metadata(picture: Image.Image, mime: str) -> bytes:
+    from PIL import Image
+
     kept = Image.Exif()
     orientation = picture.getexif().get(ORIENTATION)
     if orientation:
@@ -117,6 +121,8 @@ def _without_metadata(picture: Image.Image, mime: str) -> bytes:
 
 def pdf_problem(data: bytes) -> Text | None:
     """Why a PDF is refused, or None."""
+    from pypdf import PdfReader  # (some 20 MB a process: imported by the first PDF sent)
+
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted:
@@ -130,8 +136,10 @@ def pdf_problem(data: bytes) -> Text | None:
         return UNREADABLE_PDF
 
 
-def _active(reader: PdfReader) -> bool:
+def _active(reader: Any) -> bool:
     """Whether any object reachable from the trailer names active content (as a key or as a value)."""
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+
     seen: set[tuple[int, int]] = set()
     stack: list[object] = [reader.trailer]
     looked = 0

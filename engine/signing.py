@@ -6,8 +6,9 @@ The key and its certificate come from a PKCS#12 file (``MOTCUA_SIGNING_P12``, it
 ``MOTCUA_SIGNING_P12_PASSWORD``): in production, the certificate the Government Cipher Committee (Ban Cơ yếu Chính
 phủ) issues to the agency. It is read when the engine starts, so that a wrong file or password stops it with a
 clear message rather than at the first slip; pyHanko itself is imported at the first signature (it weighs some
-40 MB a process). Without a file, the slips are not signed. ``motcua serve`` (development, ``make run``) makes a
-self-signed demonstration certificate under ``instance/``, whose name says it has no legal value.
+40 MB a process), and none of it in a process without a key. Without a file, the slips are not signed.
+``motcua serve`` (development, ``make run``) makes a self-signed demonstration certificate under ``instance/``,
+whose name says it has no legal value.
 
 No timestamp from a timestamping authority is added (none reachable here): the signing time is the server's.
 """
@@ -19,12 +20,6 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import NameOID
 
 DEMO_FILE = "signing-demo.p12"
 DEMO_NAME = "Cổng DVC motcua (DEMO, không có giá trị pháp lý)"  # (a common name: at most 64 bytes)
@@ -58,6 +53,9 @@ class SigningKey:
 
 def load(path: Path, password: str | None) -> SigningKey:
     """The key of a PKCS#12 file; :class:`SigningError` (saying what is wrong) if it cannot sign."""
+    from cryptography.hazmat.primitives.serialization import pkcs12  # (here: a process without a key never loads it)
+    from cryptography.x509.oid import NameOID
+
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -77,6 +75,12 @@ def load(path: Path, password: str | None) -> SigningKey:
 
 def demo_key(instance: Path) -> Path:
     """A self-signed demonstration certificate under ``instance`` (made once, kept): its path."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.serialization import pkcs12
+    from cryptography.x509.oid import NameOID
+
     path = instance / DEMO_FILE
     if path.exists():
         return path

@@ -18,12 +18,9 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask.blueprints import BlueprintSetupState
-from limits import RateLimitItem, parse
-from limits.errors import ConfigurationError
-from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
 from werkzeug.exceptions import HTTPException
 
+from engine.config import Settings
 from engine.errors import FormInvalid, NotFound
 
 from . import csrf, db, get_engine
@@ -39,27 +36,47 @@ TOO_MANY = {"vi": "Quá nhiều yêu cầu: hãy chờ số giây trong tiêu đ
 
 @dataclass
 class RateLimits:
-    limiter: MovingWindowRateLimiter
-    per_client: RateLimitItem
-    per_address: RateLimitItem
+    limiter: Any  # limits' MovingWindowRateLimiter
+    per_client: Any  # limits' RateLimitItem
+    per_address: Any
     store_away_logged_at: float = 0.0
 
 
-@bp.record_once
-def _set_up_rate_limits(state: BlueprintSetupState) -> None:
-    settings = state.app.extensions["motcua"].settings
+def _rate_limits(settings: Settings) -> RateLimits:
+    from limits import parse
+    from limits.errors import ConfigurationError
+    from limits.storage import storage_from_string
+    from limits.strategies import MovingWindowRateLimiter
+
     try:
         per_client, per_address = parse(settings.api_rate_limit), parse(settings.api_public_rate_limit)
         store = storage_from_string(settings.rate_limit_storage)
     except (ValueError, ConfigurationError) as exc:  # (a limit or a store the limits library does not know)
         raise RuntimeError(f"MOTCUA_API_RATE_LIMIT, MOTCUA_API_PUBLIC_RATE_LIMIT or MOTCUA_RATE_LIMIT_STORAGE: {exc}"
                            ) from None
-    state.app.extensions["motcua.api_limits"] = RateLimits(MovingWindowRateLimiter(store), per_client, per_address)
+    return RateLimits(MovingWindowRateLimiter(store), per_client, per_address)
 
 
-def _count(limit: RateLimitItem, *key: str) -> Response | None:
+@bp.record_once
+def _set_up_rate_limits(state: BlueprintSetupState) -> None:
+    """Limits set by the environment are checked now, so that a wrong one stops the app at its start; the defaults
+    are known good, and the limits library (some 13 MB a process) is then loaded by the API's first request."""
+    settings = state.app.extensions["motcua"].settings
+    defaults = (Settings.api_rate_limit, Settings.api_public_rate_limit, Settings.rate_limit_storage)
+    if (settings.api_rate_limit, settings.api_public_rate_limit, settings.rate_limit_storage) != defaults:
+        state.app.extensions["motcua.api_limits"] = _rate_limits(settings)
+
+
+def _limits() -> RateLimits:
+    found = current_app.extensions.get("motcua.api_limits")
+    if found is None:
+        found = current_app.extensions["motcua.api_limits"] = _rate_limits(get_engine().settings)
+    return found
+
+
+def _count(limit: Any, *key: str) -> Response | None:
     """Count this request against ``limit`` for ``key``: a 429 when it is over."""
-    limits: RateLimits = current_app.extensions["motcua.api_limits"]
+    limits = _limits()
     try:
         allowed = limits.limiter.hit(limit, *key)
         stats = limits.limiter.get_window_stats(limit, *key)
@@ -99,7 +116,7 @@ def _client() -> Any:
 
 @bp.before_request
 def authenticate() -> Response | None:
-    limits: RateLimits = current_app.extensions["motcua.api_limits"]
+    limits = _limits()
     address = request.remote_addr or "-"
     if request.endpoint == "api.procedures":  # (public data)
         return _count(limits.per_address, "address", address)
