@@ -28,12 +28,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
+from engine.scenarios import placeholder_pdf
+
 DEMO_PASSWORD = "matkhau-demo-2026"  # engine/demo.py
 #: the documents birth registration requires (workflows/birth_registration.toml), and the file sent for each: a
-#: small PDF, as a phone's scan of one page would be a larger one
+#: small one-page PDF (the portal reads it: engine.filecheck), as a phone's scan of one page would be a larger one
 DOCUMENTS = ("birth_notice", "requester_id")
-SCAN = (b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>"
-        b"\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n")
+SCAN = placeholder_pdf("Giay to")
 RECEPTION, OFFICER, CHAIRMAN = "motcua@demo.motcua.vn", "hotich@demo.motcua.vn", "chutich@demo.motcua.vn"
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 CODE = re.compile(r'data-testid="dossier-code">(000\.31\.27\.H14-\d{6}-\d{4})<')
