@@ -499,6 +499,11 @@ class Engine:
         """The problems of the procedure with this diagram in place of its file (nothing written)."""
         return designs.check_diagram(designer, self.settings.root, code, xml)
 
+    def import_model(self, session: Session, designer: Person, archive: bytes, code: str | None = None) -> Any:
+        """A spiff-arena process model (a ZIP archive) imported as a new procedure, kept only if valid
+        (:func:`engine.designs.import_archive`; ImportRefused for what cannot be imported at all)."""
+        return designs.import_archive(session, designer, self.settings.root, archive, code)
+
     def save_diagram(self, session: Session, designer: Person, code: str, xml: str) -> list[Any]:
         """Write the diagram to the procedure's file if it has no problem; else its problems (file unchanged)."""
         return designs.save_diagram(session, designer, self.settings.root, code, xml)

@@ -19,7 +19,7 @@ from SpiffWorkflow.bpmn.util.diff import SpecDiff
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from . import buffers, catalog, dossiers, procedures, runtime
+from . import buffers, catalog, dossiers, importer, procedures, runtime
 from .catalog import VersionCache
 from .db import possible_id
 from .errors import Forbidden, NotFound
@@ -314,3 +314,30 @@ def save_diagram(session: Session, actor: Person, root: Path, code: str, xml: st
                                                                            "designers' pages"))
         buffers.write(session)
     return []
+
+
+# -- importing a spiff-arena model ---------------------------------------------------------------------------------
+
+def import_archive(session: Session, actor: Person, root: Path, archive: bytes,
+                   code: str | None = None) -> importer.Imported:
+    """A spiff-arena process model sent as a ZIP archive, imported as a new procedure (:mod:`engine.importer`) and
+    kept only if it is valid: otherwise the files it wrote are removed again and the problems returned, so that
+    the procedures on disk stay deployable. Raises :class:`~engine.importer.ImportRefused` (nothing written) for
+    what is not such an archive, or a code taken. Deploying it is then "check and deploy"."""
+    check_designer(actor)
+    with tempfile.TemporaryDirectory(prefix="motcua-import-") as scratch:
+        model = importer.unpack_model(archive, Path(scratch))
+        result = importer.import_spiff_arena(model, root, code or None)
+    if result.problems:
+        for name in result.written:
+            (root / name).unlink(missing_ok=True)
+        forms = root / "forms" / result.code
+        if forms.is_dir() and not any(forms.iterdir()):
+            forms.rmdir()
+        result.written = []
+        return result
+    dossiers.audit(session, None, actor, "design.imported",
+                   text(f"Nhập mô hình spiff-arena thành thủ tục {result.code}",
+                        f"Imported a spiff-arena model as the procedure {result.code}"))
+    buffers.write(session)
+    return result

@@ -21,8 +21,12 @@ a script the sandbox refuses) is listed, by file and element, for the designer t
 """
 from __future__ import annotations
 
+import io
 import json
 import re
+import stat
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,6 +48,46 @@ HUMAN_TASKS = ("userTask", "manualTask")
 
 class ImportRefused(Exception):
     """The folder cannot be imported (not a process model, or the procedure exists); nothing was written."""
+
+
+#: a model sent as a ZIP archive (the designers' page): at most so many files and bytes once unpacked
+ARCHIVE_FILES, ARCHIVE_BYTES = 200, 20 * 1024 * 1024
+
+
+def unpack_model(archive: bytes, into: Path) -> Path:
+    """Unpack a ZIP archive of a process model folder (spiff-arena's download, or the folder zipped) under ``into``;
+    the folder holding its ``process_model.json`` (at the top or in one folder). Raises :class:`ImportRefused` for
+    what is not such an archive, or would write outside ``into`` (absolute names, ``..``, links), or unpacks to more
+    than :data:`ARCHIVE_FILES` files or :data:`ARCHIVE_BYTES` bytes (whatever the archive says of itself)."""
+    try:
+        bundle = zipfile.ZipFile(io.BytesIO(archive))
+        entries = [e for e in bundle.infolist() if not e.is_dir()]
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise ImportRefused("the file is not a ZIP archive") from None
+    if len(entries) > ARCHIVE_FILES:
+        raise ImportRefused(f"the archive holds more than {ARCHIVE_FILES} files")
+    target, written = into.resolve(), 0
+    for entry in entries:
+        name = entry.filename.replace("\\", "/")
+        path = (target / name).resolve()
+        if name.startswith("/") or ".." in name.split("/") or not path.is_relative_to(target) or \
+                stat.S_ISLNK(entry.external_attr >> 16):
+            raise ImportRefused(f"the archive's entry {entry.filename!r} would be written outside the model's folder")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with bundle.open(entry) as source, path.open("wb") as out:
+                while chunk := source.read(64 * 1024):
+                    written += len(chunk)
+                    if written > ARCHIVE_BYTES:
+                        raise ImportRefused(f"the archive unpacks to more than {ARCHIVE_BYTES // (1024 * 1024)} MB")
+                    out.write(chunk)
+        except (zipfile.BadZipFile, zlib.error, RuntimeError, NotImplementedError, EOFError) as exc:
+            raise ImportRefused(f"the archive's entry {entry.filename!r} cannot be unpacked ({exc})") from None
+    found = sorted(p.parent for p in target.rglob("process_model.json") if len(p.relative_to(target).parts) <= 2)
+    if len(found) != 1:
+        raise ImportRefused("the archive holds no process_model.json (at its top or in one folder)" if not found else
+                            "the archive holds more than one process model: send one at a time")
+    return found[0]
 
 
 @dataclass

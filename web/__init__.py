@@ -125,7 +125,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
 
 
 #: endpoints that take a file, and what their request may hold besides it (the multipart framing, the token)
-UPLOADS = ("citizen.upload", "officer.upload_result")
+UPLOADS = ("citizen.upload", "officer.upload_result", "designer.import_model")
 UPLOAD_OVERHEAD = 64 * 1024
 
 

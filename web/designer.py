@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from engine.errors import NotRunnable, ProcedureError, StaleDossier
+from engine.importer import ImportRefused
 from engine.moves import NotMovable
 
 from . import db, get_engine
@@ -117,6 +118,29 @@ def deploy():  # noqa: ANN201
                 flash(_("Không có gì thay đổi: các quy trình trên máy chủ giống hệt phiên bản hiện hành."), "success")
             return redirect(url_for("designer.index"), code=303)
     return render_template("designer/deploy.html", disk=engine.procedures_on_disk(db(), current_user))
+
+
+@bp.route("/nhap", methods=["GET", "POST"])
+@designer_required
+def import_model():  # noqa: ANN201
+    """A spiff-arena process model, sent as a ZIP archive, imported as a new procedure when it is valid."""
+    error, code = None, (request.form.get("code") or "").strip()
+    if request.method == "POST":
+        upload = request.files.get("file")
+        data = upload.read() if upload is not None else b""
+        if not data:
+            error = _("Chọn tệp ZIP của mô hình quy trình.")
+        else:
+            try:
+                result = get_engine().import_model(db(), current_user, data, code or None)
+                db().commit()
+            except ImportRefused as exc:
+                db().rollback()
+                error = _("Không nhập được: %(why)s.", why=str(exc))
+            else:
+                return render_template("designer/imported.html", result=result), (200 if not result.problems
+                                                                                     else 422)
+    return render_template("designer/import.html", error=error, code=code), (400 if error else 200)
 
 
 @bp.get("/<code>/so-do")

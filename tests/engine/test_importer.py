@@ -4,9 +4,11 @@ its end; a folder that is not a process model, or a procedure that exists, is re
 what the import cannot make valid is listed by file and element."""
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import tomllib
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -17,11 +19,13 @@ from engine import demo
 from engine.api import Engine
 from engine.cli import main
 from engine.config import Settings
+from engine.errors import Forbidden
 from engine.importer import ImportRefused, import_spiff_arena
 from engine.models import Agency, User
 from tests.procedures import copy_procedures
 
 MODEL = Path(__file__).parent / "data" / "spiff_arena" / "leave-request"
+ADMIN_EMAIL = "quantri@demo.motcua.vn"
 
 
 @pytest.fixture
@@ -124,3 +128,76 @@ def test_what_the_import_cannot_fix_is_listed(root: Path, tmp_path: Path, capsys
     assert "ERROR forms/nested_model/request.schema.json" in out and "type 'object' is not supported" in out
     assert main(["procedures", "import", str(model), "--root", str(root)]) == 2  # exists now
     assert main(["procedures", "import", str(model), "--root", str(root), "--force"]) == 1
+
+
+def zipped(folder: Path, prefix: str = "leave-request/", extra: dict[str, bytes] | None = None) -> bytes:
+    """``folder`` as a ZIP archive, its files under ``prefix`` (spiff-arena's download keeps the folder)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as bundle:
+        for path in sorted(folder.iterdir()):
+            bundle.writestr(prefix + path.name, path.read_bytes())
+        for name, data in (extra or {}).items():
+            bundle.writestr(name, data)
+    return out.getvalue()
+
+
+def test_a_model_sent_as_an_archive_is_imported_when_valid(root: Path, engine: Engine) -> None:
+    from engine.designs import import_archive
+
+    with engine.session() as s:
+        designer = s.scalar(select(User).where(User.email == "thietke@demo.motcua.vn"))
+        result = import_archive(s, designer, root, zipped(MODEL))
+        s.commit()
+        assert result.code == "leave_request" and result.problems == [] and "bpmn/leave_request.bpmn" in result.written
+        assert (root / "workflows" / "leave_request.toml").is_file()
+        assert [e.action for e in engine.design_log(s, designer)][:1] == ["design.imported"]
+        # at the archive's top, and under another code
+        assert import_archive(s, designer, root, zipped(MODEL, prefix=""), code="nghi_phep").code == "nghi_phep"
+        with pytest.raises(Forbidden):
+            import_archive(s, s.scalar(select(User).where(User.email == ADMIN_EMAIL)), root, zipped(MODEL))
+
+
+def test_an_archive_with_problems_leaves_nothing_behind(root: Path, engine: Engine, tmp_path: Path) -> None:
+    from engine.designs import import_archive
+
+    model = tmp_path / "nested"
+    shutil.copytree(MODEL, model)
+    schema = json.loads((model / "request-schema.json").read_text())
+    schema["properties"]["address"] = {"type": "object", "properties": {"street": {"type": "string"}}}
+    (model / "request-schema.json").write_text(json.dumps(schema))
+    before = sorted(p.relative_to(root) for p in root.rglob("*"))
+    with engine.session() as s:
+        designer = s.scalar(select(User).where(User.email == "thietke@demo.motcua.vn"))
+        result = import_archive(s, designer, root, zipped(model, prefix="nested/"))
+        assert result.problems and result.written == []
+    assert sorted(p.relative_to(root) for p in root.rglob("*")) == before
+
+
+@pytest.mark.parametrize(("archive", "why"), [
+    (b"PK\x03\x04 not really", "not a ZIP archive"),
+    (b"%PDF-1.4", "not a ZIP archive"),
+    ("escape", "would be written outside"),
+    ("absolute", "would be written outside"),
+    ("none", "no process_model.json"),
+    ("two", "more than one process model"),
+    ("bomb", "unpacks to more than 20 MB"),
+    ("many", "more than 200 files"),
+])
+def test_what_is_not_a_model_archive_is_refused_before_anything_is_written(
+        archive: object, why: str, tmp_path: Path) -> None:
+    from engine.importer import unpack_model
+
+    made = {
+        "escape": lambda: zipped(MODEL, extra={"leave-request/../../../evil.txt": b"x"}),
+        "absolute": lambda: zipped(MODEL, extra={"/tmp/evil.txt": b"x"}),
+        "none": lambda: zipped(MODEL, extra={}).replace(b"process_model.json", b"process_model.txt!"),
+        "two": lambda: zipped(MODEL, extra={"other/process_model.json": b"{}"}),
+        "bomb": lambda: zipped(MODEL, extra={"leave-request/big.bin": bytes(21 * 1024 * 1024)}),
+        "many": lambda: zipped(MODEL, extra={f"leave-request/f{i}.txt": b"" for i in range(200)}),
+    }
+    data = made[archive]() if isinstance(archive, str) else archive
+    into = tmp_path / "unpacked"
+    into.mkdir()
+    with pytest.raises(ImportRefused, match=why):
+        unpack_model(data, into)
+    assert not (tmp_path / "evil.txt").exists() and not Path("/tmp/evil.txt").exists()

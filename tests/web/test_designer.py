@@ -152,3 +152,25 @@ def test_the_modelers_check_and_save_refuse_what_is_broken(people, root: Path) -
                                 headers={"Content-Type": "application/xml"}).status_code == 400
     assert designer.client.post("/thiet-ke/khong_co/so-do/kiem-tra", data=b"<x/>", headers=headers).status_code == 404
     assert designer.client.get("/thiet-ke/..%2Fworkflows%2Fbirth_registration/so-do.bpmn").status_code == 404
+
+
+def test_a_designer_imports_a_spiff_arena_model_from_the_page(people, root: Path) -> None:  # noqa: ANN001
+    from tests.engine.test_importer import MODEL, zipped
+
+    designer = people()
+    designer.login(DESIGNER)
+    page = designer.get("/thiet-ke/")
+    assert page.has('href="/thiet-ke/nhap"')
+    designer.get("/thiet-ke/nhap")
+    page = designer.upload("/thiet-ke/nhap", {"code": ""}, b"not a zip", "mo-hinh.zip", status=400)
+    assert page.has('href="#archive"', "Không nhập được: the file is not a ZIP archive.")
+    page = designer.upload("/thiet-ke/nhap", {"code": "nghi_phep"}, zipped(MODEL), "leave-request.zip")
+    assert page.has("Đã nhập thủ tục nghi_phep", "bpmn/nghi_phep.bpmn", "[import]", 'href="/thiet-ke/trien-khai"')
+    assert (root / "workflows" / "nghi_phep.toml").is_file()
+    page = designer.upload("/thiet-ke/nhap", {"code": "nghi_phep"}, zipped(MODEL), "leave-request.zip", status=400)
+    assert page.has("exists already")  # the same code again
+    page = designer.get("/thiet-ke/trien-khai")
+    assert page.has("nghi_phep", "Thủ tục mới")
+
+    citizen = register(people)
+    assert citizen.client.get("/thiet-ke/nhap").status_code == 403
