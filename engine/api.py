@@ -472,6 +472,18 @@ class Engine:
         FormInvalid."""
         return integration.create_client(session, admin, name, agency_id, valid_days, webhook_url)
 
+    def api_client_view(self, session: Session, admin: Person, client_id: int) -> integration.ClientView:
+        return integration.client(session, admin, client_id)
+
+    def renew_api_token(self, session: Session, admin: Person, client_id: int,
+                        valid_days: Any) -> integration.NewClient:
+        """A new token for the client (shown this once); the old one stops working. FormInvalid, Forbidden."""
+        return integration.renew_token(session, admin, client_id, valid_days)
+
+    def set_api_webhook(self, session: Session, admin: Person, client_id: int, url: str) -> integration.NewClient:
+        """Where the client's changes are posted (empty: nowhere), with a new secret shown once. FormInvalid."""
+        return integration.set_webhook(session, admin, client_id, url)
+
     def revoke_api_client(self, session: Session, admin: Person, client_id: int) -> integration.ClientView:
         return integration.revoke_client(session, admin, client_id)
 

@@ -87,7 +87,7 @@ class NewClient:
     """A client just made, with what is shown this once: its token, and its webhook's signing secret if any."""
 
     view: ClientView
-    token: str
+    token: str | None
     webhook_secret: str | None
 
 
@@ -138,19 +138,15 @@ def create_client(session: Session, admin: Person, name: str, agency_id: Any, va
     agency = session.get(Agency, number) if number is not None and possible_id(number) else None
     if agency is None:
         errors["agency_id"] = text("Chọn cơ quan", "Choose an agency")
-    days = int(valid_days) if str(valid_days).isdigit() else None
-    if days not in VALIDITY_DAYS:
-        errors["valid_days"] = text("Chọn thời hạn của mã", "Choose how long the token is valid")
-    wrong_url = check_webhook_url(webhook_url) if webhook_url else None
-    if wrong_url:
-        errors["webhook_url"] = wrong_url
+    days = _validity(valid_days, errors)
+    _webhook_problem(webhook_url, errors)
     if errors:
         raise FormInvalid(errors)
     now = utcnow()
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    secret = WEBHOOK_SECRET_PREFIX + secrets.token_urlsafe(32) if webhook_url else None
+    secret = _new_secret() if webhook_url else None
     client = ApiClient(name=name, agency=agency, token_hash=_hash(token), token_hint=token[:10], created_at=now,
-                       created_by=admin.full_name, expires_at=now + dt.timedelta(days=days or DEFAULT_VALIDITY),
+                       created_by=admin.full_name, expires_at=now + dt.timedelta(days=days),
                        webhook_url=webhook_url or None, webhook_secret=secret,
                        webhook_after_at=now if webhook_url else None, webhook_after_id=0, webhook_failures=0)
     session.add(client)
@@ -160,19 +156,91 @@ def create_client(session: Session, admin: Person, name: str, agency_id: Any, va
     return NewClient(_view(client), token, secret)
 
 
-def revoke_client(session: Session, admin: Person, client_id: int) -> ClientView:
-    from .dossiers import audit
+def _validity(valid_days: Any, errors: dict[str, Text]) -> int:
+    days = int(valid_days) if str(valid_days).isdigit() else None
+    if days not in VALIDITY_DAYS:
+        errors["valid_days"] = text("Chọn thời hạn của mã", "Choose how long the token is valid")
+    return days or DEFAULT_VALIDITY
 
+
+def _webhook_problem(url: str, errors: dict[str, Text]) -> None:
+    wrong = check_webhook_url(url) if url else None
+    if wrong:
+        errors["webhook_url"] = wrong
+
+
+def _new_secret() -> str:
+    return WEBHOOK_SECRET_PREFIX + secrets.token_urlsafe(32)
+
+
+def _client(session: Session, admin: Person, client_id: int, active: bool = False) -> ApiClient:
     _check_admin(admin)
     client = session.get(ApiClient, client_id) if possible_id(client_id) else None
     if client is None:
         raise NotFound(text("Không có kết nối API này.", "There is no such API client."))
-    if client.revoked_at is None:
-        client.revoked_at = utcnow()
-        audit(session, None, admin, "admin.api_client",
-              text(f"Thu hồi kết nối API “{client.name}”", f"Revoked the API client “{client.name}”"))
+    if active and client.revoked_at is not None:
+        raise Forbidden(text("Kết nối này đã bị thu hồi: hãy tạo kết nối mới.",
+                             "This client was revoked: make a new one."))
+    return client
+
+
+def client(session: Session, admin: Person, client_id: int) -> ClientView:
+    return _view(_client(session, admin, client_id))
+
+
+def renew_token(session: Session, admin: Person, client_id: int, valid_days: Any) -> NewClient:
+    """A new token for the client, valid ``valid_days`` from now; the old one stops working at once (a token
+    about to expire, or one that may have leaked). Raises FormInvalid, Forbidden (a revoked client)."""
+    from .dossiers import audit
+
+    found = _client(session, admin, client_id, active=True)
+    errors: dict[str, Text] = {}
+    days = _validity(valid_days, errors)
+    if errors:
+        raise FormInvalid(errors)
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    found.token_hash, found.token_hint = _hash(token), token[:10]
+    found.expires_at = utcnow() + dt.timedelta(days=days)
+    audit(session, None, admin, "admin.api_client",
+          text(f"Cấp mã truy cập mới cho “{found.name}”", f"Issued a new token to “{found.name}”"))
     session.flush()
-    return _view(client)
+    return NewClient(_view(found), token, None)
+
+
+def set_webhook(session: Session, admin: Person, client_id: int, url: str) -> NewClient:
+    """Post the client's changes to ``url`` from now on, signed with a new secret (returned, shown once); an
+    address changed goes on from the last change delivered; an empty one stops the posts. Raises FormInvalid,
+    Forbidden (a revoked client)."""
+    from .dossiers import audit
+
+    found = _client(session, admin, client_id, active=True)
+    url = (url or "").strip()
+    errors: dict[str, Text] = {}
+    _webhook_problem(url, errors)
+    if errors:
+        raise FormInvalid(errors)
+    secret = _new_secret() if url else None
+    if url and found.webhook_url is None:  # (a new webhook: the changes from now on)
+        found.webhook_after_at, found.webhook_after_id = utcnow(), 0
+    found.webhook_url, found.webhook_secret = url or None, secret
+    found.webhook_failures, found.webhook_retry_at, found.webhook_error = 0, None, None
+    audit(session, None, admin, "admin.api_client",
+          text(f"Đặt webhook của “{found.name}”: {url or 'không'}",
+               f"Set the webhook of “{found.name}”: {url or 'none'}"))
+    session.flush()
+    return NewClient(_view(found), None, secret)
+
+
+def revoke_client(session: Session, admin: Person, client_id: int) -> ClientView:
+    from .dossiers import audit
+
+    found = _client(session, admin, client_id)
+    if found.revoked_at is None:
+        found.revoked_at = utcnow()
+        audit(session, None, admin, "admin.api_client",
+              text(f"Thu hồi kết nối API “{found.name}”", f"Revoked the API client “{found.name}”"))
+    session.flush()
+    return _view(found)
 
 
 CLIENT_BY_TOKEN = select(ApiClient.id, ApiClient.agency_id, ApiClient.name).where(

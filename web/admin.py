@@ -212,6 +212,57 @@ def api_client():  # noqa: ANN201
                            agencies=engine.agencies(db(), current_user)), (400 if errors else 200)
 
 
+@bp.get("/api/<int:client_id>")
+@admin_required
+def api_client_page(client_id: int):  # noqa: ANN201
+    """A client: its token's expiry and its webhook, with a new token and the webhook to set."""
+    return _client_page(client_id, {}, {})
+
+
+def _client_page(client_id: int, values: dict[str, str], errors: dict[str, str]):  # noqa: ANN202
+    client = get_engine().api_client_view(db(), current_user, client_id)
+    values = {"valid_days": str(DEFAULT_VALIDITY), "webhook_url": client.webhook_url or "", **values}
+    return render_template("admin/api_client_page.html", client=client, values=values, errors=errors,
+                           validity=VALIDITY_DAYS), (400 if errors else 200)
+
+
+def _client_change(client_id: int, field: str, change: Callable[[str], Any]) -> tuple[Any, Any]:
+    """Apply ``change`` to the form's ``field``: (what it made, None), or (None, the client's page with the
+    errors) when the value is refused."""
+    value = (request.form.get(field) or "").strip()
+    try:
+        made = change(value)
+        db().commit()
+    except FormInvalid as exc:
+        db().rollback()
+        return None, _client_page(client_id, {field: value}, {k: t(v) for k, v in exc.errors.items()})
+    return made, None
+
+
+@bp.post("/api/<int:client_id>/ma-moi")
+@admin_required
+def renew_api_token(client_id: int):  # noqa: ANN201
+    made, refused = _client_change(client_id, "valid_days", lambda days: get_engine().renew_api_token(
+        db(), current_user, client_id, days))
+    if refused:
+        return refused
+    return render_template("admin/api_token.html", client=made.view, token=made.token, webhook_secret=None)
+
+
+@bp.post("/api/<int:client_id>/webhook")
+@admin_required
+def set_api_webhook(client_id: int):  # noqa: ANN201
+    made, refused = _client_change(client_id, "webhook_url", lambda url: get_engine().set_api_webhook(
+        db(), current_user, client_id, url))
+    if refused:
+        return refused
+    if made.webhook_secret:
+        return render_template("admin/api_token.html", client=made.view, token=None,
+                               webhook_secret=made.webhook_secret)
+    flash(_("Đã bỏ webhook của “%(name)s”: không gửi thay đổi tới hệ thống đó nữa.", name=made.view.name), "success")
+    return redirect(url_for("admin.api_client_page", client_id=client_id), code=303)
+
+
 @bp.post("/api/<int:client_id>/thu-hoi")
 @admin_required
 def revoke_api_client(client_id: int):  # noqa: ANN201

@@ -137,3 +137,40 @@ def test_a_webhook_address_is_checked(url: str, good: bool) -> None:
     from engine.integration import check_webhook_url
 
     assert (check_webhook_url(url) is None) == good
+
+
+def test_a_new_token_replaces_the_old_at_once_and_a_webhook_is_set_changed_and_removed(engine: Engine) -> None:
+    view, old = client_of(engine, "commune")
+    with engine.session() as s:
+        admin = person(s, ADMIN)
+        renewed = engine.renew_api_token(s, admin, view.id, 730)
+        s.commit()
+        assert engine.api_client(s, old) is None and engine.api_client(s, renewed.token).id == view.id
+        assert renewed.view.token_hint == renewed.token[:10] and renewed.view.expires_at > view.expires_at
+        with pytest.raises(FormInvalid):
+            engine.renew_api_token(s, admin, view.id, "7")
+
+        first = engine.set_api_webhook(s, admin, view.id, "https://vanban.example.gov.vn/hook")
+        s.commit()
+        row = s.get(ApiClient, view.id)
+        start = row.webhook_after_at
+        assert first.webhook_secret.startswith("whsec_") and row.webhook_secret == first.webhook_secret and start
+        row.webhook_after_id, row.webhook_failures = 42, 3  # (delivered some, then failing)
+        s.commit()
+        moved = engine.set_api_webhook(s, admin, view.id, "https://vanban2.example.gov.vn/hook")
+        s.commit()
+        row = s.get(ApiClient, view.id)
+        assert moved.webhook_secret != first.webhook_secret  # a new secret
+        assert (row.webhook_after_at, row.webhook_after_id, row.webhook_failures) == (start, 42, 0)  # goes on
+        with pytest.raises(FormInvalid):
+            engine.set_api_webhook(s, admin, view.id, "http://vanban.example.gov.vn/hook")
+        assert engine.set_api_webhook(s, admin, view.id, "").webhook_secret is None
+        s.commit()
+        assert (s.get(ApiClient, view.id).webhook_url, s.get(ApiClient, view.id).webhook_secret) == (None, None)
+
+        engine.revoke_api_client(s, admin, view.id)
+        s.commit()
+        with pytest.raises(Forbidden):
+            engine.renew_api_token(s, admin, view.id, 365)
+        with pytest.raises(Forbidden):
+            engine.set_api_webhook(s, person(s, "motcua@demo.motcua.vn"), view.id, "")

@@ -179,3 +179,29 @@ def test_an_administrator_sets_a_webhook_and_sees_its_secret_once(people) -> Non
     assert page.has("Hết hạn", "https://vanban.example.gov.vn/hook")
     page = admin.get("/quan-tri/")
     assert page.has("https://vanban.example.gov.vn/hook", "Chưa gửi lần nào") and secret not in page.html
+
+
+def test_an_administrator_renews_a_token_and_changes_the_webhook(people) -> None:  # noqa: ANN001
+    token = token_for(people, "000.31.27.H14")
+    admin = people()
+    page = admin.login(ADMIN)
+    client_url = re.search(r'href="(/quan-tri/api/\d+)">Đồng bộ DVCQG</a>', page.html).group(1)
+    page = admin.get(client_url)
+    assert page.has("Cấp mã truy cập mới", token[:10] + "…", "Đang dùng")
+    page = admin.post(f"{client_url}/ma-moi", {"valid_days": "5"}, status=400)
+    assert page.has('href="#valid_days"')
+    page = admin.post(f"{client_url}/ma-moi", {"valid_days": "90"})
+    renewed = re.search(r'id="token" type="text" value="(mc_[^"]+)"', page.html).group(1)
+    api = people().client
+    assert api.get("/api/v1/ho-so", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    assert api.get("/api/v1/ho-so", headers={"Authorization": f"Bearer {renewed}"}).status_code == 200
+
+    admin.get(client_url)
+    page = admin.post(f"{client_url}/webhook", {"webhook_url": "ftp://x"}, status=400)
+    assert page.has('href="#webhook_url"', 'value="ftp://x"')
+    page = admin.post(f"{client_url}/webhook", {"webhook_url": "https://vanban.example.gov.vn/hook"})
+    assert page.has("Webhook của “Đồng bộ DVCQG”") and re.search(r'id="webhook_secret" [^>]*value="whsec_', page.html)
+    assert 'id="token"' not in page.html
+    admin.get(client_url)
+    page = admin.post(f"{client_url}/webhook", {"webhook_url": ""})
+    assert page.has("Đã bỏ webhook của “Đồng bộ DVCQG”")
