@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import (accounts, administration, attachments, catalog, designs, dossiers, integration, mail, moves, notices,
-               payments, ratings, reminders, signing, slips, statistics, tasks, timers, webhooks)
+               payments, personal_data, ratings, reminders, signing, slips, statistics, tasks, timers, webhooks)
 from .config import Settings
 from .db import Database, possible_id
 from .errors import Forbidden, NotFound, StaleDossier
@@ -106,6 +106,11 @@ class Engine:
     def mail_notices(self, session: Session, dossier_id: int, actor: Person) -> list[NoticeView]:
         """The mail owed to the dossier's applicant about it, and what became of each."""
         return notices.of_dossier(session, dossiers.get_for(session, dossier_id, actor))
+
+    def personal_data(self, session: Session, citizen: Person) -> dict[str, Any]:
+        """Everything kept about the citizen (profile, dossiers, answers, files, history, fees, ratings), as
+        JSON-able data to download (:mod:`engine.personal_data`)."""
+        return personal_data.export(session, self.versions, citizen)
 
     def rating(self, session: Session, dossier_id: int, actor: Person) -> ratings.RatingState:
         """The applicant's rating of the dossier's service, if given, and whether the actor may give it now."""

@@ -1,9 +1,10 @@
 """The citizen's side: start a procedure, fill in each page of a task, check answers, submit, follow dossiers."""
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -337,6 +338,17 @@ def profile():  # noqa: ANN201
             raw.update({"birth_date-day": str(user.birth_date.day), "birth_date-month": str(user.birth_date.month),
                         "birth_date-year": str(user.birth_date.year)})
     return render_template("citizen/profile.html", values=raw, errors=errors), (400 if errors else 200)
+
+
+@bp.get("/tai-khoan/du-lieu.json")
+@citizen_required
+def personal_data():  # noqa: ANN201
+    """Everything the portal keeps about the citizen, as one JSON file to download."""
+    body = json.dumps(get_engine().personal_data(db(), current_user), ensure_ascii=False, indent=2)
+    response = Response(body, mimetype="application/json")
+    response.headers.set("Content-Disposition", "attachment", filename="du-lieu-ca-nhan-motcua.json")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.get("/tra-cuu")

@@ -338,3 +338,19 @@ def test_the_profile_is_given_once_and_prefills_the_forms(people) -> None:  # no
     task_id = start_birth_registration(citizen)
     page = citizen.get(f"/cong-viec/{task_id}/trang/requester")
     assert page.has('value="Trần Thị Bình An"', 'value="0901234567"', 'value="001195000222"')
+
+
+def test_a_citizen_downloads_their_personal_data(people) -> None:  # noqa: ANN001
+    citizen = register(people)
+    code = submit_declaration(citizen, start_birth_registration(citizen))
+    page = citizen.get("/tai-khoan")
+    assert page.has('href="/tai-khoan/du-lieu.json"', "Tải dữ liệu cá nhân của tôi")
+    response = citizen.client.get("/tai-khoan/du-lieu.json")
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    data = response.get_json()
+    assert data["account"]["full_name"] == "Trần Thị An" and [d["code"] for d in data["dossiers"]] == [code]
+    official = people()
+    official.login(RECEPTION)
+    assert official.client.get("/tai-khoan/du-lieu.json").status_code == 403
+    assert people().client.get("/tai-khoan/du-lieu.json").status_code in (302, 401)

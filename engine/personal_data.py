@@ -1,0 +1,81 @@
+"""A citizen's personal data, as one document they download (the data subject's right to obtain their data, Decree
+13/2023/NĐ-CP on the protection of personal data, art. 9 and 14): the account's profile and preferences, and each
+dossier they filed with what they answered, the files they attached (names and sizes; each file is downloaded from
+the dossier's page), its statuses over time, its fees and their rating.
+
+Deleting an account is not offered here: dossiers are administrative records that the agencies must keep
+(their archiving periods), whatever becomes of the account.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from . import attachments, dossiers, payments, ratings
+from .catalog import VersionCache
+from .errors import Forbidden
+from .i18n import text
+from .models import Dossier, Person, User, utcnow
+
+FORMAT = "motcua.personal-data/1"
+PAGE = 200
+
+
+def _at(moment: dt.datetime | dt.date | None) -> str | None:
+    if moment is None:
+        return None
+    if isinstance(moment, dt.datetime):
+        return moment.replace(tzinfo=dt.timezone.utc).isoformat().replace("+00:00", "Z")
+    return moment.isoformat()
+
+
+def export(session: Session, cache: VersionCache, user: Person) -> dict[str, Any]:
+    """Everything the portal keeps about the citizen ``user``, as JSON-able data."""
+    if not user.is_citizen:
+        raise Forbidden(text("Chỉ tài khoản công dân tải được dữ liệu cá nhân ở đây.",
+                             "Only citizens' accounts download their personal data here."))
+    account = session.get(User, user.id)  # (the caller's may be a web request's copy of it)
+    assert account is not None
+    out: dict[str, Any] = {
+        "format": FORMAT,
+        "exported_at": _at(utcnow()),
+        "account": {
+            "email": account.email, "full_name": account.full_name, "phone": account.phone,
+            "id_number": account.id_number, "birth_date": _at(account.birth_date), "address": account.address,
+            "created_at": _at(account.created_at), "language": account.language,
+            "notify_by_mail": account.notify_by_mail,
+        },
+        "dossiers": [],
+    }
+    total = session.scalar(select(func.count()).select_from(Dossier).where(Dossier.applicant_id == user.id)) or 0
+    for offset in range(0, total, PAGE):
+        for brief in dossiers.of_applicant(session, cache, user, PAGE, offset):
+            out["dossiers"].append(_dossier(session, cache, user, brief.id))
+    return out
+
+
+def _dossier(session: Session, cache: VersionCache, user: Person, dossier_id: int) -> dict[str, Any]:
+    dossier = dossiers.get_for(session, dossier_id, user)
+    view = dossiers.view(session, cache, dossier, user)
+    given = ratings.state(session, dossier, user).given
+    fee = payments.state(session, cache.of(session, dossier.version_id).fee_tasks, dossier)
+    return {
+        "code": view.code, "procedure": {"code": view.procedure_code, "name": view.procedure_name["vi"]},
+        "agency": view.agency_name["vi"], "status": view.status_label["vi"],
+        "created_at": _at(view.created_at), "submitted_at": _at(view.submitted_at),
+        "appointment_at": _at(view.appointment_at), "finished_at": _at(view.finished_at),
+        "delivery_method": view.delivery_method,
+        "answers": [{"form": form["vi"], "fields": {label["vi"]: value["vi"] for label, value in fields}}
+                    for form, fields in view.answers],
+        "documents": [{"document": f.component, "file": f.filename, "type": f.content_type, "bytes": f.size,
+                       "attached_at": _at(f.uploaded_at), "sent": f.sent}
+                      for f in attachments.of_dossier(session, dossier, user)],
+        "history": [{"at": _at(e.at), "what": e.label["vi"], "by": e.actor_name}
+                    for e in dossiers.timeline(session, dossier)],
+        "fee": {"amount": fee.amount, "status": fee.status} if fee else None,
+        "rating": {"score": given.score, "label": given.label["vi"], "comment": given.comment, "at": _at(given.at)}
+        if given else None,
+    }
