@@ -164,4 +164,3 @@ def _active(reader: Any) -> bool:
         elif isinstance(item, NameObject) and item in ACTIVE:
             return True
     return False
-

@@ -120,7 +120,6 @@ def check_webhook_url(url: str) -> Text | None:
                 "The address must start with https:// (http:// only for this machine)")
 
 
-
 def create_client(session: Session, admin: Person, name: str, agency_id: Any, valid_days: Any = DEFAULT_VALIDITY,
                   webhook_url: str = "") -> NewClient:
     """A new client of an agency, its token valid ``valid_days`` (one of :data:`VALIDITY_DAYS`) and, with a

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -67,10 +68,16 @@ def _set_up_rate_limits(state: BlueprintSetupState) -> None:
         state.app.extensions["motcua.api_limits"] = _rate_limits(settings)
 
 
+_making_limits = threading.Lock()
+
+
 def _limits() -> RateLimits:
     found = current_app.extensions.get("motcua.api_limits")
     if found is None:
-        found = current_app.extensions["motcua.api_limits"] = _rate_limits(get_engine().settings)
+        with _making_limits:  # (one store of counts per app, though a worker's threads ask at once)
+            found = current_app.extensions.get("motcua.api_limits")
+            if found is None:
+                found = current_app.extensions["motcua.api_limits"] = _rate_limits(get_engine().settings)
     return found
 
 
