@@ -166,10 +166,11 @@ def _set_password(session: Session, user: User, password: str) -> None:
 
 
 def register_citizen(session: Session, email: str, password: str, full_name: str, source: str | None = None,
-                     limit: int | None = None, **profile: Any) -> User:
+                     limit: int | None = None, hashed: str | None = None, **profile: Any) -> User:
     """A new citizen account. ``source`` is the client's address; with a ``limit``, an address that created that
     many accounts lately gets :class:`~engine.errors.TooManyRegistrations`, checked after the answers (a form with
-    mistakes costs nothing and is not refused for this) and before the password is hashed."""
+    mistakes costs nothing and is not refused for this) and before the password is hashed. ``hashed``: the
+    password's hash made already (the demo accounts share one)."""
     errors: dict[str, Any] = {}
     email = (email or "").strip().lower()
     full_name = (full_name or "").strip()
@@ -189,7 +190,8 @@ def register_citizen(session: Session, email: str, password: str, full_name: str
     if limit is not None:
         logins.check_registration(session, source, limit)
         logins.registered(session, source)
-    user = User(email=email, password_hash=HASHER.hash(password), full_name=full_name, kind="citizen", **cleaned)
+    user = User(email=email, password_hash=hashed or HASHER.hash(password), full_name=full_name, kind="citizen",
+                **cleaned)
     try:
         with session.begin_nested():  # the same email sent twice at once (a double click): one account, one message
             session.add(user)
@@ -217,8 +219,8 @@ def update_profile(session: Session, person: Person, **profile: Any) -> None:
 
 
 def create_official(session: Session, email: str, password: str, full_name: str, agency: Agency,
-                    roles: list[str], kind: str = "official") -> User:
-    user = User(email=email.lower(), password_hash=HASHER.hash(password), full_name=full_name, kind=kind,
+                    roles: list[str], kind: str = "official", hashed: str | None = None) -> User:
+    user = User(email=email.lower(), password_hash=hashed or HASHER.hash(password), full_name=full_name, kind=kind,
                 agency_id=agency.id if agency else None)
     user.role_rows = [UserRole(role=r) for r in roles]
     session.add(user)

@@ -1,6 +1,7 @@
 """Demo data for `make run`: an agency, a citizen, one official per role of the shipped procedures, an admin."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -43,6 +44,14 @@ ACCOUNTS = (
 )
 
 
+@functools.lru_cache(maxsize=4)
+def _hashed(password: str) -> str:
+    """One argon2 hash of the demo password for every demo account (and every demo database a process makes: the
+    tests make hundreds). The password is published in the README, so a salt of its own per account would protect
+    nothing; each account's own password, once changed, gets its own salt."""
+    return accounts.HASHER.hash(password)
+
+
 def seed(session: Session, password: str = DEMO_PASSWORD) -> list[DemoAccount]:
     """Create the demo agencies and accounts that are missing; safe to run again."""
     agencies = {}
@@ -61,12 +70,13 @@ def seed(session: Session, password: str = DEMO_PASSWORD) -> list[DemoAccount]:
         if session.scalar(select(User).where(User.email == acc.email)) is not None:
             continue
         if acc.kind == "citizen":
-            user = accounts.register_citizen(session, acc.email, password, acc.full_name, phone="0912345678",
-                                             id_number="001190012345", address="Thôn Đông, xã Mẫu Sơn")
+            accounts.register_citizen(session, acc.email, password, acc.full_name, phone="0912345678",
+                                      id_number="001190012345", address="Thôn Đông, xã Mẫu Sơn",
+                                      hashed=_hashed(password))
         else:
             accounts.create_official(session, acc.email, password, acc.full_name,
                                      agencies[acc.level] if acc.kind == "official" else None, list(acc.roles),
-                                     kind=acc.kind)
+                                     kind=acc.kind, hashed=_hashed(password))
         created.append(acc)
     session.flush()
     return created
