@@ -266,7 +266,8 @@ def client_for(session: Session, token: str | None) -> Client | None:
 
 # -- what a client reads ---------------------------------------------------------------------------------------------
 
-def _at(moment: dt.datetime | None) -> str | None:
+def iso_utc(moment: dt.datetime | None) -> str | None:
+    """A stored (naive UTC) time as ISO 8601 with its "Z", as the JSON the portal gives out writes times."""
     return moment.replace(tzinfo=dt.timezone.utc).isoformat().replace("+00:00", "Z") if moment else None
 
 
@@ -282,8 +283,8 @@ def brief(session: Session, cache: VersionCache, d: Dossier) -> dict[str, Any]:
         "code": d.code,
         "procedure": {"code": d.procedure_code, "name": dict(name)},
         "status": _status(d.status),
-        "submitted_at": _at(d.submitted_at), "appointment_at": _at(d.appointment_at),
-        "finished_at": _at(d.finished_at), "status_changed_at": _at(d.status_changed_at),
+        "submitted_at": iso_utc(d.submitted_at), "appointment_at": iso_utc(d.appointment_at),
+        "finished_at": iso_utc(d.finished_at), "status_changed_at": iso_utc(d.status_changed_at),
         "delivery_method": d.delivery_method,
     }
 
@@ -299,7 +300,7 @@ def dossier(session: Session, cache: VersionCache, client: Client, code: str) ->
     if found is None or found.agency_id != client.agency_id:
         raise NotFound(NO_DOSSIER)
     out = brief(session, cache, found)
-    out["history"] = [{"at": _at(at), "status": _status(str((detail or {}).get("to", "")))}
+    out["history"] = [{"at": iso_utc(at), "status": _status(str((detail or {}).get("to", "")))}
                       for at, detail in session.execute(HISTORY, {"dossier_id": found.id})]
     return out
 

@@ -8,7 +8,6 @@ Deleting an account is not offered here: dossiers are administrative records tha
 """
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from sqlalchemy import func, select
@@ -18,18 +17,11 @@ from . import attachments, dossiers, payments, ratings
 from .catalog import VersionCache
 from .errors import Forbidden
 from .i18n import text
+from .integration import iso_utc
 from .models import Dossier, Person, User, utcnow
 
 FORMAT = "motcua.personal-data/1"
 PAGE = 200
-
-
-def _at(moment: dt.datetime | dt.date | None) -> str | None:
-    if moment is None:
-        return None
-    if isinstance(moment, dt.datetime):
-        return moment.replace(tzinfo=dt.timezone.utc).isoformat().replace("+00:00", "Z")
-    return moment.isoformat()
 
 
 def export(session: Session, cache: VersionCache, user: Person) -> dict[str, Any]:
@@ -41,11 +33,12 @@ def export(session: Session, cache: VersionCache, user: Person) -> dict[str, Any
     assert account is not None
     out: dict[str, Any] = {
         "format": FORMAT,
-        "exported_at": _at(utcnow()),
+        "exported_at": iso_utc(utcnow()),
         "account": {
             "email": account.email, "full_name": account.full_name, "phone": account.phone,
-            "id_number": account.id_number, "birth_date": _at(account.birth_date), "address": account.address,
-            "created_at": _at(account.created_at), "language": account.language,
+            "id_number": account.id_number, "address": account.address,
+            "birth_date": account.birth_date.isoformat() if account.birth_date else None,
+            "created_at": iso_utc(account.created_at), "language": account.language,
             "notify_by_mail": account.notify_by_mail,
         },
         "dossiers": [],
@@ -65,17 +58,17 @@ def _dossier(session: Session, cache: VersionCache, user: Person, dossier_id: in
     return {
         "code": view.code, "procedure": {"code": view.procedure_code, "name": view.procedure_name["vi"]},
         "agency": view.agency_name["vi"], "status": view.status_label["vi"],
-        "created_at": _at(view.created_at), "submitted_at": _at(view.submitted_at),
-        "appointment_at": _at(view.appointment_at), "finished_at": _at(view.finished_at),
+        "created_at": iso_utc(view.created_at), "submitted_at": iso_utc(view.submitted_at),
+        "appointment_at": iso_utc(view.appointment_at), "finished_at": iso_utc(view.finished_at),
         "delivery_method": view.delivery_method,
         "answers": [{"form": form["vi"], "fields": {label["vi"]: value["vi"] for label, value in fields}}
                     for form, fields in view.answers],
         "documents": [{"document": f.component, "file": f.filename, "type": f.content_type, "bytes": f.size,
-                       "attached_at": _at(f.uploaded_at), "sent": f.sent}
+                       "attached_at": iso_utc(f.uploaded_at), "sent": f.sent}
                       for f in attachments.of_dossier(session, dossier, user)],
-        "history": [{"at": _at(e.at), "what": e.label["vi"], "by": e.actor_name}
+        "history": [{"at": iso_utc(e.at), "what": e.label["vi"], "by": e.actor_name}
                     for e in dossiers.timeline(session, dossier)],
         "fee": {"amount": fee.amount, "status": fee.status} if fee else None,
-        "rating": {"score": given.score, "label": given.label["vi"], "comment": given.comment, "at": _at(given.at)}
-        if given else None,
+        "rating": {"score": given.score, "label": given.label["vi"], "comment": given.comment,
+                   "at": iso_utc(given.at)} if given else None,
     }
