@@ -50,7 +50,7 @@ def test_a_get_cannot_write_and_a_post_can(app: Flask, engine: Engine, caplog: p
         assert s.scalar(select(User.full_name).where(User.email == "congdan@demo.motcua.vn")) == "Ngoài yêu cầu"
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # PostgreSQL's readers never wait for writers
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # PostgreSQL's readers never wait for writers
 def test_pages_answer_while_another_request_holds_the_write_lock(people, engine: Engine) -> None:  # noqa: ANN001
     """SQLite: a step being saved holds the database's write lock; pages are read meanwhile instead of waiting
     for it (every transaction there takes the lock up front, with BEGIN IMMEDIATE)."""
