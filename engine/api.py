@@ -292,6 +292,11 @@ class Engine:
         own short transactions, none open while a post is on its way (:mod:`engine.webhooks`)."""
         return webhooks.deliver_due(self.session, self.versions)
 
+    def test_webhook(self, admin: Person, client_id: int) -> str | None:
+        """Post a signed ping to an API client's webhook now: None when the system took it, else why not. It uses
+        its own transactions: the caller must not hold one (on SQLite, a writer's lock) while it waits."""
+        return webhooks.test(self.session, admin, client_id)
+
     def send_reminders(self) -> reminders.Reminded:
         """Send officials today's reminders of tasks due, once a working day from 7:30 (the worker calls this);
         like :meth:`send_due_notices` it commits its own transactions."""

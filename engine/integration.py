@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from .catalog import VersionCache, search
 from .db import possible_id
-from .errors import Forbidden, FormInvalid, NotFound
+from .errors import EngineError, Forbidden, FormInvalid, NotFound
 from .i18n import Text, text
 from .models import Agency, ApiClient, AuditEvent, Dossier, Person, utcnow
 from .statuses import STATUSES
@@ -181,6 +181,15 @@ def _client(session: Session, admin: Person, client_id: int, active: bool = Fals
         raise Forbidden(text("Kết nối này đã bị thu hồi: hãy tạo kết nối mới.",
                              "This client was revoked: make a new one."))
     return client
+
+
+def webhook_target(session: Session, admin: Person, client_id: int) -> tuple[str, str, str]:
+    """The client's name, webhook address and secret, for an administrator to post to it. Raises NotFound,
+    Forbidden (a revoked client), EngineError (no webhook set)."""
+    found = _client(session, admin, client_id, active=True)
+    if found.webhook_url is None or found.webhook_secret is None:
+        raise EngineError(text("Kết nối này chưa có địa chỉ webhook.", "This client has no webhook address."))
+    return found.name, found.webhook_url, found.webhook_secret
 
 
 def client(session: Session, admin: Person, client_id: int) -> ClientView:

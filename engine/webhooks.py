@@ -17,6 +17,10 @@ the client's webhook secret (shown once to the administrator) as key, of ``<unix
 system recomputes it and refuses a post whose signature differs or whose time is far from its clock. Redirects are
 not followed (a 3xx is a failure).
 
+An administrator may send a test post (:func:`test`): ``{"event": "ping", "items": []}``, signed the same way, to
+see that the system takes the posts and checks their signature; a system should answer 2xx to an event it does
+not know. A test taken while deliveries wait to be retried makes them due at once.
+
 No transaction is open while a post is on its way: the batch is read in one short transaction, posted, and the
 outcome written in another, and only if the cursor has not moved meanwhile (another worker delivered it).
 """
@@ -39,7 +43,8 @@ from sqlalchemy.orm import Session
 
 from . import clock, integration
 from .catalog import VersionCache
-from .models import ApiClient, Dossier
+from .i18n import text
+from .models import ApiClient, Dossier, Person
 
 log = logging.getLogger("motcua.webhooks")
 
@@ -48,6 +53,7 @@ BATCH = 100
 RETRY_AFTER = (dt.timedelta(minutes=1), dt.timedelta(minutes=5), dt.timedelta(minutes=30), dt.timedelta(hours=2),
                dt.timedelta(hours=6))
 TIMEOUT = 10  # seconds for a system to answer
+TEST_TIMEOUT = 5  # … a test post, which an administrator's page waits for
 #: batches posted to one system in one run (the rest, next run)
 BATCHES_PER_RUN = 10
 USER_AGENT = "motcua-webhooks/1"
@@ -74,13 +80,13 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 _opener = urllib.request.build_opener(_NoRedirect)
 
 
-def post(url: str, secret: str, body: bytes) -> str | None:
+def post(url: str, secret: str, body: bytes, timeout: float = TIMEOUT) -> str | None:
     """Post one batch: None when the system took it (2xx), otherwise why not."""
     request = urllib.request.Request(url, data=body, method="POST", headers={
         "Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT,
         "X-Motcua-Signature": signature(secret, int(time.time()), body)})
     try:
-        with _opener.open(request, timeout=TIMEOUT) as answer:
+        with _opener.open(request, timeout=timeout) as answer:
             answer.read(64 * 1024)
             return None if 200 <= answer.status < 300 else f"HTTP {answer.status}"
     except urllib.error.HTTPError as exc:
@@ -150,3 +156,24 @@ def _deliver_batch(sessions: Callable[[], Session], cache: VersionCache, client_
                         client.webhook_retry_at)
         session.commit()
     return len(items) if failure is None else 0
+
+
+def test(sessions: Callable[[], Session], admin: Person, client_id: int) -> str | None:
+    """Post a signed ping to the client's webhook now, for an administrator: None when the system took it (2xx),
+    otherwise why not. A success makes deliveries waiting to be retried due at once (the worker's next run).
+    Raises NotFound, Forbidden (a revoked client, not an administrator), EngineError (no webhook)."""
+    from .dossiers import audit
+
+    with sessions() as session:
+        name, url, secret = integration.webhook_target(session, admin, client_id)
+    body = json.dumps({"event": "ping", "items": []}).encode()
+    failure = post(url, secret, body, TEST_TIMEOUT)
+    with sessions() as session:
+        client = session.get(ApiClient, client_id)
+        if failure is None and client is not None and client.webhook_url == url:
+            client.webhook_retry_at = None
+        outcome = text("đã nhận", "taken") if failure is None else text(f"lỗi: {failure}", f"failed: {failure}")
+        audit(session, None, admin, "admin.api_client", text(f"Gửi thử webhook của “{name}”: {outcome['vi']}",
+                                                             f"Test post to the webhook of “{name}”: {outcome['en']}"))
+        session.commit()
+    return failure

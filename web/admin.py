@@ -13,6 +13,7 @@ from engine.administration import LEVELS
 from engine.errors import FormInvalid
 from engine.integration import DEFAULT_VALIDITY, VALIDITY_DAYS
 from engine.mail import MailFailed
+from engine.webhooks import TEST_TIMEOUT
 
 from . import db, get_engine
 from .access import kind_required
@@ -260,6 +261,21 @@ def set_api_webhook(client_id: int):  # noqa: ANN201
         return render_template("admin/api_token.html", client=made.view, token=None,
                                webhook_secret=made.webhook_secret)
     flash(_("Đã bỏ webhook của “%(name)s”: không gửi thay đổi tới hệ thống đó nữa.", name=made.view.name), "success")
+    return redirect(url_for("admin.api_client_page", client_id=client_id), code=303)
+
+
+@bp.post("/api/<int:client_id>/gui-thu")
+@admin_required
+def test_api_webhook(client_id: int):  # noqa: ANN201
+    """Post a test to the client's webhook and say how it went, on the client's page."""
+    db().commit()  # (the request's transaction ends: none is held while the other system answers)
+    failure = get_engine().test_webhook(current_user, client_id)
+    if failure is None:
+        flash(_("Hệ thống đã nhận bản gửi thử. Các thay đổi đang chờ (nếu có) được gửi ở lần chạy tới của tiến trình "
+                "nền."), "success")
+    else:
+        flash(_("Gửi thử không được: %(reason)s. Hãy kiểm tra địa chỉ, và hệ thống có trả lời mã 2xx trong %(seconds)s "
+                "giây không.", reason=failure, seconds=TEST_TIMEOUT), "error")
     return redirect(url_for("admin.api_client_page", client_id=client_id), code=303)
 
 

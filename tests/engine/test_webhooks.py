@@ -18,7 +18,8 @@ from sqlalchemy import select
 from engine import clock, integration, webhooks
 from engine.api import Engine
 from engine.cli import main
-from engine.models import Agency, ApiClient
+from engine.errors import EngineError, Forbidden, NotFound
+from engine.models import Agency, ApiClient, AuditEvent
 from tests.engine.test_integration import ADMIN, person, sent
 
 START = dt.datetime(2026, 11, 23, 2, 0)  # (when `sent` files its dossiers)
@@ -167,3 +168,47 @@ def test_the_worker_posts_them(engine: Engine, receiver: Receiver, capsys: pytes
         assert main(["worker", "--once"]) == 0
     assert "webhooks: 1 change(s) posted in 1 batch(es)" in capsys.readouterr().out
     assert receiver.items() == [(code, "receiving")]
+
+
+def test_a_test_post_is_signed_and_makes_waiting_deliveries_due(engine: Engine, receiver: Receiver) -> None:
+    pinned = clock.ManualClock(START - dt.timedelta(hours=1))
+    with clock.use(pinned):
+        client_id, secret = subscribe(engine, receiver.url)
+    code = sent(engine)
+    receiver.answers = [(503, {})]
+    with clock.use(pinned), engine.session() as s:
+        pinned.move_to(START + dt.timedelta(minutes=5))
+        assert engine.deliver_webhooks().failed == 1  # the system is down: retried in a minute
+        admin = person(s, ADMIN)
+        s.commit()  # (the test holds no transaction while the post waits for its answer)
+        assert engine.test_webhook(admin, client_id) is None  # the system is back
+        headers, body = receiver.posts[-1]
+        assert json.loads(body) == {"event": "ping", "items": []}
+        moment, digest = (part.split("=", 1)[1] for part in headers["X-Motcua-Signature"].split(","))
+        assert digest == hmac.new(secret.encode(), f"{moment}.".encode() + body, hashlib.sha256).hexdigest()
+        assert engine.deliver_webhooks().items == 1  # due at once, not a minute later
+        assert receiver.items()[-1] == (code, "receiving")
+        receiver.answers = [(500, {})]
+        assert engine.test_webhook(admin, client_id) == "HTTP 500"
+        with engine.session() as other:
+            client = other.get(ApiClient, client_id)
+            assert client.webhook_retry_at is None and client.webhook_error is None  # deliveries untouched
+            logged = other.scalars(select(AuditEvent.label_en).where(AuditEvent.action == "admin.api_client")
+                                   .order_by(AuditEvent.id)).all()[-2:]
+        assert logged == ["Test post to the webhook of “Văn bản xã”: taken",
+                          "Test post to the webhook of “Văn bản xã”: failed: HTTP 500"]
+        citizen = person(s, "congdan@demo.motcua.vn")
+        s.commit()
+        with pytest.raises(Forbidden):
+            engine.test_webhook(citizen, client_id)  # not an administrator
+        with pytest.raises(NotFound):
+            engine.test_webhook(admin, 10**6)
+        engine.set_api_webhook(s, admin, client_id, "")
+        s.commit()
+        with pytest.raises(EngineError, match="no webhook"):
+            engine.test_webhook(admin, client_id)
+        engine.revoke_api_client(s, admin, client_id)
+        s.commit()
+        with pytest.raises(Forbidden):
+            engine.test_webhook(admin, client_id)
+    assert len(receiver.posts) == 4

@@ -4,6 +4,7 @@ parameters, at an unknown address, every answer is JSON with its status; a revok
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 
 import pytest
@@ -205,3 +206,37 @@ def test_an_administrator_renews_a_token_and_changes_the_webhook(people) -> None
     admin.get(client_url)
     page = admin.post(f"{client_url}/webhook", {"webhook_url": ""})
     assert page.has("Đã bỏ webhook của “Đồng bộ DVCQG”")
+
+
+def test_an_administrator_sends_a_test_to_the_webhook(people) -> None:  # noqa: ANN001
+    from tests.engine.test_webhooks import Receiver
+
+    receiver = Receiver()
+    try:
+        token_for(people, "000.31.27.H14")
+        admin = people()
+        page = admin.login(ADMIN)
+        client_url = re.search(r'href="(/quan-tri/api/\d+)">Đồng bộ DVCQG</a>', page.html).group(1)
+        assert "Gửi thử" not in admin.get(client_url).html  # no webhook yet
+        admin.post(f"{client_url}/webhook", {"webhook_url": receiver.url})
+        page = admin.get(client_url)
+        assert page.has("Gửi thử", "Lần gửi được gần nhất", "Chưa có")
+        page = admin.post(f"{client_url}/gui-thu")
+        assert page.url == client_url and page.has("Hệ thống đã nhận bản gửi thử")
+        assert [json.loads(body)["event"] for _, body in receiver.posts] == ["ping"]
+        receiver.answers = [(404, {})]
+        page = admin.post(f"{client_url}/gui-thu")
+        assert page.has("Gửi thử không được: HTTP 404")
+        receiver.server.shutdown()
+        receiver.server.server_close()
+        page = admin.post(f"{client_url}/gui-thu")
+        assert page.has("Gửi thử không được: URLError") and len(receiver.posts) == 2  # the system away: said why
+        page = admin.post(f"{client_url}/gui-thu", csrf=False, status=400)  # (a form like any other: CSRF)
+        citizen = people()
+        citizen.login("congdan@demo.motcua.vn")
+        citizen.get("/")
+        citizen.post(f"{client_url}/gui-thu", status=403)
+        assert len(receiver.posts) == 2
+    finally:
+        receiver.server.shutdown()
+        receiver.server.server_close()
