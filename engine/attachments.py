@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import filetype
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from . import filecheck
 from .dossiers import audit
@@ -101,10 +102,11 @@ def attach(session: Session, components: tuple[Component, ...], dossier: Dossier
     file kept the first time). Raises NotFound (not their dossier), Forbidden
     (the dossier is not open to documents now) or FormInvalid (keyed by the component: no file, an empty or too
     large one, one that is not a PDF, JPEG or PNG, too many files)."""
+    _lock(session, dossier)
     _check_editable(dossier, applicant)
     if component not in {c.code for c in components}:
         raise NotFound(text("Thủ tục này không có loại giấy tờ đó.", "This procedure has no such document."))
-    return store(session, dossier, applicant, component, filename, data, max_bytes)
+    return _kept(session, dossier, applicant, component, filename, data, max_bytes)
 
 
 def store(session: Session, dossier: Dossier, uploader: Person, component: str, filename: str | None, data: bytes,
@@ -112,6 +114,22 @@ def store(session: Session, dossier: Dossier, uploader: Person, component: str, 
     """Keep a file for the dossier once its uploader's right to add it was checked (the same content for the same
     component again: the file kept the first time). Raises FormInvalid (keyed by the component) for a file that
     is empty, too large, not a PDF, JPEG or PNG, or one too many."""
+    _lock(session, dossier)
+    return _kept(session, dossier, uploader, component, filename, data, max_bytes)
+
+
+def _lock(session: Session, dossier: Dossier) -> None:
+    """Lock the dossier's row until the transaction ends, and read it afresh: files are added, removed and sent
+    with a step one transaction at a time, so that two uploads cannot both pass the count of files, and an upload
+    racing the step that submits the dossier is either sent with it or refused (the step waits for the lock to
+    write the dossier, then marks the files sent). On PostgreSQL, ``SELECT … FOR UPDATE``; SQLite's writing
+    transactions hold the database's lock from their start (engine.db). The checks that follow read the status."""
+    status = session.scalar(select(Dossier.status).where(Dossier.id == dossier.id).with_for_update())
+    set_committed_value(dossier, "status", status)  # (what the checks read: as the lock found it)
+
+
+def _kept(session: Session, dossier: Dossier, uploader: Person, component: str, filename: str | None, data: bytes,
+          max_bytes: int) -> AttachmentView:
     error = problem_with(data, max_bytes)
     if error is None and session.scalar(COUNT, {"dossier_id": dossier.id}) >= MAX_FILES:
         error = text(f"Mỗi hồ sơ đính kèm được tối đa {MAX_FILES} tệp. Hãy bỏ bớt tệp không cần thiết.",
@@ -140,6 +158,7 @@ def store(session: Session, dossier: Dossier, uploader: Person, component: str, 
 def remove(session: Session, dossier: Dossier, applicant: Person, attachment_id: int) -> str:
     """Take back a file not sent yet; returns its name. Raises NotFound or Forbidden (sent already, or the
     dossier is not open to documents now)."""
+    _lock(session, dossier)
     _check_editable(dossier, applicant)
     return _unsent_removed(session, dossier, attachment_id, result=False, sent=text(
         "Tệp này đã được nộp cho cơ quan nên không bỏ được.",
@@ -148,6 +167,7 @@ def remove(session: Session, dossier: Dossier, applicant: Person, attachment_id:
 
 def remove_result(session: Session, dossier: Dossier, attachment_id: int) -> str:
     """Take back a result file not sent yet (the caller checked that the official holds the result's task)."""
+    _lock(session, dossier)
     return _unsent_removed(session, dossier, attachment_id, result=True, sent=text(
         "Kết quả này đã được trả cho người nộp nên không bỏ được.",
         "This result has been given to the applicant and cannot be removed."))

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import threading
+import time
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from engine import attachments, clock
 from engine.api import Engine
@@ -125,6 +128,88 @@ def test_a_dossier_holds_a_bounded_number_of_files(engine: Engine, monkeypatch: 
         assert engine.detach(s, dossier_id, citizen, first.id) == "birth_notice.pdf"  # a draft's file goes back
         engine.attach(s, dossier_id, citizen, "authorisation", "uq.pdf", placeholder_pdf("uq"))
         s.commit()
+
+
+ON_POSTGRESQL = pytest.mark.parametrize("backend", [pytest.param("postgres", marks=pytest.mark.postgres)],
+                                        indirect=True)  # (SQLite's writers take turns from their transactions' start)
+
+
+def in_turn(engine: Engine, first: Any, second: Any) -> Any:
+    """Run ``first(session)``, then ``second(session)`` in another transaction on a thread while the first is still
+    open; once ``second`` waits for a lock the first holds, commit the first. What ``second`` returned or raised."""
+    outcome: dict[str, Any] = {}
+    moment = clock.now()
+
+    def run() -> None:
+        with clock.use(clock.ManualClock(moment)), engine.session() as other:
+            try:
+                outcome["value"] = second(other)
+                other.commit()
+            except Exception as exc:  # noqa: BLE001 - handed to the test
+                outcome["error"] = exc
+
+    with engine.session() as s:
+        first(s)
+        thread = threading.Thread(target=run)
+        thread.start()
+        deadline = time.monotonic() + 20
+        with engine.db.engine.connect() as watcher:
+            while not watcher.execute(text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                                           " AND wait_event_type = 'Lock'")).scalar():
+                watcher.commit()  # (a new snapshot of the activity each time)
+                assert time.monotonic() < deadline and thread.is_alive(), f"the second did not wait: {outcome}"
+                time.sleep(0.02)
+        s.commit()
+    thread.join(20)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+@ON_POSTGRESQL
+def test_two_uploads_at_once_do_not_pass_the_number_of_files(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(attachments, "MAX_FILES", 3)
+    dossier_id = draft(engine)
+    with engine.session() as s:
+        attach_required(engine, s, dossier_id, user(s, CITIZEN))  # two
+        s.commit()
+
+    def upload(name: str) -> Any:
+        return lambda s: engine.attach(s, dossier_id, user(s, CITIZEN), "authorisation", name, placeholder_pdf(name))
+
+    with pytest.raises(FormInvalid) as caught:
+        in_turn(engine, upload("uq-1.pdf"), upload("uq-2.pdf"))
+    assert caught.value.errors["doc-authorisation"]["vi"].startswith("Mỗi hồ sơ đính kèm được tối đa 3 tệp")
+    with engine.session() as s:
+        assert len(engine.documents(s, dossier_id, user(s, CITIZEN))) == 3
+
+
+@ON_POSTGRESQL
+def test_a_file_uploaded_while_the_dossier_is_submitted_goes_with_it_or_is_refused(engine: Engine) -> None:
+    dossier_id = draft(engine)
+    task_id = declaration_task(engine, dossier_id)
+    with engine.session() as s:
+        attach_required(engine, s, dossier_id, user(s, CITIZEN))
+        s.commit()
+
+    def upload(s: Any) -> Any:
+        return engine.attach(s, dossier_id, user(s, CITIZEN), "marriage_certificate", "kh.png", PNG)
+
+    def submit(s: Any) -> Any:
+        return engine.complete(s, task_id, user(s, CITIZEN), declaration())
+
+    assert in_turn(engine, upload, submit).submitted  # the upload first: the step waits, and sends it too
+    with engine.session() as s:
+        assert [d.sent for d in engine.documents(s, dossier_id, user(s, CITIZEN))] == [True, True, True]
+    dossier_id = draft(engine)  # (another: the closures above read these names when they run)
+    task_id = declaration_task(engine, dossier_id)
+    with engine.session() as s:
+        attach_required(engine, s, dossier_id, user(s, CITIZEN))
+        s.commit()
+    with pytest.raises(Forbidden):  # the step first: the upload waits, then finds the dossier sent
+        in_turn(engine, submit, upload)
+    with engine.session() as s:
+        assert [d.sent for d in engine.documents(s, dossier_id, user(s, CITIZEN))] == [True, True]
 
 
 def test_nobody_else_sees_or_changes_the_files(engine: Engine) -> None:
