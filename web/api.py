@@ -2,6 +2,7 @@
 document system). The catalog is public; an agency's dossiers are read with its client's bearer token
 (``Authorization: Bearer mc_…``, made by an administrator). Read-only, no cookies, no CSRF: a request is
 authenticated by its token alone. Errors are JSON too: ``{"error": {"status": 404, "message": {"vi": …, "en": …}}}``.
+``/api/v1/openapi.json`` describes it all (web/openapi.json, OpenAPI 3.1; tests hold the answers to it).
 
 Requests are counted over a moving window, per client and, without a valid token, per address (limits set in
 engine.config; counts in memory, or in Redis to be shared by every worker): each answer says the limit, what is
@@ -10,11 +11,13 @@ is a 429 with ``Retry-After``. Should the store of counts be away, the API answe
 than fail. Thin views over engine.api."""
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
@@ -31,6 +34,8 @@ csrf.exempt(bp)
 log = logging.getLogger("motcua.api")
 UNAUTHORIZED = {"vi": "Cần mã truy cập API hợp lệ, chưa thu hồi và còn hạn (Authorization: Bearer …).",
                 "en": "A valid API token, neither revoked nor expired, is needed (Authorization: Bearer …)."}
+#: what anyone may read without a token (counted per address)
+PUBLIC = ("api.procedures", "api.openapi")
 TOO_MANY = {"vi": "Quá nhiều yêu cầu: hãy chờ số giây trong tiêu đề Retry-After rồi gửi lại.",
             "en": "Too many requests: wait the seconds in the Retry-After header, then try again."}
 
@@ -125,7 +130,7 @@ def _client() -> Any:
 def authenticate() -> Response | None:
     limits = _limits()
     address = request.remote_addr or "-"
-    if request.endpoint == "api.procedures":  # (public data)
+    if request.endpoint in PUBLIC:
         return _count(limits.per_address, "address", address)
     g.api_client = _client()
     if g.api_client is None:
@@ -148,6 +153,19 @@ def rate_headers(response: Response) -> Response:
 def procedures() -> Response:
     """The procedures offered: names, field, levels, time limit, fees, documents, legal basis."""
     return _json({"items": get_engine().api_catalog(db())})
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    """This API described (OpenAPI 3.1): its paths, parameters, answers and the webhook's posts."""
+    response = Response(_description(), mimetype="application/json")
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@functools.cache
+def _description() -> bytes:
+    return (Path(__file__).parent / "openapi.json").read_bytes()
 
 
 @bp.get("/ho-so/<path:code>")

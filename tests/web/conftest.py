@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,20 @@ def english_catalog() -> None:
 @pytest.fixture
 def app(engine: Engine) -> Iterator[Flask]:
     yield create_app(engine=engine, SECRET_KEY="test-secret-key", TESTING=True)
+
+
+@pytest.fixture
+def limited_app(engine):  # noqa: ANN001, ANN201
+    """Makes the app of a web worker whose API limits are the settings given (over the same database)."""
+    made: list[Engine] = []
+
+    def make(**settings: str):  # noqa: ANN202
+        made.append(Engine(replace(engine.settings, **settings)))
+        return create_app(engine=made[-1], SECRET_KEY="k", TESTING=True)
+
+    yield make
+    for other in made:
+        other.db.dispose()
 
 
 @dataclass

@@ -3,7 +3,6 @@ client reads its agency's dossiers by bearer token, as JSON, and follows the fee
 parameters, at an unknown address, every answer is JSON with its status; a revoked token stops working."""
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 
@@ -85,23 +84,6 @@ def test_without_a_valid_token_nothing_is_read(people, app) -> None:  # noqa: AN
     assert official.client.get("/api/v1/ho-so").status_code == 401
     # nor can anyone but an administrator make one
     assert official.client.get("/quan-tri/api/moi").status_code == 403
-
-
-@pytest.fixture
-def limited_app(engine):  # noqa: ANN001, ANN201
-    """Makes the app of a web worker whose API limits are the settings given (over the same database)."""
-    from engine.api import Engine
-    from web import create_app
-
-    made: list[Engine] = []
-
-    def make(**settings: str):  # noqa: ANN202
-        made.append(Engine(dataclasses.replace(engine.settings, **settings)))
-        return create_app(engine=made[-1], SECRET_KEY="k", TESTING=True)
-
-    yield make
-    for other in made:
-        other.db.dispose()
 
 
 def new_token(engine, name: str = "Đồng bộ DVCQG") -> str:  # noqa: ANN001
