@@ -68,12 +68,13 @@ class Actor(Person):
     password_stamp: str  # (models.password_stamp: the session keeps it, see Person.get_id)
     notify_by_mail: bool = True
     language: str = "vi"
+    two_step: bool = False  # two-step login is on (engine.two_step)
 
 
 # the user, their agency and one row per role (or one row with role NULL)
 ACTOR = (select(User.id, User.email, User.full_name, User.kind, User.active, User.agency_id, User.phone,
                 User.id_number, User.birth_date, User.address, User.password_hash, User.notify_by_mail, User.language,
-                Agency.name_vi, Agency.name_en, UserRole.role)
+                User.totp_secret, Agency.name_vi, Agency.name_en, UserRole.role)
          .outerjoin(Agency, Agency.id == User.agency_id).outerjoin(UserRole, UserRole.user_id == User.id)
          .where(User.id == bindparam("id")))
 
@@ -90,8 +91,8 @@ def actor(session: Session, user_id: int) -> Actor | None:
         agency_id=first.agency_id, phone=first.phone, id_number=first.id_number, birth_date=first.birth_date,
         address=first.address, roles=frozenset(r.role for r in rows if r.role is not None),
         agency=AgencyName(first.agency_id, first.name_vi, first.name_en) if first.agency_id is not None else None,
-        password_stamp=password_stamp(first.password_hash), notify_by_mail=first.notify_by_mail,
-        language=first.language,
+        password_stamp=password_stamp(first.password_hash, first.totp_secret), notify_by_mail=first.notify_by_mail,
+        language=first.language, two_step=first.totp_secret is not None,
     )
 
 

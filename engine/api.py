@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import (accounts, administration, attachments, catalog, designs, dossiers, integration, mail, moves, notices,
-               payments, personal_data, ratings, reminders, signing, slips, statistics, tasks, timers, webhooks)
+               payments, personal_data, ratings, reminders, signing, slips, statistics, tasks, timers, two_step,
+               webhooks)
 from .config import Settings
 from .db import Database, possible_id
 from .errors import Forbidden, NotFound, StaleDossier
@@ -404,6 +405,30 @@ class Engine:
 
     def update_profile(self, session: Session, user: Person, **profile: Any) -> None:
         accounts.update_profile(session, user, **profile)
+
+    # -- two-step login (engine.two_step) ----------------------------------------------------------------------
+    def two_step_setup(self, person: Person, secret: str | None = None) -> two_step.Setup:
+        """A new authenticator secret for ``person`` (or ``secret`` again while they set it up); nothing stored."""
+        return two_step.setup_for(person, secret)
+
+    def enable_two_step(self, session: Session, person: Person, secret: str, code: str, password: str,
+                        source: str | None = None) -> list[str]:
+        """Turn two-step login on; the recovery codes, to show once (FormInvalid: wrong code or password)."""
+        return two_step.enable(session, person, secret, code, password, source)
+
+    def disable_two_step(self, session: Session, person: Person, password: str, source: str | None = None) -> None:
+        two_step.disable(session, person, password, source)
+
+    def reset_two_step(self, session: Session, admin: Person, user_id: int) -> Any:
+        """An administrator turns two-step login off for a staff account (a lost phone)."""
+        return two_step.reset(session, admin, user_id)
+
+    def verify_two_step(self, session: Session, user_id: int, code: str, source: str | None = None) -> Any:
+        """The login's second step: the account if ``code`` is right, else None (counted)."""
+        return two_step.verify(session, user_id, code, source)
+
+    def recovery_codes_left(self, session: Session, person: Person) -> int:
+        return two_step.recovery_left(session, person)
 
     # -- process designers -------------------------------------------------------------------------------------
     def designs(self, session: Session, designer: Person) -> list[designs.ProcedureVersions]:

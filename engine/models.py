@@ -10,7 +10,7 @@ import datetime as dt
 import hashlib
 from typing import Any
 
-from sqlalchemy import (JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text,
+from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text,
                         UniqueConstraint, true)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -100,13 +100,15 @@ class Person:
 
     def get_id(self) -> str:
         """What the session keeps of the person: the id and a stamp of the password, so that a session started
-        before the password changed (reset, or changed elsewhere) is signed out at its next request."""
+        before the password changed (reset, or changed elsewhere), or before two-step login was turned on or off,
+        is signed out at its next request."""
         return f"{self.id}.{self.password_stamp}"
 
 
-def password_stamp(password_hash: str) -> str:
-    """A short fingerprint of a password hash (never the hash itself) that changes whenever the password does."""
-    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
+def password_stamp(password_hash: str, totp_secret: str | None = None) -> str:
+    """A short fingerprint of a password hash and of the two-step secret (never either itself) that changes whenever
+    the password does, or two-step login is turned on or off: the sessions started before then end."""
+    return hashlib.sha256(password_hash.encode() + (f"|{totp_secret}".encode() if totp_secret else b"")).hexdigest()[:16]
 
 
 class User(Base, Person):
@@ -128,6 +130,11 @@ class User(Base, Person):
     # mail about the person's dossiers (engine.notices): whether to send it, and in which language (vi | en)
     notify_by_mail: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     language: Mapped[str] = mapped_column(String(2), default="vi", server_default="vi")
+    # two-step login (engine.two_step): the authenticator's secret (None: off), the last time step a code was
+    # taken for (none twice), the SHA-256 of the recovery codes not used yet
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    totp_recovery: Mapped[list[str] | None] = mapped_column(JSON)
 
     agency: Mapped[Agency | None] = relationship(viewonly=True)
     role_rows: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan")
@@ -138,7 +145,11 @@ class User(Base, Person):
 
     @property
     def password_stamp(self) -> str:
-        return password_stamp(self.password_hash)
+        return password_stamp(self.password_hash, self.totp_secret)
+
+    @property
+    def two_step(self) -> bool:
+        return self.totp_secret is not None
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.kind}>"

@@ -1,0 +1,203 @@
+"""Two-step login ("xác thực hai bước"): after the password, a six-digit code from an authenticator app on the
+person's phone, or one of their recovery codes.
+
+The codes are TOTP (RFC 6238) as every authenticator app reads them from a QR code: 30-second steps, six digits,
+HMAC-SHA-1. A code is taken for the current step or the one before or after (a phone's clock a little off), and
+never for a step at or before the last one taken, so a code seen over someone's shoulder cannot be used again.
+Wrong codes count as failed logins (engine.logins: the same waits), so six digits cannot be guessed.
+
+Anyone turns it on for their own account with their password and a first code (proving the app has the secret);
+they then get :data:`RECOVERY_CODES` recovery codes, shown once and kept as SHA-256 hashes, each good for one login
+when the phone is lost. Turning it on or off changes the account's session stamp (models.password_stamp): every
+other session of the account ends. An administrator turns it off for an official who lost their phone and their
+codes. The secret is kept in the database as the app has it (the app needs it as is; the database is the
+portal's to protect, as it is for everything else).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import clock, logins
+from .accounts import HASHER
+from .dossiers import audit
+from .errors import EngineError, Forbidden, FormInvalid, NotFound
+from .i18n import Text, text
+from .models import Person, User
+
+ISSUER = "Một cửa motcua"
+RECOVERY_CODES = 10
+STEP = 30
+#: a secret as pyotp makes them: base32, 160 bits
+SECRET = re.compile(r"[A-Z2-7]{32}")
+#: a recovery code: ten characters of an alphabet without look-alikes, shown as two groups of five
+RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+WRONG_CODE = text("Mã không đúng hoặc đã dùng. Nhập mã đang hiện trong ứng dụng xác thực, hoặc một mã dự phòng.",
+                  "The code is wrong or was used already. Enter the code your authenticator app shows now, or a "
+                  "recovery code.")
+
+
+@dataclass(frozen=True)
+class Setup:
+    """A new secret for a person to add to their app: as text and as the ``otpauth://`` address a QR code carries."""
+
+    secret: str
+    uri: str
+
+    @property
+    def grouped(self) -> str:
+        """The secret in groups of four, for typing it into an app by hand."""
+        return " ".join(self.secret[i:i + 4] for i in range(0, len(self.secret), 4))
+
+
+def setup_for(person: Person, secret: str | None = None) -> Setup:
+    """A new secret for ``person`` (or ``secret`` again, while they set it up)."""
+    import pyotp
+
+    secret = secret if secret and SECRET.fullmatch(secret) else pyotp.random_base32()
+    return Setup(secret, pyotp.TOTP(secret).provisioning_uri(name=person.email, issuer_name=ISSUER))
+
+
+def _step_taken(secret: str, code: str, after: int | None) -> int | None:
+    """The time step ``code`` is right for (now, or one step off), if it is after step ``after``; else None."""
+    import pyotp
+
+    if not re.fullmatch(r"\d{6}", code):
+        return None
+    totp = pyotp.TOTP(secret)
+    now = clock.now().replace(tzinfo=dt.timezone.utc)
+    for offset in (0, -1, 1):
+        moment = now + dt.timedelta(seconds=offset * STEP)
+        step = totp.timecode(moment)
+        if (after is None or step > after) and hmac.compare_digest(totp.at(moment), code):
+            return step
+    return None
+
+
+def _clean(code: Any) -> str:
+    return re.sub(r"[\s-]", "", str(code or "")).lower()[:40]
+
+
+def _hash(code: str) -> str:
+    return hashlib.sha256(_clean(code).encode()).hexdigest()
+
+
+def _recovery_code() -> str:
+    raw = "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(10))
+    return f"{raw[:5]}-{raw[5:]}"
+
+
+def _row(session: Session, person: Person, lock: bool = False) -> User:
+    query = select(User).where(User.id == person.id)
+    row = session.scalar(query.with_for_update() if lock else query)
+    if row is None:
+        raise NotFound(text("Không tìm thấy tài khoản.", "Account not found."))
+    return row
+
+
+def _password_problem(session: Session, row: User, password: str, source: str | None) -> Text | None:
+    """Why ``password`` is not the account's (counted as a failed login), or None."""
+    try:
+        HASHER.verify(row.password_hash, password or "")
+    except (VerificationError, InvalidHashError):
+        logins.failed(session, row.email, source)
+        return text("Mật khẩu không đúng", "The password is not right")
+    return None
+
+
+def enable(session: Session, person: Person, secret: str, code: str, password: str,
+           source: str | None = None) -> list[str]:
+    """Turn two-step login on with ``secret`` (the one the person's app has), given a code the app shows and the
+    password; the recovery codes, to show once. Raises FormInvalid (``code``, ``password``), TooManyAttempts, and
+    EngineError when it is on already. The caller commits either way (a wrong password is counted)."""
+    logins.check(session, person.email, source)
+    row = _row(session, person, lock=True)
+    if row.totp_secret is not None:
+        raise EngineError(text("Xác thực hai bước đã bật.", "Two-step login is on already."))
+    if not SECRET.fullmatch(secret or ""):
+        raise EngineError(text("Mã bí mật không hợp lệ: hãy bắt đầu lại.", "The secret is not valid: start again."))
+    errors: dict[str, Text] = {}
+    step = _step_taken(secret, _clean(code), None)
+    if step is None:
+        errors["code"] = text("Mã không đúng. Nhập mã 6 chữ số đang hiện trong ứng dụng.",
+                              "The code is wrong. Enter the 6-digit code the app shows now.")
+    wrong = _password_problem(session, row, password, source)
+    if wrong:
+        errors["password"] = wrong
+    if errors:
+        raise FormInvalid(errors)
+    codes = [_recovery_code() for _ in range(RECOVERY_CODES)]
+    row.totp_secret, row.totp_last_step, row.totp_recovery = secret, step, [_hash(c) for c in codes]
+    audit(session, None, row, "account.two_step", text("Bật xác thực hai bước", "Turned two-step login on"))
+    session.flush()
+    return codes
+
+
+def disable(session: Session, person: Person, password: str, source: str | None = None) -> None:
+    """Turn two-step login off, given the password (FormInvalid ``password``, counted; TooManyAttempts)."""
+    logins.check(session, person.email, source)
+    row = _row(session, person, lock=True)
+    wrong = _password_problem(session, row, password, source)
+    if wrong:
+        raise FormInvalid({"password": wrong})
+    if row.totp_secret is not None:
+        _off(row)
+        audit(session, None, row, "account.two_step", text("Tắt xác thực hai bước", "Turned two-step login off"))
+    session.flush()
+
+
+def reset(session: Session, admin: Person, user_id: int) -> User:
+    """An administrator turns two-step login off for a staff account whose phone and codes are lost."""
+    if not admin.is_admin:
+        raise Forbidden(text("Chỉ quản trị viên mới làm được việc này.", "Only administrators can do this."))
+    row = session.scalar(select(User).where(User.id == user_id).with_for_update())
+    if row is None or row.kind == "citizen":
+        raise NotFound(text("Không tìm thấy tài khoản.", "Account not found."))
+    if row.totp_secret is not None:
+        _off(row)
+        audit(session, None, admin, "account.two_step",
+              text(f"Tắt xác thực hai bước của {row.email}", f"Turned two-step login off for {row.email}"))
+    session.flush()
+    return row
+
+
+def _off(row: User) -> None:
+    row.totp_secret, row.totp_last_step, row.totp_recovery = None, None, None
+
+
+def verify(session: Session, user_id: int, code: str, source: str | None = None) -> User | None:
+    """The login's second step: the active account whose password was just checked, if ``code`` is a code its app
+    shows now (not one taken already) or one of its recovery codes (used up); otherwise None, counted as a failed
+    login. Raises TooManyAttempts while the account's failures are at their limits. The caller commits."""
+    row = session.scalar(select(User).where(User.id == user_id).with_for_update())
+    if row is None or not row.active or row.totp_secret is None:
+        return None
+    logins.check(session, row.email, source)
+    cleaned = _clean(code)
+    step = _step_taken(row.totp_secret, cleaned, row.totp_last_step)
+    if step is not None:
+        row.totp_last_step = step
+    elif cleaned and _hash(cleaned) in (row.totp_recovery or []):
+        row.totp_recovery = [h for h in row.totp_recovery if h != _hash(cleaned)]
+        left = len(row.totp_recovery)
+        audit(session, None, row, "account.two_step", text(f"Đăng nhập bằng mã dự phòng (còn {left} mã)",
+                                                           f"Logged in with a recovery code ({left} left)"))
+    else:
+        logins.failed(session, row.email, source)
+        return None
+    logins.succeeded(session, row.email, source)
+    session.flush()
+    return row
+
+
+def recovery_left(session: Session, person: Person) -> int:
+    return len(_row(session, person).totp_recovery or [])
