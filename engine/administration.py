@@ -54,6 +54,7 @@ class OfficialView:
     roles: tuple[str, ...]
     active: bool
     reminders: bool = True  # the daily mail of tasks due (engine.reminders)
+    two_step: bool = False  # two-step login on (engine.two_step)
 
 
 def _check(admin: Person) -> None:
@@ -134,7 +135,7 @@ def save_agency(session: Session, admin: Person, agency_id: int | None, values: 
 
 def _official_view(u: User) -> OfficialView:
     return OfficialView(u.id, u.email, u.full_name, u.agency_id, u.agency.name_vi if u.agency else None,
-                        tuple(sorted(u.roles)), u.active, u.notify_by_mail)
+                        tuple(sorted(u.roles)), u.active, u.notify_by_mail, u.two_step)
 
 
 def officials(session: Session, admin: Person) -> list[OfficialView]:
@@ -226,6 +227,7 @@ class DesignerView:
     email: str
     full_name: str
     active: bool
+    two_step: bool = False
 
 
 def designers(session: Session, admin: Person) -> list[DesignerView]:
@@ -237,7 +239,7 @@ def designers(session: Session, admin: Person) -> list[DesignerView]:
 def designer(session: Session, admin: Person, user_id: int) -> DesignerView:
     _check(admin)
     found = _designer_row(session, user_id)
-    return DesignerView(found.id, found.email, found.full_name, found.active)
+    return DesignerView(found.id, found.email, found.full_name, found.active, found.two_step)
 
 
 def _designer_row(session: Session, user_id: int) -> User:

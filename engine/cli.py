@@ -264,6 +264,23 @@ def cmd_admin(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_two_step_off(args: argparse.Namespace) -> int:
+    """Turn two-step login off for an account whose owner lost their phone and recovery codes (a citizen who came
+    to the desk; staff are helped by an administrator on the portal's pages)."""
+    from . import two_step
+
+    engine = _engine()
+    with engine.session() as session:
+        account = two_step.turn_off(session, args.email)
+        session.commit()
+    engine.db.dispose()
+    if account is None:
+        print(f"error: no account {args.email}", file=sys.stderr)
+        return 2
+    print(f"two-step login off for {account.email}")
+    return 0
+
+
 def cmd_seed(args: argparse.Namespace) -> int:
     """Bulk-generate a province's year of dossiers for measuring queries at scale (see engine/seed.py)."""
     from . import seed
@@ -349,6 +366,10 @@ def main(argv: list[str] | None = None) -> int:
                    help="a process designer's account instead (the designers' pages: versions, deploying, moving "
                         "dossiers)")
     p.set_defaults(func=cmd_admin)
+    p = sub.add_parser("two-step-off", help="turn two-step login off for an account whose phone and recovery codes "
+                                            "are lost (its other sessions end)")
+    p.add_argument("email")
+    p.set_defaults(func=cmd_two_step_off)
     p = sub.add_parser("worker", help="fire due BPMN timers, send notices to applicants and reminders to officials, "
                                             "post webhooks, periodically")
     p.add_argument("--interval", type=float, default=30.0, help="seconds between runs (default 30)")

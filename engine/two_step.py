@@ -156,15 +156,27 @@ def disable(session: Session, person: Person, password: str, source: str | None 
 
 
 def reset(session: Session, admin: Person, user_id: int) -> User:
-    """An administrator turns two-step login off for a staff account whose phone and codes are lost."""
+    """An administrator turns two-step login off for a staff account whose phone and codes are lost (a citizen's,
+    by the portal's operator: :func:`turn_off`, ``motcua two-step-off``)."""
     if not admin.is_admin:
         raise Forbidden(text("Chỉ quản trị viên mới làm được việc này.", "Only administrators can do this."))
     row = session.scalar(select(User).where(User.id == user_id).with_for_update())
     if row is None or row.kind == "citizen":
         raise NotFound(text("Không tìm thấy tài khoản.", "Account not found."))
+    return _turned_off(session, row, admin)
+
+
+def turn_off(session: Session, email: str) -> User | None:
+    """The portal's operator turns two-step login off for any account (one who proved who they are at the desk);
+    the account, or None if there is none with that email."""
+    row = session.scalar(select(User).where(User.email == (email or "").strip().lower()).with_for_update())
+    return _turned_off(session, row, None) if row is not None else None
+
+
+def _turned_off(session: Session, row: User, by: Person | None) -> User:
     if row.totp_secret is not None:
         _off(row)
-        audit(session, None, admin, "account.two_step",
+        audit(session, None, by, "account.two_step",
               text(f"Tắt xác thực hai bước của {row.email}", f"Turned two-step login off for {row.email}"))
     session.flush()
     return row

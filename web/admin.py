@@ -138,6 +138,18 @@ def official(user_id: int | None):  # noqa: ANN201
         (400 if errors else 200)
 
 
+@bp.post("/tai-khoan/<int:user_id>/tat-hai-buoc")
+@admin_required
+def reset_two_step(user_id: int):  # noqa: ANN201
+    """Turn two-step login off for a staff account whose phone and recovery codes are lost."""
+    account = get_engine().reset_two_step(db(), current_user, user_id)
+    db().commit()
+    flash(_("Đã tắt xác thực hai bước của %(email)s. Người đó đăng nhập bằng mật khẩu, rồi nên bật lại.",
+            email=account.email), "success")
+    page = {"designer": "admin.designer", "official": "admin.official"}.get(account.kind)
+    return redirect(url_for(page, user_id=user_id) if page else url_for("admin.index"), code=303)
+
+
 @bp.route("/thiet-ke/moi", methods=["GET", "POST"], defaults={"user_id": None})
 @bp.route("/thiet-ke/<int:user_id>", methods=["GET", "POST"])
 @admin_required

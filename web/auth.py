@@ -1,6 +1,7 @@
 """Accounts: a citizen registers once; everyone logs in with email and password (argon2 hashes)."""
 from __future__ import annotations
 
+import time
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, session, url_for
@@ -9,6 +10,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from engine.errors import FormInvalid, ResetLinkInvalid, TooManyAttempts
 from engine.mail import MailFailed
+from engine.two_step import WRONG_CODE
 
 from . import db, get_engine
 from .errors import page
@@ -97,11 +99,64 @@ def login():  # noqa: ANN201
                 db().commit()  # a rehashed password is kept, a failure counted
                 if user is None:
                     errors["email"] = _("Email hoặc mật khẩu không đúng")
+                elif user.two_step:  # the password is right: the code comes next, and only then the session
+                    _start_pending(user, _safe_next(request.args.get("next")))
+                    return redirect(url_for("auth.second_step"))
                 else:
                     _start_session(user)
                     return redirect(_safe_next(request.args.get("next")) or _home_for(user))
     return render_template("auth/login.html", email=email, errors=errors,
                            needs_login=bool(request.args.get("next"))), (status if errors else 200), headers
+
+
+#: how long the login's second step waits for the code after the password
+PENDING_FOR = 300
+PENDING = "two_step_pending"
+
+
+def _start_pending(user, next_url: str | None) -> None:  # noqa: ANN001
+    """The password was right: a fresh session that is not signed in, holding whose code is awaited until when."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    session[PENDING] = {"id": user.id, "stamp": user.password_stamp, "until": int(time.time()) + PENDING_FOR,
+                        "next": next_url}
+
+
+@bp.route("/dang-nhap/ma-xac-thuc", methods=["GET", "POST"])
+def second_step():  # noqa: ANN201
+    """The login's second step: the code of the person's authenticator app, or a recovery code."""
+    pending = session.get(PENDING)
+    if not pending or pending.get("until", 0) < time.time():
+        session.pop(PENDING, None)
+        flash(_("Đã quá thời gian nhập mã. Hãy đăng nhập lại."), "info")
+        return redirect(url_for("auth.login"))
+    errors: dict[str, str] = {}
+    headers: dict[str, str] = {}
+    status = 400
+    if request.method == "POST":
+        code = request.form.get("code") or ""
+        if not code.strip():
+            errors["code"] = _("Nhập mã xác thực")
+        else:
+            try:
+                user = get_engine().verify_two_step(db(), pending["id"], code, request.remote_addr)
+            except TooManyAttempts as exc:
+                errors["code"] = t(exc.message)
+                headers["Retry-After"] = str(exc.retry_after)
+                status = 429
+            else:
+                db().commit()  # the step taken, a recovery code used up, or the failure counted
+                if user is None:
+                    errors["code"] = t(WRONG_CODE)
+                elif user.password_stamp != pending["stamp"]:  # the password changed meanwhile
+                    session.pop(PENDING, None)
+                    return redirect(url_for("auth.login"))
+                else:
+                    _start_session(user)
+                    return redirect(pending.get("next") or _home_for(user))
+    return render_template("auth/second_step.html", errors=errors), (status if errors else 200), headers
 
 
 @bp.post("/dang-xuat")
@@ -203,3 +258,68 @@ def change_password():  # noqa: ANN201
             flash(_("Đã đổi mật khẩu. Các phiên đăng nhập khác của tài khoản đã được đăng xuất."), "success")
             return redirect(_home_for(user))
     return render_template("auth/change_password.html", errors=errors), (status if errors else 200), headers
+
+
+SETUP = "two_step_setup"
+
+
+@bp.get("/bao-mat")
+@login_required
+def security():  # noqa: ANN201
+    """The account's security: the password, and two-step login (on or off, the recovery codes left)."""
+    left = get_engine().recovery_codes_left(db(), current_user) if current_user.two_step else None
+    return render_template("auth/security.html", recovery_left=left, errors={})
+
+
+@bp.route("/bao-mat/hai-buoc", methods=["GET", "POST"])
+@login_required
+def two_step_on():  # noqa: ANN201
+    """Turn two-step login on: the secret as a QR code and as text, then a first code and the password; the
+    recovery codes are shown once, on the page that answers. The secret waits in the session meanwhile."""
+    engine = get_engine()
+    if current_user.two_step:
+        return redirect(url_for("auth.security"))
+    setup = engine.two_step_setup(current_user, session.get(SETUP))
+    session[SETUP] = setup.secret
+    errors: dict[str, str] = {}
+    headers: dict[str, str] = {}
+    status = 400
+    if request.method == "POST":
+        try:
+            codes = engine.enable_two_step(db(), current_user, setup.secret, request.form.get("code") or "",
+                                           request.form.get("password") or "", request.remote_addr)
+        except FormInvalid as exc:
+            db().commit()  # a wrong password is counted as a failed login
+            errors = {k: t(v) for k, v in exc.errors.items()}
+        except TooManyAttempts as exc:
+            errors = {"password": t(exc.message)}
+            headers["Retry-After"] = str(exc.retry_after)
+            status = 429
+        else:
+            db().commit()
+            _start_session(engine.user(db(), current_user.id))  # this session goes on; those elsewhere end
+            response = make_response(render_template("auth/recovery_codes.html", codes=codes))
+            response.headers["Cache-Control"] = "no-store"
+            return response
+    return render_template("auth/two_step_on.html", setup=setup, errors=errors), (status if errors else 200), headers
+
+
+@bp.post("/bao-mat/hai-buoc/tat")
+@login_required
+def two_step_off():  # noqa: ANN201
+    engine = get_engine()
+    try:
+        engine.disable_two_step(db(), current_user, request.form.get("password") or "", request.remote_addr)
+    except FormInvalid as exc:
+        db().commit()  # counted
+        left = engine.recovery_codes_left(db(), current_user)
+        return render_template("auth/security.html", recovery_left=left,
+                               errors={k: t(v) for k, v in exc.errors.items()}), 400
+    except TooManyAttempts as exc:
+        left = engine.recovery_codes_left(db(), current_user)
+        return render_template("auth/security.html", recovery_left=left,
+                               errors={"password": t(exc.message)}), 429, {"Retry-After": str(exc.retry_after)}
+    db().commit()
+    _start_session(engine.user(db(), current_user.id))
+    flash(_("Đã tắt xác thực hai bước. Các phiên đăng nhập khác của tài khoản đã được đăng xuất."), "success")
+    return redirect(url_for("auth.security"))

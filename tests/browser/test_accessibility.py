@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import pyotp
 import pytest
 
 from tests.browser.test_submission import fill_date
@@ -212,4 +213,25 @@ def test_pages_have_no_wcag_violations(server: str, page, output_dir: Path, tmp_
     page.goto(server + "/thiet-ke/trien-khai")
     page.get_by_role("button", name="Triển khai 1 thủ tục").wait_for()  # the files on disk: version 1 again
     check("design-deploy")
+    # two-step login: the designer turns it on, then logs in with a recovery code
+    page.goto(server + "/bao-mat")
+    page.get_by_role("heading", name="Bảo mật tài khoản").wait_for()
+    check("account-security")
+    page.get_by_role("button", name="Bật xác thực hai bước").click()
+    page.get_by_role("button", name="Bật xác thực hai bước").click()  # empty: errors
+    page.get_by_role("heading", name="Có lỗi cần sửa").wait_for()
+    check("two-step-on-errors")
+    secret = page.locator("#secret").inner_text().replace(" ", "")
+    page.get_by_label("Mã xác thực").fill(pyotp.TOTP(secret).now())
+    page.get_by_label("Mật khẩu", exact=True).fill("matkhau-demo-2026")
+    page.get_by_role("button", name="Bật xác thực hai bước").click()
+    recovery = page.locator("#recovery-codes code").first.inner_text()
+    check("recovery-codes")
+    log_in_again(page, server, "thietke@demo.motcua.vn")
+    page.get_by_role("button", name="Tiếp tục").click()  # empty: errors
+    page.get_by_role("heading", name="Có lỗi cần sửa").wait_for()
+    check("second-step-errors")
+    page.get_by_label("Mã xác thực").fill(recovery)
+    page.get_by_role("button", name="Tiếp tục").click()
+    page.get_by_role("heading", name="Quy trình").wait_for()
     assert not found, "\n".join(f"{name}: {p}" for name, problems in found.items() for p in problems)

@@ -152,3 +152,17 @@ def test_a_secret_not_made_here_is_refused(engine: Engine, pinned: clock.ManualC
         with pytest.raises(EngineError, match="not valid"):
             engine.enable_two_step(s, official, "short", "123456", DEMO_PASSWORD)
     assert two_step.SECRET.fullmatch(pyotp.random_base32())
+
+
+def test_the_operator_turns_it_off_for_anyone(engine: Engine, pinned: clock.ManualClock, capsys: Any,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.cli import main
+
+    turned_on(engine)
+    monkeypatch.setenv("MOTCUA_DATABASE_URL", engine.settings.database_url)
+    monkeypatch.setenv("MOTCUA_ROOT", str(engine.settings.root))
+    assert main(["two-step-off", OFFICIAL.upper()]) == 0
+    assert capsys.readouterr().out.strip() == f"two-step login off for {OFFICIAL}"
+    with engine.session() as s:
+        assert not account(s).two_step
+    assert main(["two-step-off", "khong-co@example.vn"]) == 2

@@ -1,0 +1,125 @@
+"""Two-step login in the portal: an official turns it on from "Bảo mật tài khoản" (QR code and key, a first code, the
+password; ten recovery codes shown once), their other sessions end; a login then asks for the code before any page
+opens; a recovery code works once; a late code page sends back to the login; turning it off takes the password; an
+administrator turns it off for an official who lost their phone."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import pyotp
+import pytest
+from sqlalchemy import select
+
+from engine import clock
+from engine.demo import DEMO_PASSWORD
+from engine.models import User
+from web.auth import PENDING
+
+OFFICIAL = "motcua@demo.motcua.vn"
+ADMIN = "quantri@demo.motcua.vn"
+
+
+@pytest.fixture
+def pinned() -> Any:
+    moving = clock.ManualClock(dt.datetime(2026, 11, 23, 2, 0))
+    with clock.use(moving):
+        yield moving
+
+
+def code(secret: str) -> str:
+    return pyotp.TOTP(secret).at(clock.now().replace(tzinfo=dt.timezone.utc))
+
+
+def turn_on(official: Any) -> tuple[str, list[str]]:
+    page = official.get("/bao-mat")
+    assert page.has("Xác thực hai bước", "Bật xác thực hai bước", "Đổi mật khẩu")
+    page = official.get("/bao-mat/hai-buoc")
+    assert page.has("<svg", "Mã QR để thêm tài khoản vào ứng dụng xác thực")
+    secret = re.search(r'id="secret">([A-Z2-7 ]+)</code>', page.html).group(1).replace(" ", "")
+    assert official.get("/bao-mat/hai-buoc").has(re.search(r'id="secret">([^<]+)<', page.html).group(1))  # the same
+    page = official.post("/bao-mat/hai-buoc", {"code": "123", "password": "sai-mat-khau"}, status=400)
+    assert page.has('href="#code"', 'href="#password"', "Mã không đúng")
+    page = official.post("/bao-mat/hai-buoc", {"code": code(secret), "password": DEMO_PASSWORD})
+    assert page.has("Đã bật xác thực hai bước", "Các mã chỉ hiện một lần")
+    codes = re.findall(r"<li><code>([a-z0-9]{5}-[a-z0-9]{5})</code></li>", page.html)
+    assert len(codes) == 10 and official.client.get("/can-bo/").status_code == 200  # this session goes on
+    return secret, codes
+
+
+def test_an_official_turns_it_on_and_logs_in_with_a_code(people, pinned: clock.ManualClock) -> None:  # noqa: ANN001
+    official, elsewhere = people(), people()
+    official.login(OFFICIAL)
+    elsewhere.login(OFFICIAL)
+    secret, codes = turn_on(official)
+    assert elsewhere.client.get("/can-bo/").status_code == 302  # the session started before it ends
+    page = official.get("/bao-mat")
+    assert page.has("Đang bật", "Mã dự phòng còn dùng được", "10")
+    official.logout()
+
+    pinned.advance(dt.timedelta(seconds=30))
+    page = official.login(OFFICIAL)
+    assert page.url == "/dang-nhap/ma-xac-thuc" and page.has("Mã xác thực", 'autocomplete="one-time-code"')
+    assert official.client.get("/can-bo/").status_code == 302  # not signed in before the code
+    page = official.post("/dang-nhap/ma-xac-thuc", {"code": ""}, status=400)
+    assert page.has("Nhập mã xác thực")
+    page = official.post("/dang-nhap/ma-xac-thuc", {"code": "000000"}, status=400)
+    assert page.has("Mã không đúng hoặc đã dùng")
+    right = code(secret)
+    page = official.post("/dang-nhap/ma-xac-thuc", {"code": right})
+    assert page.url == "/can-bo/"
+    other = people()  # the same code, seen over the shoulder, in another browser
+    other.login(OFFICIAL)
+    page = other.post("/dang-nhap/ma-xac-thuc", {"code": right}, status=400)
+    assert page.has("Mã không đúng hoặc đã dùng")
+    page = other.post("/dang-nhap/ma-xac-thuc", {"code": codes[0]})  # a recovery code, once
+    assert page.url == "/can-bo/"
+    other.logout()
+    other.login(OFFICIAL)
+    other.post("/dang-nhap/ma-xac-thuc", {"code": codes[0]}, status=400)
+    assert "Mã dự phòng còn dùng được" in official.get("/bao-mat").html and ">9<" in official.page.html
+
+
+def test_a_code_page_left_too_long_sends_back_to_the_login(people, pinned: clock.ManualClock) -> None:  # noqa: ANN001
+    official = people()
+    official.login(OFFICIAL)
+    secret, _ = turn_on(official)
+    official.logout()
+    official.get("/dang-nhap?next=/can-bo/ho-so")
+    official.post("/dang-nhap?next=/can-bo/ho-so", {"email": OFFICIAL, "password": DEMO_PASSWORD})
+    with official.client.session_transaction() as session:
+        session[PENDING] = {**session[PENDING], "until": 0}
+    page = official.get("/dang-nhap/ma-xac-thuc")
+    assert page.url == "/dang-nhap" and page.has("Đã quá thời gian nhập mã")
+    pinned.advance(dt.timedelta(seconds=30))
+    official.post("/dang-nhap?next=/can-bo/ho-so", {"email": OFFICIAL, "password": DEMO_PASSWORD})
+    page = official.post("/dang-nhap/ma-xac-thuc", {"code": code(secret)})
+    assert page.url == "/can-bo/ho-so"  # where the login was asked for
+
+
+def test_turning_it_off_takes_the_password_or_an_administrator(people, engine,  # noqa: ANN001
+                                                              pinned: clock.ManualClock) -> None:
+    official = people()
+    official.login(OFFICIAL)
+    turn_on(official)
+    official.get("/bao-mat")
+    page = official.post("/bao-mat/hai-buoc/tat", {"password": "sai-mat-khau"}, status=400)
+    assert page.has('href="#password"', "Mật khẩu không đúng")
+    page = official.post("/bao-mat/hai-buoc/tat", {"password": DEMO_PASSWORD})
+    assert page.has("Đã tắt xác thực hai bước", "Bật xác thực hai bước")
+    turn_on(official)
+    with engine.session() as s:
+        user_id = s.scalar(select(User.id).where(User.email == OFFICIAL))
+    admin = people()
+    admin.login(ADMIN)
+    page = admin.get(f"/quan-tri/can-bo/{user_id}")
+    assert page.has("Xác thực hai bước", "Tắt xác thực hai bước")
+    page = admin.post(f"/quan-tri/tai-khoan/{user_id}/tat-hai-buoc")
+    assert page.url == f"/quan-tri/can-bo/{user_id}" and page.has(f"Đã tắt xác thực hai bước của {OFFICIAL}")
+    assert "Tắt xác thực hai bước" not in page.html
+    assert people().login(OFFICIAL).url == "/can-bo/"  # the password alone again
+    citizen = people()
+    citizen.login("congdan@demo.motcua.vn")
+    citizen.get("/")
+    citizen.post(f"/quan-tri/tai-khoan/{user_id}/tat-hai-buoc", status=403)
