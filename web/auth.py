@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, session, url_for
@@ -235,29 +237,35 @@ def _no_referrer(response):  # noqa: ANN001, ANN202
     return response
 
 
+def _password_checked(change: Callable[[], Any], field: str) -> tuple[Any, dict[str, str], dict[str, str], int]:
+    """Run ``change``, an account change that checks the person's password (a wrong one counted as a failed login,
+    engine.logins): (what it returned, {}, {}, 200), or (None, the form's errors, headers, status) when it was
+    refused, the failure committed so that it counts."""
+    try:
+        return change(), {}, {}, 200
+    except FormInvalid as exc:
+        db().commit()
+        return None, {k: t(v) for k, v in exc.errors.items()}, {}, 400
+    except TooManyAttempts as exc:
+        return None, {field: t(exc.message)}, {"Retry-After": str(exc.retry_after)}, 429
+
+
 @bp.route("/doi-mat-khau", methods=["GET", "POST"])
 @login_required
 def change_password():  # noqa: ANN201
     errors: dict[str, str] = {}
     headers: dict[str, str] = {}
-    status = 400
+    status = 200
     if request.method == "POST":
-        try:
-            user = get_engine().change_password(db(), current_user, request.form.get("current_password") or "",
-                                                request.form.get("password") or "", request.remote_addr)
-        except FormInvalid as exc:
-            db().commit()  # a wrong current password is counted as a failed login
-            errors = {k: t(v) for k, v in exc.errors.items()}
-        except TooManyAttempts as exc:
-            errors = {"current_password": t(exc.message)}
-            headers["Retry-After"] = str(exc.retry_after)
-            status = 429
-        else:
+        user, errors, headers, status = _password_checked(lambda: get_engine().change_password(
+            db(), current_user, request.form.get("current_password") or "", request.form.get("password") or "",
+            request.remote_addr), "current_password")
+        if not errors:
             db().commit()
             _start_session(user)  # this session goes on; those elsewhere end (engine.models.Person.get_id)
             flash(_("Đã đổi mật khẩu. Các phiên đăng nhập khác của tài khoản đã được đăng xuất."), "success")
             return redirect(_home_for(user))
-    return render_template("auth/change_password.html", errors=errors), (status if errors else 200), headers
+    return render_template("auth/change_password.html", errors=errors), status, headers
 
 
 SETUP = "two_step_setup"
@@ -267,8 +275,12 @@ SETUP = "two_step_setup"
 @login_required
 def security():  # noqa: ANN201
     """The account's security: the password, and two-step login (on or off, the recovery codes left)."""
+    return _security_page({}, 200, {})
+
+
+def _security_page(errors: dict[str, str], status: int, headers: dict[str, str]):  # noqa: ANN202
     left = get_engine().recovery_codes_left(db(), current_user) if current_user.two_step else None
-    return render_template("auth/security.html", recovery_left=left, errors={})
+    return render_template("auth/security.html", recovery_left=left, errors=errors), status, headers
 
 
 @bp.route("/bao-mat/hai-buoc", methods=["GET", "POST"])
@@ -283,42 +295,28 @@ def two_step_on():  # noqa: ANN201
     session[SETUP] = setup.secret
     errors: dict[str, str] = {}
     headers: dict[str, str] = {}
-    status = 400
+    status = 200
     if request.method == "POST":
-        try:
-            codes = engine.enable_two_step(db(), current_user, setup.secret, request.form.get("code") or "",
-                                           request.form.get("password") or "", request.remote_addr)
-        except FormInvalid as exc:
-            db().commit()  # a wrong password is counted as a failed login
-            errors = {k: t(v) for k, v in exc.errors.items()}
-        except TooManyAttempts as exc:
-            errors = {"password": t(exc.message)}
-            headers["Retry-After"] = str(exc.retry_after)
-            status = 429
-        else:
+        codes, errors, headers, status = _password_checked(lambda: engine.enable_two_step(
+            db(), current_user, setup.secret, request.form.get("code") or "", request.form.get("password") or "",
+            request.remote_addr), "password")
+        if not errors:
             db().commit()
             _start_session(engine.user(db(), current_user.id))  # this session goes on; those elsewhere end
             response = make_response(render_template("auth/recovery_codes.html", codes=codes))
             response.headers["Cache-Control"] = "no-store"
             return response
-    return render_template("auth/two_step_on.html", setup=setup, errors=errors), (status if errors else 200), headers
+    return render_template("auth/two_step_on.html", setup=setup, errors=errors), status, headers
 
 
 @bp.post("/bao-mat/hai-buoc/tat")
 @login_required
 def two_step_off():  # noqa: ANN201
     engine = get_engine()
-    try:
-        engine.disable_two_step(db(), current_user, request.form.get("password") or "", request.remote_addr)
-    except FormInvalid as exc:
-        db().commit()  # counted
-        left = engine.recovery_codes_left(db(), current_user)
-        return render_template("auth/security.html", recovery_left=left,
-                               errors={k: t(v) for k, v in exc.errors.items()}), 400
-    except TooManyAttempts as exc:
-        left = engine.recovery_codes_left(db(), current_user)
-        return render_template("auth/security.html", recovery_left=left,
-                               errors={"password": t(exc.message)}), 429, {"Retry-After": str(exc.retry_after)}
+    _done, errors, headers, status = _password_checked(lambda: engine.disable_two_step(
+        db(), current_user, request.form.get("password") or "", request.remote_addr), "password")
+    if errors:
+        return _security_page(errors, status, headers)
     db().commit()
     _start_session(engine.user(db(), current_user.id))
     flash(_("Đã tắt xác thực hai bước. Các phiên đăng nhập khác của tài khoản đã được đăng xuất."), "success")

@@ -24,6 +24,7 @@ from engine.accounts import Actor, AgencyName
 from engine.api import Engine
 from engine.config import DEFAULT_ROOT, Settings
 from engine.forms import Field, FormDefinition, load_form
+from engine.two_step import Setup
 from web import create_app
 
 REFERENCE = (Path(__file__).parent / "templates" / "govuk_fields.html").read_text()
@@ -248,6 +249,10 @@ ERRORS = {"full_name": "Nhập họ <tên>", "email": "Nhập email & đúng", "
     ("citizen", "auth/change_password.html", {"errors": {"current_password": ERRORS["password"],
                                                          "password": ERRORS["password"]}}),
     (None, "auth/register.html", {"values": FILLED, "errors": ERRORS}),
+    (None, "auth/second_step.html", {"errors": {}}),
+    (None, "auth/second_step.html", {"errors": {"code": "Mã <không> đúng"}}),
+    ("citizen", "auth/two_step_on.html", {"setup": Setup("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", "otpauth://totp/x"),
+                                          "errors": {"code": "Mã <sai>", "password": ERRORS["password"]}}),
     ("citizen", "citizen/profile.html", {"values": {}, "errors": {}}),
     ("citizen", "citizen/profile.html", {"values": FILLED, "errors": ERRORS}),
     ("citizen", "citizen/lookup.html", {"code": "", "error": None}),
