@@ -45,6 +45,9 @@ class Settings:
     signing_p12: Path | None = None
     #: its password. MOTCUA_SIGNING_P12_PASSWORD
     signing_password: str | None = None
+    #: staff accounts (officials, administrators, designers) must turn two-step login on before anything else
+    #: (engine.two_step). MOTCUA_STAFF_TWO_STEP=required; default optional (the demonstration's accounts)
+    staff_two_step_required: bool = False
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -66,6 +69,16 @@ class Settings:
                                      or cls.rate_limit_storage,
                                      "signing_p12": Path(os.environ["MOTCUA_SIGNING_P12"])
                                      if os.environ.get("MOTCUA_SIGNING_P12") else None,
-                                     "signing_password": os.environ.get("MOTCUA_SIGNING_P12_PASSWORD") or None}
+                                     "signing_password": os.environ.get("MOTCUA_SIGNING_P12_PASSWORD") or None,
+                                     "staff_two_step_required": _choice("MOTCUA_STAFF_TWO_STEP",
+                                                                        {"optional": False, "required": True})}
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
+
+
+def _choice(name: str, values: dict[str, bool]) -> bool:
+    """The meaning of environment variable ``name`` (one of ``values``' keys; unset: the first one)."""
+    given = (os.environ.get(name) or next(iter(values))).strip().lower()
+    if given not in values:
+        raise ValueError(f"{name} must be one of {', '.join(values)} (not {given!r})")
+    return values[given]

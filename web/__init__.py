@@ -10,7 +10,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, has_request_context, request, session
+from flask import Flask, g, has_request_context, redirect, request, session, url_for
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
@@ -91,6 +91,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None  # the login page says why on its own
+    if engine.settings.staff_two_step_required:
+        app.before_request(_staff_two_step)
 
     @login_manager.user_loader
     def load_user(user_id: str) -> Any:
@@ -172,6 +174,22 @@ def _keep_loaded(session: Session, instance: Any) -> None:
     kept = session.info.get(_LOADED)  # only a request's session (see db()) keeps its rows
     if kept is not None:
         kept.append(instance)
+
+
+#: what a staff account without two-step login may still open when it is required (MOTCUA_STAFF_TWO_STEP)
+TWO_STEP_FREE = frozenset({"auth.two_step_on", "auth.security", "auth.logout", "auth.change_password",
+                           "public.set_language", "public.healthz", "public.readyz", "static"})
+
+
+def _staff_two_step() -> Any:
+    """Staff must turn two-step login on first: any other page of theirs sends them to its set-up."""
+    from flask_login import current_user
+
+    if request.endpoint in TWO_STEP_FREE or request.blueprint == "api" or request.endpoint is None:
+        return None
+    if current_user.is_authenticated and current_user.kind != "citizen" and not current_user.two_step:
+        return redirect(url_for("auth.two_step_on"))
+    return None
 
 
 def db() -> Any:

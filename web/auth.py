@@ -306,7 +306,8 @@ def two_step_on():  # noqa: ANN201
             response = make_response(render_template("auth/recovery_codes.html", codes=codes))
             response.headers["Cache-Control"] = "no-store"
             return response
-    return render_template("auth/two_step_on.html", setup=setup, errors=errors), status, headers
+    required = engine.settings.staff_two_step_required and current_user.kind != "citizen"
+    return render_template("auth/two_step_on.html", setup=setup, errors=errors, required=required), status, headers
 
 
 @bp.post("/bao-mat/hai-buoc/tat")

@@ -4,6 +4,7 @@ opens; a recovery code works once; a late code page sends back to the login; tur
 administrator turns it off for an official who lost their phone."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from typing import Any
@@ -13,6 +14,8 @@ import pytest
 from sqlalchemy import select
 
 from engine import clock
+from engine.api import Engine
+from engine.config import Settings
 from engine.demo import DEMO_PASSWORD
 from engine.models import User
 from web.auth import PENDING
@@ -123,3 +126,29 @@ def test_turning_it_off_takes_the_password_or_an_administrator(people, engine,  
     citizen.login("congdan@demo.motcua.vn")
     citizen.get("/")
     citizen.post(f"/quan-tri/tai-khoan/{user_id}/tat-hai-buoc", status=403)
+
+
+def test_staff_must_turn_it_on_when_required(engine, pinned: clock.ManualClock,  # noqa: ANN001
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.web.conftest import User as Browser
+    from web import create_app
+
+    strict = Engine(dataclasses.replace(engine.settings, staff_two_step_required=True))
+    try:
+        app = create_app(engine=strict, SECRET_KEY="k", TESTING=True)
+        official = Browser(app.test_client())
+        page = official.login(OFFICIAL)
+        assert page.url == "/bao-mat/hai-buoc" and page.has("Tài khoản cán bộ phải bật xác thực hai bước")
+        assert official.client.get("/can-bo/").headers["Location"] == "/bao-mat/hai-buoc"
+        assert official.client.get("/bao-mat").status_code == 200  # (its own settings stay open)
+        turn_on(official)
+        assert official.get("/can-bo/").url == "/can-bo/"
+        citizen = Browser(app.test_client())
+        assert citizen.login("congdan@demo.motcua.vn").url == "/ho-so"  # citizens choose
+    finally:
+        strict.db.dispose()
+    monkeypatch.setenv("MOTCUA_STAFF_TWO_STEP", "required")
+    assert Settings.from_env().staff_two_step_required
+    monkeypatch.setenv("MOTCUA_STAFF_TWO_STEP", "always")
+    with pytest.raises(ValueError, match="MOTCUA_STAFF_TWO_STEP must be one of optional, required"):
+        Settings.from_env()
