@@ -347,6 +347,8 @@ class ApiClient(Base):
     webhook_retry_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     webhook_error: Mapped[str | None] = mapped_column(String(300))
     webhook_delivered_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # a worker delivering to this client holds it until then (another worker leaves it alone meanwhile)
+    webhook_lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
     agency: Mapped[Agency] = relationship()
 
 

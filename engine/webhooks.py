@@ -22,7 +22,9 @@ see that the system takes the posts and checks their signature; a system should 
 not know. A test taken while deliveries wait to be retried makes them due at once.
 
 No transaction is open while a post is on its way: the batch is read in one short transaction, posted, and the
-outcome written in another, and only if the cursor has not moved meanwhile (another worker delivered it).
+outcome written in another, and only if the cursor has not moved meanwhile. Two workers do not post to one system
+at once: the one delivering holds the client (``webhook_lease_until``, taken in one guarded UPDATE) for as long as
+its posts may take; should it die, the hold runs out and another worker goes on from the cursor.
 """
 from __future__ import annotations
 
@@ -38,7 +40,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_, select, tuple_
+from sqlalchemy import or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from . import clock, integration
@@ -110,11 +112,38 @@ def deliver_due(sessions: Callable[[], Session], cache: VersionCache,
                                         or_(ApiClient.webhook_retry_at.is_(None), ApiClient.webhook_retry_at <= now))
                               ).all()
     for client_id in due:
-        for _ in range(batches_per_run):
-            sent = _deliver_batch(sessions, cache, client_id, done)
-            if sent < BATCH:
-                break
+        lease = _lease(sessions, client_id, batches_per_run)
+        if lease is None:
+            continue  # another worker is delivering to it
+        try:
+            for _ in range(batches_per_run):
+                sent = _deliver_batch(sessions, cache, client_id, done)
+                if sent < BATCH:
+                    break
+        finally:
+            _release(sessions, client_id, lease)
     return done
+
+
+def _lease(sessions: Callable[[], Session], client_id: int, batches: int) -> dt.datetime | None:
+    """Hold the client for as long as ``batches`` posts may take (each :data:`TIMEOUT` at most), unless another
+    worker holds it: the time the hold ends (this worker's mark, to let go of it), or None."""
+    now = clock.now()
+    until = now + dt.timedelta(seconds=batches * (TIMEOUT + 5))
+    with sessions() as session:
+        taken = session.execute(
+            update(ApiClient).where(ApiClient.id == client_id,
+                                    or_(ApiClient.webhook_lease_until.is_(None), ApiClient.webhook_lease_until <= now))
+            .values(webhook_lease_until=until)).rowcount
+        session.commit()
+    return until if taken else None
+
+
+def _release(sessions: Callable[[], Session], client_id: int, lease: dt.datetime) -> None:
+    with sessions() as session:
+        session.execute(update(ApiClient).where(ApiClient.id == client_id, ApiClient.webhook_lease_until == lease)
+                        .values(webhook_lease_until=None))
+        session.commit()
 
 
 def _deliver_batch(sessions: Callable[[], Session], cache: VersionCache, client_id: int, done: Delivered) -> int:

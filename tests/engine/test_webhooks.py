@@ -31,12 +31,17 @@ class Receiver:
     def __init__(self) -> None:
         self.posts: list[tuple[dict[str, str], bytes]] = []
         self.answers: list[tuple[int, dict[str, str]]] = []
+        self.received = threading.Event()  # set at each post
+        self.hold: threading.Event | None = None  # when given, a post is answered once it is set
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.posts.append((dict(self.headers), body))
+                receiver.received.set()
+                if receiver.hold is not None:
+                    receiver.hold.wait(20)
                 status, headers = receiver.answers.pop(0) if receiver.answers else (204, {})
                 self.send_response(status)
                 for name, value in headers.items():
@@ -212,3 +217,40 @@ def test_a_test_post_is_signed_and_makes_waiting_deliveries_due(engine: Engine, 
         with pytest.raises(Forbidden):
             engine.test_webhook(admin, client_id)
     assert len(receiver.posts) == 4
+
+
+def test_two_workers_do_not_post_the_same_changes(engine: Engine, receiver: Receiver) -> None:
+    pinned = clock.ManualClock(START - dt.timedelta(hours=1))
+    with clock.use(pinned):
+        client_id, _ = subscribe(engine, receiver.url)
+    code = sent(engine)
+    pinned.move_to(START + dt.timedelta(minutes=5))
+    receiver.hold = threading.Event()
+    first: list[webhooks.Delivered] = []
+
+    def worker() -> None:
+        with clock.use(pinned):
+            first.append(engine.deliver_webhooks())
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    try:
+        assert receiver.received.wait(20)  # the first worker's post is on its way
+        with clock.use(pinned):
+            assert engine.deliver_webhooks().batches == 0  # the second leaves that system alone meanwhile
+    finally:
+        receiver.hold.set()
+        thread.join(20)
+    assert first[0].items == 1 and receiver.items() == [(code, "receiving")]
+    with engine.session() as s:
+        assert s.get(ApiClient, client_id).webhook_lease_until is None  # let go of
+    # a worker that died holding a system: once its hold runs out, another goes on from the cursor
+    second = sent(engine)
+    with engine.session() as s:
+        s.get(ApiClient, client_id).webhook_lease_until = pinned() + dt.timedelta(minutes=2)
+        s.commit()
+    with clock.use(pinned):
+        assert engine.deliver_webhooks().batches == 0
+        pinned.advance(dt.timedelta(minutes=2))
+        assert engine.deliver_webhooks().items == 1
+    assert receiver.items()[-1] == (second, "receiving")
