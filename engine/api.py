@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import (accounts, administration, attachments, catalog, designs, dossiers, integration, mail, moves, notices,
-               payments, personal_data, ratings, reminders, signing, slips, statistics, tasks, timers, two_step,
-               webhooks)
+from . import (accounts, administration, alerts, attachments, catalog, designs, dossiers, integration, mail, moves,
+               notices, payments, personal_data, ratings, reminders, signing, slips, statistics, tasks, timers,
+               two_step, webhooks)
 from .config import Settings
 from .db import Database, possible_id
 from .errors import Forbidden, NotFound, StaleDossier
@@ -424,11 +424,17 @@ class Engine:
         return two_step.reset(session, admin, user_id)
 
     def verify_two_step(self, session: Session, user_id: int, code: str, source: str | None = None) -> Any:
-        """The login's second step: the account if ``code`` is right, else None (counted)."""
+        """The login's second step: the account (and the recovery codes left, if one was used) if ``code`` is
+        right, else None (counted)."""
         return two_step.verify(session, user_id, code, source)
 
     def recovery_codes_left(self, session: Session, person: Person) -> int:
         return two_step.recovery_left(session, person)
+
+    def account_alert(self, kind: str, person: Any, source: str | None = None, left: int | None = None) -> bool:
+        """Mail the person that how their account is protected changed (``alerts.KINDS``), once the change is kept;
+        never raises (a failure is logged)."""
+        return alerts.send(self.settings, kind, person, source, left)
 
     # -- process designers -------------------------------------------------------------------------------------
     def designs(self, session: Session, designer: Person) -> list[designs.ProcedureVersions]:

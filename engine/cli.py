@@ -273,6 +273,8 @@ def cmd_two_step_off(args: argparse.Namespace) -> int:
     with engine.session() as session:
         account = two_step.turn_off(session, args.email)
         session.commit()
+    if account is not None:
+        engine.account_alert("two_step_reset", account)
     engine.db.dispose()
     if account is None:
         print(f"error: no account {args.email}", file=sys.stderr)

@@ -10,7 +10,10 @@ import logging
 import os
 import smtplib
 import ssl
-from email.message import EmailMessage
+from email.header import Header
+from email.message import Message
+from email.mime.text import MIMEText
+from email.utils import formataddr, parseaddr
 from typing import Self
 from urllib.parse import unquote, urlsplit
 
@@ -46,12 +49,14 @@ def shown_in_console() -> bool:
     return os.environ.get("MOTCUA_DEV") == "1"
 
 
-def message(settings: Settings, to: str, subject: str, body: str) -> EmailMessage:
-    msg = EmailMessage()
-    msg["From"] = settings.mail_from
+def message(settings: Settings, to: str, subject: str, body: str) -> Message:
+    """A plain-text mail in UTF-8. Its headers are encoded and folded by :class:`email.header.Header`: the folding
+    of :class:`email.message.EmailMessage` (Python 3.11) drops the space between two encoded words where it splits
+    a long subject, which it did to about one Vietnamese subject in six ("dùng để" read as "dùngđể")."""
+    msg = MIMEText(body, "plain", "utf-8")
+    msg["From"] = formataddr(parseaddr(settings.mail_from), charset="utf-8")
     msg["To"] = to
-    msg["Subject"] = subject
-    msg.set_content(body)
+    msg["Subject"] = Header(subject, "utf-8")
     return msg
 
 

@@ -186,7 +186,15 @@ def _off(row: User) -> None:
     row.totp_secret, row.totp_last_step, row.totp_recovery = None, None, None
 
 
-def verify(session: Session, user_id: int, code: str, source: str | None = None) -> User | None:
+@dataclass(frozen=True)
+class Verified:
+    """A second step passed: the account, and the recovery codes left if one was used (None: the app's code)."""
+
+    user: User
+    recovery_left: int | None = None
+
+
+def verify(session: Session, user_id: int, code: str, source: str | None = None) -> Verified | None:
     """The login's second step: the active account whose password was just checked, if ``code`` is a code its app
     shows now (not one taken already) or one of its recovery codes (used up); otherwise None, counted as a failed
     login. Raises TooManyAttempts while the account's failures are at their limits. The caller commits."""
@@ -196,6 +204,7 @@ def verify(session: Session, user_id: int, code: str, source: str | None = None)
     logins.check(session, row.email, source)
     cleaned = _clean(code)
     step = _step_taken(row.totp_secret, cleaned, row.totp_last_step)
+    left = None
     if step is not None:
         row.totp_last_step = step
     elif cleaned and _hash(cleaned) in (row.totp_recovery or []):
@@ -208,7 +217,7 @@ def verify(session: Session, user_id: int, code: str, source: str | None = None)
         return None
     logins.succeeded(session, row.email, source)
     session.flush()
-    return row
+    return Verified(row, left)
 
 
 def recovery_left(session: Session, person: Person) -> int:

@@ -143,21 +143,24 @@ def second_step():  # noqa: ANN201
             errors["code"] = _("Nhập mã xác thực")
         else:
             try:
-                user = get_engine().verify_two_step(db(), pending["id"], code, request.remote_addr)
+                verified = get_engine().verify_two_step(db(), pending["id"], code, request.remote_addr)
             except TooManyAttempts as exc:
                 errors["code"] = t(exc.message)
                 headers["Retry-After"] = str(exc.retry_after)
                 status = 429
             else:
                 db().commit()  # the step taken, a recovery code used up, or the failure counted
-                if user is None:
+                if verified is None:
                     errors["code"] = t(WRONG_CODE)
-                elif user.password_stamp != pending["stamp"]:  # the password changed meanwhile
+                elif verified.user.password_stamp != pending["stamp"]:  # the password changed meanwhile
                     session.pop(PENDING, None)
                     return redirect(url_for("auth.login"))
                 else:
-                    _start_session(user)
-                    return redirect(pending.get("next") or _home_for(user))
+                    if verified.recovery_left is not None:
+                        get_engine().account_alert("recovery_code", verified.user, request.remote_addr,
+                                                   verified.recovery_left)
+                    _start_session(verified.user)
+                    return redirect(pending.get("next") or _home_for(verified.user))
     return render_template("auth/second_step.html", errors=errors), (status if errors else 200), headers
 
 
@@ -262,6 +265,7 @@ def change_password():  # noqa: ANN201
             request.remote_addr), "current_password")
         if not errors:
             db().commit()
+            get_engine().account_alert("password", user, request.remote_addr)
             _start_session(user)  # this session goes on; those elsewhere end (engine.models.Person.get_id)
             flash(_("Đã đổi mật khẩu. Các phiên đăng nhập khác của tài khoản đã được đăng xuất."), "success")
             return redirect(_home_for(user))
@@ -302,6 +306,7 @@ def two_step_on():  # noqa: ANN201
             request.remote_addr), "password")
         if not errors:
             db().commit()
+            engine.account_alert("two_step_on", current_user, request.remote_addr)
             _start_session(engine.user(db(), current_user.id))  # this session goes on; those elsewhere end
             response = make_response(render_template("auth/recovery_codes.html", codes=codes))
             response.headers["Cache-Control"] = "no-store"
@@ -319,6 +324,7 @@ def two_step_off():  # noqa: ANN201
     if errors:
         return _security_page(errors, status, headers)
     db().commit()
+    engine.account_alert("two_step_off", current_user, request.remote_addr)
     _start_session(engine.user(db(), current_user.id))
     flash(_("Đã tắt xác thực hai bước. Các phiên đăng nhập khác của tài khoản đã được đăng xuất."), "success")
     return redirect(url_for("auth.security"))

@@ -154,3 +154,16 @@ def test_without_a_mail_server_development_shows_the_mail_and_production_hides_i
     monkeypatch.delenv("MOTCUA_DEV")
     assert not ask(engine)
     assert CITIZEN in caplog.text and "https://portal.example/dat-lai/" not in caplog.text
+
+
+def test_long_vietnamese_subjects_keep_their_spaces(engine: Engine, smtp) -> None:  # noqa: ANN001
+    """Folded into several encoded words, a subject reads as it was written (the standard library's newer folding
+    lost the space at some splits)."""
+    box, url = smtp
+    settings = dataclasses.replace(engine.settings, smtp_url=url)
+    subjects = ["Một mã dự phòng vừa được dùng để đăng nhập – Một cửa trực tuyến",
+                "Hồ sơ 000.31.27.H14-261125-0001: đã có kết quả, mời nhận tại bộ phận một cửa – Một cửa trực tuyến"]
+    for subject in subjects:
+        assert mail.send(settings, CITIZEN, subject, "Xin chào,\n\nnội dung.\n")
+    assert [m["Subject"] for m in box.mails] == subjects
+    assert box.mails[0].get_content() == "Xin chào,\n\nnội dung.\n"

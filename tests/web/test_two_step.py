@@ -152,3 +152,47 @@ def test_staff_must_turn_it_on_when_required(engine, pinned: clock.ManualClock, 
     monkeypatch.setenv("MOTCUA_STAFF_TWO_STEP", "always")
     with pytest.raises(ValueError, match="MOTCUA_STAFF_TWO_STEP must be one of optional, required"):
         Settings.from_env()
+
+
+def test_the_person_is_mailed_each_change_of_how_the_account_is_protected(people, engine, smtp,  # noqa: ANN001
+                                                                          pinned: clock.ManualClock,
+                                                                          caplog: pytest.LogCaptureFixture) -> None:
+    box, url = smtp
+    engine.settings = dataclasses.replace(engine.settings, smtp_url=url)
+    official = people()
+    official.login(OFFICIAL)
+    _, codes = turn_on(official)
+    official.logout()
+    official.login(OFFICIAL)
+    official.post("/dang-nhap/ma-xac-thuc", {"code": codes[2]})
+    official.get("/bao-mat")
+    official.post("/bao-mat/hai-buoc/tat", {"password": DEMO_PASSWORD})
+    subjects = [m["Subject"] for m in box.mails]
+    assert subjects == ["Đã bật xác thực hai bước – Một cửa trực tuyến",
+                        "Một mã dự phòng vừa được dùng để đăng nhập – Một cửa trực tuyến",
+                        "Đã tắt xác thực hai bước – Một cửa trực tuyến"]
+    assert {m["To"] for m in box.mails} == {OFFICIAL}
+    body = box.mails[1].get_content()
+    assert "Còn 9 mã dự phòng" in body and "lúc 09:00 23/11/2026" in body and "đổi mật khẩu ngay" in body
+    # an administrator's help is told too; a mail server away does not undo the change
+    official.get("/bao-mat")
+    turn_on(official)
+    engine.settings = dataclasses.replace(engine.settings, smtp_url="smtp://127.0.0.1:9")
+    with engine.session() as s:
+        user_id = s.scalar(select(User.id).where(User.email == OFFICIAL))
+    admin = people()
+    admin.login(ADMIN)
+    admin.get(f"/quan-tri/can-bo/{user_id}")
+    page = admin.post(f"/quan-tri/tai-khoan/{user_id}/tat-hai-buoc")
+    assert page.has(f"Đã tắt xác thực hai bước của {OFFICIAL}")
+    assert "could not mail the two_step_reset alert" in caplog.text
+    engine.settings = dataclasses.replace(engine.settings, smtp_url=url)
+    official.login(OFFICIAL)  # (the administrator's change ended the session)
+    turn_on(official)
+    admin.get(f"/quan-tri/can-bo/{user_id}")
+    admin.post(f"/quan-tri/tai-khoan/{user_id}/tat-hai-buoc")
+    assert box.mails[-1]["Subject"] == "Quản trị viên đã tắt xác thực hai bước của tài khoản – Một cửa trực tuyến"
+    official.login(OFFICIAL)
+    official.get("/doi-mat-khau")
+    official.post("/doi-mat-khau", {"current_password": DEMO_PASSWORD, "password": "mat-khau-moi-2026"})
+    assert box.mails[-1]["Subject"] == "Mật khẩu tài khoản đã được đổi – Một cửa trực tuyến"
