@@ -36,28 +36,36 @@ class Alert:
     body: str
 
 
+#: the mail's sentences, in each language
+WORDS: dict[str, dict[str, str]] = {
+    "vi": {"hello": "Xin chào {name},",
+           "what": "{what} (tài khoản {email} trên Cổng Một cửa trực tuyến) lúc {when}{where}.",
+           "where": " (địa chỉ {source})", "left": "Còn {left} mã dự phòng.",
+           "advice": "Nếu đó là bạn, không cần làm gì. Nếu không phải, hãy đổi mật khẩu ngay và báo bộ phận một cửa "
+                     "(cán bộ: báo quản trị viên của cổng).",
+           "site": "Một cửa trực tuyến"},
+    "en": {"hello": "Hello {name},",
+           "what": "{what} (account {email} on the online one-stop shop) at {when}, Vietnam time{where}.",
+           "where": " (address {source})", "left": "{left} recovery code(s) are left.",
+           "advice": "If it was you, there is nothing to do. If it was not, change your password at once and tell "
+                     "the one-stop desk (officials: the portal's administrator).",
+           "site": "Online one-stop shop"},
+}
+
+
 def compose(kind: str, person: Any, source: str | None = None, left: int | None = None) -> Alert:
     """The mail about ``kind`` to ``person`` (their email, name and mail language), from address ``source``;
     ``left``: the recovery codes left."""
-    vi, en = KINDS[kind]
+    lang = "en" if getattr(person, "language", "vi") == "en" else "vi"
+    words, what = WORDS[lang], KINDS[kind][lang == "en"]
     when = to_local(clock.now()).strftime("%H:%M %d/%m/%Y")
-    english = getattr(person, "language", "vi") == "en"
-    where = f" (address {source})" if english and source else (f" (địa chỉ {source})" if source else "")
-    if english:
-        lines = [f"Hello {person.full_name},", "",
-                 f"{en} (account {person.email} on the online one-stop shop) at {when}, Vietnam time{where}."]
-        if left is not None:
-            lines.append(f"{left} recovery code(s) are left.")
-        lines += ["", "If it was you, there is nothing to do. If it was not, change your password at once and tell the "
-                  "one-stop desk (officials: the portal's administrator)."]
-        return Alert(person.email, f"{en} – Online one-stop shop", "\n".join(lines) + "\n")
-    lines = [f"Xin chào {person.full_name},", "",
-             f"{vi} (tài khoản {person.email} trên Cổng Một cửa trực tuyến) lúc {when}{where}."]
+    where = words["where"].format(source=source) if source else ""
+    lines = [words["hello"].format(name=person.full_name), "",
+             words["what"].format(what=what, email=person.email, when=when, where=where)]
     if left is not None:
-        lines.append(f"Còn {left} mã dự phòng.")
-    lines += ["", "Nếu đó là bạn, không cần làm gì. Nếu không phải, hãy đổi mật khẩu ngay và báo bộ phận một cửa (cán "
-              "bộ: báo quản trị viên của cổng)."]
-    return Alert(person.email, f"{vi} – Một cửa trực tuyến", "\n".join(lines) + "\n")
+        lines.append(words["left"].format(left=left))
+    lines += ["", words["advice"]]
+    return Alert(person.email, f"{what} – {words['site']}", "\n".join(lines) + "\n")
 
 
 def send(settings: Settings, kind: str, person: Any, source: str | None = None, left: int | None = None) -> bool:
