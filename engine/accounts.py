@@ -244,7 +244,7 @@ def authenticate(session: Session, email: str, password: str, source: str | None
     if user is None or not user.active:
         logins.failed(session, email, source)
         return None
-    if earlier:
+    if earlier and not user.two_step:  # (with two-step login, the login succeeds with its code: engine.two_step)
         logins.succeeded(session, email, source)
     if HASHER.check_needs_rehash(user.password_hash):
         user.password_hash = HASHER.hash(password)

@@ -181,3 +181,17 @@ def test_the_alert_speaks_the_persons_language_and_says_when_and_from_where(engi
             "12:00 23/11/2026, Vietnam time (address 203.0.113.5).") in alert.body
     assert "3 recovery code(s) are left." in alert.body and "change your password at once" in alert.body
     assert alerts.send(engine.settings, "two_step_on", official) is False  # no mail server: nothing sent, no error
+
+
+def test_the_right_password_does_not_wipe_the_wrong_codes(engine: Engine, pinned: clock.ManualClock) -> None:
+    """Someone who knows the password cannot log in again between guesses to start the count of wrong codes anew."""
+    turned_on(engine)
+    with engine.session() as s:
+        user_id = account(s).id
+    for guess in range(5):
+        with engine.session() as s:
+            assert engine.authenticate(s, OFFICIAL, DEMO_PASSWORD, "198.51.100.7") is not None
+            assert engine.verify_two_step(s, user_id, f"{guess:06d}", "198.51.100.7") is None
+            s.commit()
+    with engine.session() as s, pytest.raises(TooManyAttempts):
+        engine.authenticate(s, OFFICIAL, DEMO_PASSWORD, "198.51.100.7")
