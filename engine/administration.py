@@ -233,7 +233,7 @@ class DesignerView:
 def designers(session: Session, admin: Person) -> list[DesignerView]:
     _check(admin)
     rows = session.scalars(select(User).where(User.kind == "designer").order_by(User.full_name))
-    return [DesignerView(u.id, u.email, u.full_name, u.active) for u in rows]
+    return [DesignerView(u.id, u.email, u.full_name, u.active, u.two_step) for u in rows]
 
 
 def designer(session: Session, admin: Person, user_id: int) -> DesignerView:

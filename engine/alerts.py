@@ -26,6 +26,8 @@ KINDS: dict[str, tuple[str, str]] = {
     "two_step_reset": ("Quản trị viên đã tắt xác thực hai bước của tài khoản",
                        "An administrator turned two-step login off for your account"),
     "recovery_code": ("Một mã dự phòng vừa được dùng để đăng nhập", "A recovery code was used to log in"),
+    "recovery_new": ("Đã tạo mã dự phòng mới (các mã cũ hết dùng được)",
+                     "New recovery codes were made (the old ones no longer work)"),
 }
 
 

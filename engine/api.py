@@ -428,6 +428,11 @@ class Engine:
         right, else None (counted)."""
         return two_step.verify(session, user_id, code, source)
 
+    def new_recovery_codes(self, session: Session, person: Person, password: str,
+                           source: str | None = None) -> list[str]:
+        """Ten new recovery codes, to show once; the old ones stop working (FormInvalid: a wrong password)."""
+        return two_step.new_recovery_codes(session, person, password, source)
+
     def recovery_codes_left(self, session: Session, person: Person) -> int:
         return two_step.recovery_left(session, person)
 

@@ -155,6 +155,23 @@ def disable(session: Session, person: Person, password: str, source: str | None 
     session.flush()
 
 
+def new_recovery_codes(session: Session, person: Person, password: str, source: str | None = None) -> list[str]:
+    """Ten new recovery codes, given the password (FormInvalid ``password``, counted; TooManyAttempts); the old ones
+    stop working. EngineError when two-step login is off."""
+    logins.check(session, person.email, source)
+    row = _row(session, person, lock=True)
+    if row.totp_secret is None:
+        raise EngineError(text("Xác thực hai bước đang tắt.", "Two-step login is off."))
+    wrong = _password_problem(session, row, password, source)
+    if wrong:
+        raise FormInvalid({"password": wrong})
+    codes = [_recovery_code() for _ in range(RECOVERY_CODES)]
+    row.totp_recovery = [_hash(c) for c in codes]
+    audit(session, None, row, "account.two_step", text("Tạo mã dự phòng mới", "Made new recovery codes"))
+    session.flush()
+    return codes
+
+
 def reset(session: Session, admin: Person, user_id: int) -> User:
     """An administrator turns two-step login off for a staff account whose phone and codes are lost (a citizen's,
     by the portal's operator: :func:`turn_off`, ``motcua two-step-off``)."""

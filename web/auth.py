@@ -308,11 +308,31 @@ def two_step_on():  # noqa: ANN201
             db().commit()
             engine.account_alert("two_step_on", current_user, request.remote_addr)
             _start_session(engine.user(db(), current_user.id))  # this session goes on; those elsewhere end
-            response = make_response(render_template("auth/recovery_codes.html", codes=codes))
-            response.headers["Cache-Control"] = "no-store"
-            return response
+            return _recovery_codes_page(codes, turned_on=True)
     required = engine.settings.staff_two_step_required and current_user.kind != "citizen"
     return render_template("auth/two_step_on.html", setup=setup, errors=errors, required=required), status, headers
+
+
+@bp.post("/bao-mat/hai-buoc/ma-du-phong")
+@login_required
+def new_recovery_codes():  # noqa: ANN201
+    """Ten new recovery codes, shown once (the old ones stop working), given the password."""
+    engine = get_engine()
+    codes, errors, headers, status = _password_checked(lambda: engine.new_recovery_codes(
+        db(), current_user, request.form.get("codes_password") or "", request.remote_addr), "codes_password")
+    if errors:  # (this page has two password boxes: this form's is codes_password)
+        return _security_page({"codes_password": errors.get("password", errors.get("codes_password", ""))}, status,
+                              headers)
+    db().commit()
+    engine.account_alert("recovery_new", current_user, request.remote_addr)
+    return _recovery_codes_page(codes, turned_on=False)
+
+
+def _recovery_codes_page(codes: list[str], turned_on: bool):  # noqa: ANN202
+    """The recovery codes, shown this once: two-step login just turned on, or new codes made."""
+    response = make_response(render_template("auth/recovery_codes.html", codes=codes, turned_on=turned_on))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/bao-mat/hai-buoc/tat")

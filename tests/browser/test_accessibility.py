@@ -234,4 +234,8 @@ def test_pages_have_no_wcag_violations(server: str, page, output_dir: Path, tmp_
     page.get_by_label("Mã xác thực").fill(recovery)
     page.get_by_role("button", name="Tiếp tục").click()
     page.get_by_role("heading", name="Quy trình").wait_for()
+    page.goto(server + "/bao-mat")
+    page.get_by_role("button", name="Tạo mã dự phòng mới").click()  # no password: errors
+    page.get_by_role("heading", name="Có lỗi cần sửa").wait_for()
+    check("account-security-on-errors")
     assert not found, "\n".join(f"{name}: {p}" for name, problems in found.items() for p in problems)

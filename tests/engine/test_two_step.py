@@ -195,3 +195,17 @@ def test_the_right_password_does_not_wipe_the_wrong_codes(engine: Engine, pinned
             s.commit()
     with engine.session() as s, pytest.raises(TooManyAttempts):
         engine.authenticate(s, OFFICIAL, DEMO_PASSWORD, "198.51.100.7")
+
+
+def test_new_recovery_codes_need_it_on_and_the_password(engine: Engine, pinned: clock.ManualClock) -> None:
+    with engine.session() as s:
+        with pytest.raises(EngineError, match="is off"):
+            engine.new_recovery_codes(s, account(s), DEMO_PASSWORD)
+    _, old = turned_on(engine)
+    with engine.session() as s:
+        with pytest.raises(FormInvalid):
+            engine.new_recovery_codes(s, account(s), "sai-mat-khau")
+        new = engine.new_recovery_codes(s, account(s), DEMO_PASSWORD)
+        s.commit()
+        assert engine.verify_two_step(s, account(s).id, old[0]) is None
+        assert engine.verify_two_step(s, account(s).id, new[0]).recovery_left == 9

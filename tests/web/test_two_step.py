@@ -116,6 +116,9 @@ def test_turning_it_off_takes_the_password_or_an_administrator(people, engine,  
         user_id = s.scalar(select(User.id).where(User.email == OFFICIAL))
     admin = people()
     admin.login(ADMIN)
+    row = re.search(rf'<tr class="govuk-table__row">(?:(?!</tr>).)*{OFFICIAL}(?:(?!</tr>).)*</tr>',
+                    admin.get("/quan-tri/").html, re.S).group(0)
+    assert row.count("<td") == 6 and re.search(r">Bật</td>", row)  # the list says who has it on
     page = admin.get(f"/quan-tri/can-bo/{user_id}")
     assert page.has("Xác thực hai bước", "Tắt xác thực hai bước")
     page = admin.post(f"/quan-tri/tai-khoan/{user_id}/tat-hai-buoc")
@@ -196,3 +199,21 @@ def test_the_person_is_mailed_each_change_of_how_the_account_is_protected(people
     official.get("/doi-mat-khau")
     official.post("/doi-mat-khau", {"current_password": DEMO_PASSWORD, "password": "mat-khau-moi-2026"})
     assert box.mails[-1]["Subject"] == "Mật khẩu tài khoản đã được đổi – Một cửa trực tuyến"
+
+
+def test_new_recovery_codes_replace_the_old_ones(people, pinned: clock.ManualClock) -> None:  # noqa: ANN001
+    official = people()
+    official.login(OFFICIAL)
+    _, old = turn_on(official)
+    page = official.get("/bao-mat")
+    assert page.has("Tạo mã dự phòng mới")
+    page = official.post("/bao-mat/hai-buoc/ma-du-phong", {"codes_password": "sai-mat-khau"}, status=400)
+    assert page.has('href="#codes_password"', "Mật khẩu không đúng")
+    page = official.post("/bao-mat/hai-buoc/ma-du-phong", {"codes_password": DEMO_PASSWORD})
+    assert page.has("Đã tạo mã dự phòng mới", "Các mã dự phòng cũ không dùng được nữa")
+    new = re.findall(r"<li><code>([a-z0-9]{5}-[a-z0-9]{5})</code></li>", page.html)
+    assert len(new) == 10 and not set(new) & set(old)
+    official.logout()
+    official.login(OFFICIAL)
+    official.post("/dang-nhap/ma-xac-thuc", {"code": old[0]}, status=400)
+    assert official.post("/dang-nhap/ma-xac-thuc", {"code": new[0]}).url == "/can-bo/"
