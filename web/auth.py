@@ -313,19 +313,24 @@ def two_step_on():  # noqa: ANN201
     return render_template("auth/two_step_on.html", setup=setup, errors=errors, required=required), status, headers
 
 
+def _security_form(change: Callable[[str], Any], field: str, alert: str) -> tuple[Any, Any]:
+    """A form of the security page: ``change(password)`` with the password in its box ``field``. (What it made,
+    None), the change kept and the person mailed ``alert``; or (None, the page again with the box's error)."""
+    made, errors, headers, status = _password_checked(lambda: change(request.form.get(field) or ""), field)
+    if errors:  # (the page has a password box per form: the error goes to this form's)
+        return None, _security_page({field: next(iter(errors.values()))}, status, headers)
+    db().commit()
+    get_engine().account_alert(alert, current_user, request.remote_addr)
+    return made, None
+
+
 @bp.post("/bao-mat/hai-buoc/ma-du-phong")
 @login_required
 def new_recovery_codes():  # noqa: ANN201
     """Ten new recovery codes, shown once (the old ones stop working), given the password."""
-    engine = get_engine()
-    codes, errors, headers, status = _password_checked(lambda: engine.new_recovery_codes(
-        db(), current_user, request.form.get("codes_password") or "", request.remote_addr), "codes_password")
-    if errors:  # (this page has two password boxes: this form's is codes_password)
-        return _security_page({"codes_password": errors.get("password", errors.get("codes_password", ""))}, status,
-                              headers)
-    db().commit()
-    engine.account_alert("recovery_new", current_user, request.remote_addr)
-    return _recovery_codes_page(codes, turned_on=False)
+    codes, refused = _security_form(lambda password: get_engine().new_recovery_codes(
+        db(), current_user, password, request.remote_addr), "codes_password", "recovery_new")
+    return refused or _recovery_codes_page(codes, turned_on=False)
 
 
 def _recovery_codes_page(codes: list[str], turned_on: bool):  # noqa: ANN202
@@ -338,13 +343,10 @@ def _recovery_codes_page(codes: list[str], turned_on: bool):  # noqa: ANN202
 @bp.post("/bao-mat/hai-buoc/tat")
 @login_required
 def two_step_off():  # noqa: ANN201
-    engine = get_engine()
-    _done, errors, headers, status = _password_checked(lambda: engine.disable_two_step(
-        db(), current_user, request.form.get("password") or "", request.remote_addr), "password")
-    if errors:
-        return _security_page(errors, status, headers)
-    db().commit()
-    engine.account_alert("two_step_off", current_user, request.remote_addr)
-    _start_session(engine.user(db(), current_user.id))
+    _done, refused = _security_form(lambda password: get_engine().disable_two_step(
+        db(), current_user, password, request.remote_addr), "password", "two_step_off")
+    if refused:
+        return refused
+    _start_session(get_engine().user(db(), current_user.id))
     flash(_("Đã tắt xác thực hai bước. Các phiên đăng nhập khác của tài khoản đã được đăng xuất."), "success")
     return redirect(url_for("auth.security"))
