@@ -308,6 +308,17 @@ def reset_password(session: Session, token: str, password: str) -> User:
     return user
 
 
+def password_right(session: Session, user: User, password: str, source: str | None = None) -> bool:
+    """Whether ``password`` is the signed-in person's own, asked again before a change to their account; a wrong
+    one counts as a failed login from ``source`` (:mod:`engine.logins`)."""
+    try:
+        HASHER.verify(user.password_hash, password or "")
+    except (VerificationError, InvalidHashError):
+        logins.failed(session, user.email, source)
+        return False
+    return True
+
+
 def change_password(session: Session, person: Person, current: str, new: str, source: str | None = None) -> User:
     """A signed-in person's new password, given their current one. A wrong current password counts as a failed
     login (:mod:`engine.logins`: the same limits, :class:`~engine.errors.TooManyAttempts`) and is reported as
@@ -317,12 +328,9 @@ def change_password(session: Session, person: Person, current: str, new: str, so
     user = session.get(User, person.id)
     if user is None:
         raise NotFound(text("Không tìm thấy tài khoản.", "Account not found."))
-    try:
-        HASHER.verify(user.password_hash, current or "")
-    except (VerificationError, InvalidHashError):
-        logins.failed(session, person.email, source)
+    if not password_right(session, user, current, source):
         raise FormInvalid({"current_password": text("Mật khẩu hiện tại không đúng",
-                                                     "The current password is not right")}) from None
+                                                     "The current password is not right")})
     errors: dict[str, Any] = {}
     if _check_password(new, errors):
         raise FormInvalid(errors)

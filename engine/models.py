@@ -10,8 +10,8 @@ import datetime as dt
 import hashlib
 from typing import Any
 
-from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text,
-                        UniqueConstraint, true)
+from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String,
+                        Text, UniqueConstraint, true)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -108,7 +108,8 @@ class Person:
 def password_stamp(password_hash: str, totp_secret: str | None = None) -> str:
     """A short fingerprint of a password hash and of the two-step secret (never either itself) that changes whenever
     the password does, or two-step login is turned on or off: the sessions started before then end."""
-    return hashlib.sha256(password_hash.encode() + (f"|{totp_secret}".encode() if totp_secret else b"")).hexdigest()[:16]
+    second = f"|{totp_secret}".encode() if totp_secret else b""
+    return hashlib.sha256(password_hash.encode() + second).hexdigest()[:16]
 
 
 class User(Base, Person):

@@ -23,12 +23,11 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import clock, logins
-from .accounts import HASHER
+from .accounts import password_right
 from .dossiers import audit
 from .errors import EngineError, Forbidden, FormInvalid, NotFound
 from .i18n import Text, text
@@ -41,6 +40,7 @@ STEP = 30
 SECRET = re.compile(r"[A-Z2-7]{32}")
 #: a recovery code: ten characters of an alphabet without look-alikes, shown as two groups of five
 RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+WRONG_PASSWORD = text("Mật khẩu không đúng", "The password is not right")
 WRONG_CODE = text("Mã không đúng hoặc đã dùng. Nhập mã đang hiện trong ứng dụng xác thực, hoặc một mã dự phòng.",
                   "The code is wrong or was used already. Enter the code your authenticator app shows now, or a "
                   "recovery code.")
@@ -104,16 +104,6 @@ def _row(session: Session, person: Person, lock: bool = False) -> User:
     return row
 
 
-def _password_problem(session: Session, row: User, password: str, source: str | None) -> Text | None:
-    """Why ``password`` is not the account's (counted as a failed login), or None."""
-    try:
-        HASHER.verify(row.password_hash, password or "")
-    except (VerificationError, InvalidHashError):
-        logins.failed(session, row.email, source)
-        return text("Mật khẩu không đúng", "The password is not right")
-    return None
-
-
 def enable(session: Session, person: Person, secret: str, code: str, password: str,
            source: str | None = None) -> list[str]:
     """Turn two-step login on with ``secret`` (the one the person's app has), given a code the app shows and the
@@ -130,9 +120,8 @@ def enable(session: Session, person: Person, secret: str, code: str, password: s
     if step is None:
         errors["code"] = text("Mã không đúng. Nhập mã 6 chữ số đang hiện trong ứng dụng.",
                               "The code is wrong. Enter the 6-digit code the app shows now.")
-    wrong = _password_problem(session, row, password, source)
-    if wrong:
-        errors["password"] = wrong
+    if not password_right(session, row, password, source):
+        errors["password"] = WRONG_PASSWORD
     if errors:
         raise FormInvalid(errors)
     codes = [_recovery_code() for _ in range(RECOVERY_CODES)]
@@ -146,9 +135,8 @@ def disable(session: Session, person: Person, password: str, source: str | None 
     """Turn two-step login off, given the password (FormInvalid ``password``, counted; TooManyAttempts)."""
     logins.check(session, person.email, source)
     row = _row(session, person, lock=True)
-    wrong = _password_problem(session, row, password, source)
-    if wrong:
-        raise FormInvalid({"password": wrong})
+    if not password_right(session, row, password, source):
+        raise FormInvalid({"password": WRONG_PASSWORD})
     if row.totp_secret is not None:
         _off(row)
         audit(session, None, row, "account.two_step", text("Tắt xác thực hai bước", "Turned two-step login off"))
@@ -162,9 +150,8 @@ def new_recovery_codes(session: Session, person: Person, password: str, source: 
     row = _row(session, person, lock=True)
     if row.totp_secret is None:
         raise EngineError(text("Xác thực hai bước đang tắt.", "Two-step login is off."))
-    wrong = _password_problem(session, row, password, source)
-    if wrong:
-        raise FormInvalid({"password": wrong})
+    if not password_right(session, row, password, source):
+        raise FormInvalid({"password": WRONG_PASSWORD})
     codes = [_recovery_code() for _ in range(RECOVERY_CODES)]
     row.totp_recovery = [_hash(c) for c in codes]
     audit(session, None, row, "account.two_step", text("Tạo mã dự phòng mới", "Made new recovery codes"))
