@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import bounds, clock, logins
+from . import alerts, bounds, clock, logins
 from .errors import FormInvalid, NotFound, ResetLinkInvalid
 from .i18n import LANGUAGES, text
 from .models import Agency, LoginFailure, PasswordReset, Person, User, UserRole, password_stamp
@@ -159,9 +159,11 @@ def _check_password(password: str, errors: dict[str, Any]) -> bool:
     return True
 
 
-def _set_password(session: Session, user: User, password: str) -> None:
-    """A new password; the account's reset links that are still open stop working."""
+def _set_password(session: Session, user: User, password: str, source: str | None) -> None:
+    """A new password, from address ``source``: the account's reset links that are still open stop working, and
+    the person is mailed (:mod:`engine.alerts`)."""
     user.password_hash = HASHER.hash(password)
+    alerts.owed(session, "password", user, source)
     session.execute(update(PasswordReset).where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
                     .values(used_at=clock.now()))
 
@@ -291,10 +293,10 @@ def reset_link_works(session: Session, token: str) -> bool:
     return True
 
 
-def reset_password(session: Session, token: str, password: str) -> User:
-    """Set a new password with a reset link's secret: the link and every other link of the account stop working,
-    and the account's failed logins are forgotten. Raises :class:`ResetLinkInvalid`, or :class:`FormInvalid` for a
-    password too short."""
+def reset_password(session: Session, token: str, password: str, source: str | None = None) -> User:
+    """Set a new password with a reset link's secret, from address ``source``: the link and every other link of
+    the account stop working, and the account's failed logins are forgotten. Raises :class:`ResetLinkInvalid`, or
+    :class:`FormInvalid` for a password too short."""
     row = _open_reset(session, token)
     errors: dict[str, Any] = {}
     if _check_password(password, errors):
@@ -302,7 +304,7 @@ def reset_password(session: Session, token: str, password: str) -> User:
     user = session.get(User, row.user_id)
     if user is None or not user.active:
         raise ResetLinkInvalid()
-    _set_password(session, user, password)
+    _set_password(session, user, password, source)
     session.execute(delete(LoginFailure).where(LoginFailure.email == user.email))
     session.flush()
     return user
@@ -334,7 +336,7 @@ def change_password(session: Session, person: Person, current: str, new: str, so
     errors: dict[str, Any] = {}
     if _check_password(new, errors):
         raise FormInvalid(errors)
-    _set_password(session, user, new)
+    _set_password(session, user, new, source)
     session.flush()
     return user
 

@@ -2,21 +2,26 @@
 them, or by an administrator or the operator), a recovery code used to log in. Someone who did not do it learns of
 it and can act (change the password, call the desk).
 
-The mail goes once the change is kept, not in its transaction: a mail that cannot be sent is logged and the change
-stands (it was made by the person, an administrator or the desk). Without a mail server, nothing is sent
-(engine.mail). It says what, when (Vietnam's time) and from which address, in the person's language.
+An alert is owed in the change's transaction (:func:`owed`, an :class:`~engine.models.AccountAlert` row) and sent
+by ``motcua worker`` (:func:`send_due`, :mod:`engine.outbox`): owed for every change kept and none rolled back,
+retried while the mail server is away, and the change never waits for it or is undone by it. It goes whether or not
+the person chose mail about their dossiers (it is about their account's safety), not to a closed account. It says
+what, when (Vietnam's time) and from which address, in the person's language.
 """
 from __future__ import annotations
 
 import dataclasses
-import logging
+import datetime as dt
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from . import clock, mail
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
+
+from . import outbox
 from .calendar import to_local
 from .config import Settings
-
-log = logging.getLogger("motcua.alerts")
+from .models import AccountAlert, User
 
 #: what happened, as the subject says it (vi, en)
 KINDS: dict[str, tuple[str, str]] = {
@@ -55,12 +60,19 @@ WORDS: dict[str, dict[str, str]] = {
 }
 
 
-def compose(kind: str, person: Any, source: str | None = None, left: int | None = None) -> Alert:
-    """The mail about ``kind`` to ``person`` (their email, name and mail language), from address ``source``;
-    ``left``: the recovery codes left."""
+def owed(session: Session, kind: str, user: User, source: str | None = None, left: int | None = None) -> None:
+    """Owe ``user`` the alert ``kind`` (:data:`KINDS`) about a change made in this transaction, from address
+    ``source``; ``left``: the recovery codes left."""
+    session.add(AccountAlert(**outbox.pending({"user_id": user.id, "kind": kind, "source": source,
+                                               "recovery_left": left})))
+
+
+def compose(kind: str, person: Any, at: dt.datetime, source: str | None = None, left: int | None = None) -> Alert:
+    """The mail about ``kind`` to ``person`` (their email, name and mail language), made at ``at`` (UTC) from
+    address ``source``; ``left``: the recovery codes left."""
     lang = "en" if getattr(person, "language", "vi") == "en" else "vi"
     words, what = WORDS[lang], KINDS[kind][lang == "en"]
-    when = to_local(clock.now()).strftime("%H:%M %d/%m/%Y")
+    when = to_local(at).strftime("%H:%M %d/%m/%Y")
     where = words["where"].format(source=source) if source else ""
     lines = [words["hello"].format(name=person.full_name), "",
              words["what"].format(what=what, email=person.email, when=when, where=where)]
@@ -70,11 +82,20 @@ def compose(kind: str, person: Any, source: str | None = None, left: int | None 
     return Alert(person.email, f"{what} – {words['site']}", "\n".join(lines) + "\n")
 
 
-def send(settings: Settings, kind: str, person: Any, source: str | None = None, left: int | None = None) -> bool:
-    """Mail the alert; True if a server took it. A failure is logged, never raised: the change it tells of stands."""
-    alert = compose(kind, person, source, left)
-    try:
-        return mail.send(settings, alert.to, alert.subject, alert.body)
-    except mail.MailFailed as exc:
-        log.warning("could not mail the %s alert to account %s: %s", kind, getattr(person, "id", "?"), exc)
-        return False
+TAKE = outbox.taking(AccountAlert)
+MAILS_OF = (select(AccountAlert, User).join(User, User.id == AccountAlert.user_id)
+            .where(AccountAlert.id.in_(bindparam("ids", expanding=True))).order_by(AccountAlert.id))
+CLOSED = "the account is closed"
+
+
+def send_due(sessions: Callable[[], Session], settings: Settings, limit: int = 100) -> outbox.Sent:
+    """Send the alerts due by the engine's clock, oldest first, up to ``limit`` (:func:`engine.outbox.send_due`)."""
+    def load(session: Session, ids: list[int]) -> Iterator[tuple[AccountAlert, outbox.Mail]]:
+        for alert, user in session.execute(MAILS_OF, {"ids": ids}).all():
+            if not user.active:
+                yield alert, CLOSED
+            else:
+                yield alert, lambda a=alert, u=user: dataclasses.astuple(
+                    compose(a.kind, u, a.created_at, a.source, a.recovery_left))
+
+    return outbox.send_due(sessions, settings, AccountAlert, TAKE, load, "account alert(s)", limit)

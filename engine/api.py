@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import (accounts, administration, alerts, attachments, catalog, designs, dossiers, integration, mail, moves,
-               notices, payments, personal_data, ratings, reminders, signing, slips, statistics, tasks, timers,
+               notices, outbox, payments, personal_data, ratings, reminders, signing, slips, statistics, tasks, timers,
                two_step, webhooks)
 from .config import Settings
 from .db import Database, possible_id
@@ -288,6 +288,11 @@ class Engine:
         it opens and commits its own short transactions: one to take each mail, one to mark it sent."""
         return notices.send_due(self.session, self.settings, self.versions, limit)
 
+    def send_due_alerts(self, limit: int = 100) -> outbox.Sent:
+        """Send the mail owed to people about changes to how their accounts are protected (the worker calls this;
+        :mod:`engine.alerts`); like :meth:`send_due_notices` it commits its own transactions."""
+        return alerts.send_due(self.session, self.settings, limit)
+
     def deliver_webhooks(self) -> webhooks.Delivered:
         """Post the status changes owed to the API clients with a webhook (the worker calls this); it commits its
         own short transactions, none open while a post is on its way (:mod:`engine.webhooks`)."""
@@ -388,9 +393,9 @@ class Engine:
     def reset_link_works(self, session: Session, token: str) -> bool:
         return accounts.reset_link_works(session, token)
 
-    def reset_password(self, session: Session, token: str, password: str) -> User:
+    def reset_password(self, session: Session, token: str, password: str, source: str | None = None) -> User:
         """Raises ResetLinkInvalid or FormInvalid (a password too short)."""
-        return accounts.reset_password(session, token, password)
+        return accounts.reset_password(session, token, password, source)
 
     def change_password(self, session: Session, user: Person, current: str, new: str,
                         source: str | None = None) -> User:
@@ -435,11 +440,6 @@ class Engine:
 
     def recovery_codes_left(self, session: Session, person: Person) -> int:
         return two_step.recovery_left(session, person)
-
-    def account_alert(self, kind: str, person: Any, source: str | None = None, left: int | None = None) -> bool:
-        """Mail the person that how their account is protected changed (``alerts.KINDS``), once the change is kept;
-        never raises (a failure is logged)."""
-        return alerts.send(self.settings, kind, person, source, left)
 
     # -- process designers -------------------------------------------------------------------------------------
     def designs(self, session: Session, designer: Person) -> list[designs.ProcedureVersions]:

@@ -106,6 +106,7 @@ def _fire_timers(engine: Any) -> int:
 WORKER_JOBS: tuple[tuple[str, Callable[[Any], Any]], ...] = (
     ("firing timers", _fire_timers),
     ("sending notices", lambda engine: engine.send_due_notices()),
+    ("sending account alerts", lambda engine: engine.send_due_alerts()),
     ("sending reminders", lambda engine: engine.send_reminders()),
     ("posting webhooks", lambda engine: engine.deliver_webhooks()),
 )
@@ -135,8 +136,8 @@ def _worker_thread(args: argparse.Namespace) -> None:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     """Fire due BPMN timers (verification deadlines, silence-as-consent, …), send the mail owed to applicants
-    (engine.notices), the officials' daily reminders (engine.reminders) and the API clients' webhooks
-    (engine.webhooks) every ``--interval`` seconds."""
+    (engine.notices) and to people whose account's protection changed (engine.alerts), the officials' daily
+    reminders (engine.reminders) and the API clients' webhooks (engine.webhooks) every ``--interval`` seconds."""
     import signal
     import time
 
@@ -155,12 +156,13 @@ def cmd_worker(args: argparse.Namespace) -> int:
         done = _worker_run(engine)
         if None in done and args.once:
             return 1
-        fired, sent, reminded, posted = done
+        fired, sent, alerted, reminded, posted = done
         if fired:
             print(f"fired the due timers of {fired} dossier(s)", flush=True)
-        if sent:
-            print(f"notices: {sent.sent} sent, {sent.skipped} not to be sent, {sent.retrying} to try again, "
-                  f"{sent.failed} given up", flush=True)
+        for what, mails in (("notices", sent), ("account alerts", alerted)):
+            if mails:
+                print(f"{what}: {mails.sent} sent, {mails.skipped} not to be sent, {mails.retrying} to try again, "
+                      f"{mails.failed} given up", flush=True)
         if reminded and reminded.sent:
             print(f"reminders: {reminded.sent} official(s) reminded of tasks due", flush=True)
         if posted and (posted.batches or posted.failed):
@@ -273,8 +275,6 @@ def cmd_two_step_off(args: argparse.Namespace) -> int:
     with engine.session() as session:
         account = two_step.turn_off(session, args.email)
         session.commit()
-    if account is not None:
-        engine.account_alert("two_step_reset", account)
     engine.db.dispose()
     if account is None:
         print(f"error: no account {args.email}", file=sys.stderr)

@@ -412,11 +412,22 @@ class Rating(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
 
 
-class Notice(Base):
-    """A mail to a dossier's applicant about a change of its status, waiting in the outbox or sent
-    (:mod:`engine.notices`). Written in the transaction of the step that changed the status; composed and sent
-    by ``motcua worker``. ``next_attempt_at`` is when a sender may take it: while one is sending it, a little
-    later (a lease), and after a failure, the time of the next try."""
+class Outboxed:
+    """A mail waiting in an outbox (:mod:`engine.outbox`): owed in the transaction of the change it tells of, sent
+    by ``motcua worker``. ``next_attempt_at`` is when a sender may take it: while one is sending it, a little later
+    (a lease), and after a failure, the time of the next try."""
+
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    state: Mapped[str] = mapped_column(String(10))  # pending | sent | skipped | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class Notice(Outboxed, Base):
+    """A mail to a dossier's applicant about a change of its status (:mod:`engine.notices`), written in the
+    transaction of the step that changed the status."""
 
     __tablename__ = "notice"
     __table_args__ = (Index("ix_notice_due", "state", "next_attempt_at"),)
@@ -425,9 +436,17 @@ class Notice(Base):
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20))  # the status reached, or "supplied" (a supplement sent)
     reason: Mapped[str | None] = mapped_column(Text)  # the official's written reason, if the step had one
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    state: Mapped[str] = mapped_column(String(10))  # pending | sent | skipped | failed
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class AccountAlert(Outboxed, Base):
+    """A mail to a person about a change of how their account is protected (:mod:`engine.alerts`), written in the
+    transaction of the change."""
+
+    __tablename__ = "account_alert"
+    __table_args__ = (Index("ix_account_alert_due", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # engine.alerts.KINDS
+    source: Mapped[str | None] = mapped_column(String(64))  # the client's address, when the person made the change
+    recovery_left: Mapped[int | None] = mapped_column(Integer)  # the recovery codes left, after one was used

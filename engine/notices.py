@@ -2,35 +2,26 @@
 for, fees to pay, stopped, result ready, result returned.
 
 A change of status writes a :class:`~engine.models.Notice` in the transaction of the step that made it (an
-outbox): a mail is owed for every change that was stored and for none that was rolled back, and no request
-waits for a mail server. ``motcua worker`` sends what is due (:func:`send_due`), composing each mail from the
-dossier and the applicant as they are then, in the applicant's language, unless they chose not to get mail.
-
-Sending is at least once: a sender first takes a notice for a few minutes (a lease, so that two workers never
-send it both), then sends, then marks it sent; a sender stopped between the last two steps leaves it to be sent
-again when the lease ends. A failure is tried again later (:data:`RETRY_AFTER`), then given up; a permanent
-refusal (the server rejects the address) is given up at once.
+outbox, :mod:`engine.outbox`: owed for every change stored, for none rolled back, sent at least once and retried).
+``motcua worker`` sends what is due (:func:`send_due`), composing each mail from the dossier and the applicant as
+they are then, in the applicant's language, unless they chose not to get mail.
 """
 from __future__ import annotations
 
-import datetime as dt
-import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from . import buffers, calendar, mail
+from . import buffers, calendar, outbox
 from .catalog import VersionCache
 from .config import Settings
 from .i18n import text, tr
-from .models import Agency, Dossier, Notice, User, utcnow
+from .models import Agency, Dossier, Notice, User
+from .outbox import NO_SERVER, Sent
 from .statuses import STATUSES
 from .views import NoticeView
-
-log = logging.getLogger("motcua.notices")
 
 #: the statuses an applicant is told about (not "processing": nothing for them to do or know yet; not
 #: "cancelled": they withdrew the dossier themselves)
@@ -38,11 +29,6 @@ NOTIFIED = frozenset({"receiving", "new", "denied", "waiting", "paying", "unreso
 #: the statuses whose step's written reason is the agency's word to the applicant (a refusal, a supplement asked
 #: for, a stop); another step's text (the applicant's own supplement, an official's note) is not sent
 WITH_REASON = frozenset({"denied", "waiting", "unresolved"})
-#: how long a sender holds a notice it took before another may take it (a mail takes seconds at most)
-LEASE = dt.timedelta(minutes=5)
-#: the wait before each new try after a failure; after the last, the notice is given up ("failed")
-RETRY_AFTER = (dt.timedelta(minutes=1), dt.timedelta(minutes=5), dt.timedelta(minutes=30), dt.timedelta(hours=2),
-               dt.timedelta(hours=6))
 #: the path of a dossier's page on the portal (web/citizen.py: citizen.dossier), for the link in a mail
 DOSSIER_PATH = "/ho-so/{id}"
 PROFILE_PATH = "/tai-khoan"
@@ -53,104 +39,39 @@ def owed(session: Session, dossier: Dossier, status: str, previous: str, reason:
     waits in the session and is written with the step's audit events (:mod:`engine.buffers`)."""
     if status not in NOTIFIED or dossier.code is None:
         return
-    now = utcnow()
-    buffers.add(session, Notice, {
+    buffers.add(session, Notice, outbox.pending({
         "dossier_id": dossier.id, "kind": "supplied" if status == "receiving" and previous == "waiting" else status,
         "reason": reason if status in WITH_REASON else None,
-        "created_at": now, "state": "pending", "attempts": 0, "next_attempt_at": now,
-    })
+    }))
 
 
 # -- sending -------------------------------------------------------------------------------------------------
 
-# the due notices, oldest first, taken by moving their next attempt to the end of a lease: of two senders that
-# take at once, each gets other notices (PostgreSQL checks the conditions again on a row another sender has just
-# changed; SQLite has one writer at a time)
-TAKE = (update(Notice)
-        .where(Notice.id.in_(select(Notice.id).where(Notice.state == "pending", Notice.next_attempt_at <= bindparam("now"))
-                             .order_by(Notice.next_attempt_at, Notice.id).limit(bindparam("limit"))),
-               Notice.state == "pending", Notice.next_attempt_at <= bindparam("now"))
-        .values(next_attempt_at=bindparam("until"), attempts=Notice.attempts + 1)
-        .returning(Notice.id))
+TAKE = outbox.taking(Notice)
 MAILS_OF = (select(Notice, Dossier, User, Agency)
             .join(Dossier, Dossier.id == Notice.dossier_id).join(User, User.id == Dossier.applicant_id)
             .join(Agency, Agency.id == Dossier.agency_id).where(Notice.id.in_(bindparam("ids", expanding=True)))
             .order_by(Notice.id))
-NO_SERVER = "no mail server configured (MOTCUA_SMTP_URL)"
 OPTED_OUT = "the applicant chose not to get mail"
 
 
-@dataclass
-class Sent:
-    """What a sending run did: mails sent, notices with no mail (the person chose none, or no server is
-    configured), failures to try again later, and notices given up."""
-
-    sent: int = 0
-    skipped: int = 0
-    retrying: int = 0
-    failed: int = 0
-
-    def __bool__(self) -> bool:
-        return bool(self.sent or self.skipped or self.retrying or self.failed)
-
-
 def take(session: Session, limit: int) -> list[int]:
-    """Take up to ``limit`` due notices for a lease (:data:`LEASE`), counting the attempt; the caller commits."""
-    now = utcnow()
-    return list(session.scalars(TAKE, {"now": now, "limit": limit, "until": now + LEASE}))
+    """Take up to ``limit`` due notices for a lease (:data:`engine.outbox.LEASE`), counting the attempt; the
+    caller commits."""
+    return outbox.take(session, TAKE, limit)
 
 
 def send_due(sessions: Callable[[], Session], settings: Settings, cache: VersionCache, limit: int = 100) -> Sent:
-    """Send the notices due by the engine's clock, oldest first, up to ``limit``, over one conversation with the
-    mail server. They are taken in one short transaction; then each one's outcome is committed as soon as it is
-    known, so that a sender stopped halfway sends again only the mail it was sending."""
-    done = Sent()
-    with sessions() as session:
-        ids = take(session, limit)
-        session.commit()
-        if not ids:
-            return done
-        with mail.Conversation(settings) as server:
-            if not server.configured and not mail.shown_in_console():
-                session.execute(update(Notice).where(Notice.id.in_(ids)).values(state="skipped", last_error=NO_SERVER))
-                session.commit()
-                log.warning("no MOTCUA_SMTP_URL: %d notice(s) to applicants not sent", len(ids))
-                done.skipped += len(ids)
-                return done
-            away: mail.MailFailed | None = None  # the server failed: the rest wait for the next try
-            for notice, dossier, user, agency in session.execute(MAILS_OF, {"ids": ids}).all():
-                if not user.notify_by_mail or not user.active:
-                    notice.state, notice.last_error = "skipped", OPTED_OUT
-                    done.skipped += 1
-                elif away is not None:
-                    _not_sent(notice, away, done)
-                else:
-                    subject, body = compose(notice, dossier, user, agency,
-                                            cache.of(session, dossier.version_id).info.name, settings.base_url)
-                    try:
-                        sent = server.send(user.email, subject, body)
-                    except mail.MailFailed as exc:
-                        _not_sent(notice, exc, done)
-                        away = exc if exc.server_away else None
-                    else:
-                        if sent:
-                            notice.state, notice.sent_at = "sent", utcnow()
-                            done.sent += 1
-                        else:
-                            notice.state, notice.last_error = "skipped", NO_SERVER
-                            done.skipped += 1
-                session.commit()
-    return done
+    """Send the notices due by the engine's clock, oldest first, up to ``limit`` (:func:`engine.outbox.send_due`)."""
+    def load(session: Session, ids: list[int]) -> Iterator[tuple[Notice, outbox.Mail]]:
+        for notice, dossier, user, agency in session.execute(MAILS_OF, {"ids": ids}).all():
+            if not user.notify_by_mail or not user.active:
+                yield notice, OPTED_OUT
+            else:
+                yield notice, lambda n=notice, d=dossier, u=user, a=agency: (u.email, *compose(
+                    n, d, u, a, cache.of(session, d.version_id).info.name, settings.base_url))
 
-
-def _not_sent(notice: Notice, exc: mail.MailFailed, done: Sent) -> None:
-    notice.last_error = str(exc)[:1000]
-    if exc.permanent or notice.attempts > len(RETRY_AFTER):
-        notice.state = "failed"
-        done.failed += 1
-    else:
-        notice.next_attempt_at = utcnow() + RETRY_AFTER[notice.attempts - 1]
-        done.retrying += 1
+    return outbox.send_due(sessions, settings, Notice, TAKE, load, "notice(s) to applicants", limit)
 
 
 # -- showing ------------------------------------------------------------------------------------------------

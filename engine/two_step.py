@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import clock, logins
+from . import alerts, clock, logins
 from .accounts import password_right
 from .dossiers import audit
 from .errors import EngineError, Forbidden, FormInvalid, NotFound
@@ -127,6 +127,7 @@ def enable(session: Session, person: Person, secret: str, code: str, password: s
     codes = [_recovery_code() for _ in range(RECOVERY_CODES)]
     row.totp_secret, row.totp_last_step, row.totp_recovery = secret, step, [_hash(c) for c in codes]
     audit(session, None, row, "account.two_step", text("Bật xác thực hai bước", "Turned two-step login on"))
+    alerts.owed(session, "two_step_on", row, source)
     session.flush()
     return codes
 
@@ -140,6 +141,7 @@ def disable(session: Session, person: Person, password: str, source: str | None 
     if row.totp_secret is not None:
         _off(row)
         audit(session, None, row, "account.two_step", text("Tắt xác thực hai bước", "Turned two-step login off"))
+        alerts.owed(session, "two_step_off", row, source)
     session.flush()
 
 
@@ -155,6 +157,7 @@ def new_recovery_codes(session: Session, person: Person, password: str, source: 
     codes = [_recovery_code() for _ in range(RECOVERY_CODES)]
     row.totp_recovery = [_hash(c) for c in codes]
     audit(session, None, row, "account.two_step", text("Tạo mã dự phòng mới", "Made new recovery codes"))
+    alerts.owed(session, "recovery_new", row, source)
     session.flush()
     return codes
 
@@ -182,6 +185,7 @@ def _turned_off(session: Session, row: User, by: Person | None) -> User:
         _off(row)
         audit(session, None, by, "account.two_step",
               text(f"Tắt xác thực hai bước của {row.email}", f"Turned two-step login off for {row.email}"))
+        alerts.owed(session, "two_step_reset", row)
     session.flush()
     return row
 
@@ -216,6 +220,7 @@ def verify(session: Session, user_id: int, code: str, source: str | None = None)
         left = len(row.totp_recovery)
         audit(session, None, row, "account.two_step", text(f"Đăng nhập bằng mã dự phòng (còn {left} mã)",
                                                            f"Logged in with a recovery code ({left} left)"))
+        alerts.owed(session, "recovery_code", row, source, left)
     else:
         logins.failed(session, row.email, source)
         return None

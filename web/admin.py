@@ -144,7 +144,6 @@ def reset_two_step(user_id: int):  # noqa: ANN201
     """Turn two-step login off for a staff account whose phone and recovery codes are lost."""
     account = get_engine().reset_two_step(db(), current_user, user_id)
     db().commit()
-    get_engine().account_alert("two_step_reset", account)
     flash(_("Đã tắt xác thực hai bước của %(email)s. Người đó đăng nhập bằng mật khẩu, rồi nên bật lại.",
             email=account.email), "success")
     page = {"designer": "admin.designer", "official": "admin.official"}.get(account.kind)

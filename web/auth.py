@@ -156,9 +156,6 @@ def second_step():  # noqa: ANN201
                     session.pop(PENDING, None)
                     return redirect(url_for("auth.login"))
                 else:
-                    if verified.recovery_left is not None:
-                        get_engine().account_alert("recovery_code", verified.user, request.remote_addr,
-                                                   verified.recovery_left)
                     _start_session(verified.user)
                     return redirect(pending.get("next") or _home_for(verified.user))
     return render_template("auth/second_step.html", errors=errors), (status if errors else 200), headers
@@ -217,7 +214,7 @@ def reset_password(token: str):  # noqa: ANN201
     errors: dict[str, str] = {}
     if request.method == "POST":
         try:
-            get_engine().reset_password(db(), token, request.form.get("password") or "")
+            get_engine().reset_password(db(), token, request.form.get("password") or "", request.remote_addr)
         except FormInvalid as exc:
             db().rollback()
             errors = {k: t(v) for k, v in exc.errors.items()}
@@ -265,7 +262,6 @@ def change_password():  # noqa: ANN201
             request.remote_addr), "current_password")
         if not errors:
             db().commit()
-            get_engine().account_alert("password", user, request.remote_addr)
             _start_session(user)  # this session goes on; those elsewhere end (engine.models.Person.get_id)
             flash(_("Đã đổi mật khẩu. Các phiên đăng nhập khác của tài khoản đã được đăng xuất."), "success")
             return redirect(_home_for(user))
@@ -306,21 +302,19 @@ def two_step_on():  # noqa: ANN201
             request.remote_addr), "password")
         if not errors:
             db().commit()
-            engine.account_alert("two_step_on", current_user, request.remote_addr)
             _start_session(engine.user(db(), current_user.id))  # this session goes on; those elsewhere end
             return _recovery_codes_page(codes, turned_on=True)
     required = engine.settings.staff_two_step_required and current_user.kind != "citizen"
     return render_template("auth/two_step_on.html", setup=setup, errors=errors, required=required), status, headers
 
 
-def _security_form(change: Callable[[str], Any], field: str, alert: str) -> tuple[Any, Any]:
+def _security_form(change: Callable[[str], Any], field: str) -> tuple[Any, Any]:
     """A form of the security page: ``change(password)`` with the password in its box ``field``. (What it made,
-    None), the change kept and the person mailed ``alert``; or (None, the page again with the box's error)."""
+    None), the change kept (and the person's alert owed with it); or (None, the page again with the box's error)."""
     made, errors, headers, status = _password_checked(lambda: change(request.form.get(field) or ""), field)
     if errors:  # (the page has a password box per form: the error goes to this form's)
         return None, _security_page({field: next(iter(errors.values()))}, status, headers)
     db().commit()
-    get_engine().account_alert(alert, current_user, request.remote_addr)
     return made, None
 
 
@@ -329,7 +323,7 @@ def _security_form(change: Callable[[str], Any], field: str, alert: str) -> tupl
 def new_recovery_codes():  # noqa: ANN201
     """Ten new recovery codes, shown once (the old ones stop working), given the password."""
     codes, refused = _security_form(lambda password: get_engine().new_recovery_codes(
-        db(), current_user, password, request.remote_addr), "codes_password", "recovery_new")
+        db(), current_user, password, request.remote_addr), "codes_password")
     return refused or _recovery_codes_page(codes, turned_on=False)
 
 
@@ -344,7 +338,7 @@ def _recovery_codes_page(codes: list[str], turned_on: bool):  # noqa: ANN202
 @login_required
 def two_step_off():  # noqa: ANN201
     _done, refused = _security_form(lambda password: get_engine().disable_two_step(
-        db(), current_user, password, request.remote_addr), "password", "two_step_off")
+        db(), current_user, password, request.remote_addr), "password")
     if refused:
         return refused
     _start_session(get_engine().user(db(), current_user.id))

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from engine import clock, notices
+from engine import clock, notices, outbox
 from engine.api import Engine
 from engine.models import Notice, User
 from tests.engine.test_birth_registration import CITIZEN, DECISIONS, Journey, declaration, user
@@ -132,23 +132,23 @@ def test_a_server_away_is_tried_again_later_then_given_up(engine: Engine, smtp: 
     assert (done.sent, done.retrying) == (0, 1)
     (notice,) = rows(engine)
     assert notice.state == "pending" and notice.attempts == 1 and notice.last_error
-    assert notice.next_attempt_at == moved() + notices.RETRY_AFTER[0]
+    assert notice.next_attempt_at == moved() + outbox.RETRY_AFTER[0]
     assert not engine.send_due_notices()  # not due yet
     # the server comes back before the next try: the mail goes then
     engine.settings = dataclasses.replace(engine.settings, smtp_url=url)
-    moved.advance(notices.RETRY_AFTER[0])
+    moved.advance(outbox.RETRY_AFTER[0])
     assert engine.send_due_notices().sent == 1 and len(box.mails) == 1
     assert rows(engine)[0].attempts == 2
 
     engine.settings = dataclasses.replace(engine.settings, smtp_url=away)
     Journey(engine).step("declaration", declaration())
-    for wait in notices.RETRY_AFTER:
+    for wait in outbox.RETRY_AFTER:
         assert engine.send_due_notices().retrying == 1
         moved.advance(wait)
     done = engine.send_due_notices()
     assert done.failed == 1
     last = rows(engine)[-1]
-    assert last.state == "failed" and last.attempts == len(notices.RETRY_AFTER) + 1
+    assert last.state == "failed" and last.attempts == len(outbox.RETRY_AFTER) + 1
     moved.advance(dt.timedelta(days=2))
     assert not engine.send_due_notices()  # given up for good
 
@@ -170,7 +170,7 @@ def test_a_mail_another_sender_holds_is_not_sent_twice(mailing: Any, moved: Any)
         assert notices.take(s, 10) == [notice.id]
         s.commit()
     assert not engine.send_due_notices() and box.mails == []
-    moved.advance(notices.LEASE)  # its lease ends: the mail is owed still, and sent
+    moved.advance(outbox.LEASE)  # its lease ends: the mail is owed still, and sent
     assert engine.send_due_notices().sent == 1 and len(box.mails) == 1
 
 

@@ -52,8 +52,11 @@ def test_the_link_is_mailed_works_once_and_only_its_hash_is_kept(mailing, moved)
         (stored,) = s.scalars(select(PasswordReset.token_hash)).all()
         assert token not in stored and len(stored) == 64
         assert engine.reset_link_works(s, token)
-        engine.reset_password(s, token, NEW)
+        engine.reset_password(s, token, NEW, "198.51.100.7")
         s.commit()
+    assert engine.send_due_alerts().sent == 1  # the person is told the password changed, and from where
+    assert box.mails[-1]["Subject"] == "Mật khẩu tài khoản đã được đổi – Một cửa trực tuyến"
+    assert "(địa chỉ 198.51.100.7)" in box.mails[-1].get_content()
     with engine.session() as s:
         assert engine.authenticate(s, CITIZEN, NEW) is not None
         assert engine.authenticate(s, CITIZEN, OLD) is None
