@@ -23,7 +23,8 @@ from .errors import Forbidden, NotFound, StaleDossier
 from .forms import FormDefinition
 from .i18n import text
 from .models import Dossier, Person, User
-from .views import Completion, Component, DiagramView, DossierView, NoticeView, ProcedureInfo, TaskView, TimelineEntry
+from .views import (Assignee, Completion, Component, DiagramView, DossierView, NoticeView, ProcedureInfo, TaskView,
+                    TimelineEntry, Workload)
 
 
 class Engine:
@@ -354,6 +355,24 @@ class Engine:
 
     def release(self, session: Session, task_id: int, official: Person) -> None:
         tasks.release(session, task_id, official)
+
+    def assignees(self, session: Session, task_id: int, actor: Person) -> list[Assignee]:
+        """Whom the head of office, or the official holding the task, may give it to (Forbidden for others)."""
+        return tasks.assignees(session, task_id, actor)
+
+    def assign(self, session: Session, task_id: int, actor: Person, assignee_id: Any, seen: int | None) -> TaskView:
+        """Give the open task to an official (:func:`engine.tasks.assign`); AlreadyClaimed if whoever held it is
+        no longer ``seen``."""
+        return tasks.assign(session, self.versions, task_id, actor, assignee_id, seen)
+
+    def agency_tasks(self, session: Session, official: Person, limit: int = 200,
+                     offset: int = 0) -> tuple[list[TaskView], int]:
+        """A head of office's view: the agency's open tasks, whoever holds them, and their number."""
+        return tasks.of_agency(session, self.versions, official, limit, offset)
+
+    def workloads(self, session: Session, official: Person) -> list[Workload]:
+        """A head of office's view: each official of the agency, the open tasks they hold, how many are overdue."""
+        return tasks.workloads(session, official)
 
     def complete(self, session: Session, task_id: int, actor: Person, data: Mapping[str, Any]) -> Completion:
         """Validate ``data`` (raw form input or typed values) against the task's form and complete it.

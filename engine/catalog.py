@@ -17,6 +17,7 @@ from .errors import NotFound, ProcedureError
 from .forms import FormDefinition, load_form
 from .i18n import Text, text
 from .models import Agency, ProcedureVersion
+from .procedures import SUPERVISOR_NAME, SUPERVISOR_ROLE
 from .views import Component, DeliveryOption, Fee, ProcedureInfo
 
 
@@ -231,12 +232,15 @@ def search(session: Session, cache: VersionCache, query: str | None, field: str 
 
 
 def roles(session: Session, cache: VersionCache) -> dict[str, Text]:
-    """The officials' roles the current procedures name (``[roles]`` of their manifests), with their names."""
+    """The officials' roles the current procedures name (``[roles]`` of their manifests), with their names, then
+    the portal's own: the head of office who assigns tasks (:data:`~engine.procedures.SUPERVISOR_ROLE`)."""
     found: dict[str, Text] = {}
     for version_id in session.scalars(CURRENT_VERSION_IDS):
         for role, entry in cache.of(session, version_id).manifest.get("roles", {}).items():
             found.setdefault(role, entry.get("name") or {"vi": role, "en": role})
-    return dict(sorted(found.items(), key=lambda item: fold(item[1].get("vi", item[0]))))
+    found.pop(SUPERVISOR_ROLE, None)
+    return {**dict(sorted(found.items(), key=lambda item: fold(item[1].get("vi", item[0])))),
+            SUPERVISOR_ROLE: SUPERVISOR_NAME}
 
 
 def info(session: Session, cache: VersionCache, code: str) -> ProcedureInfo:

@@ -34,6 +34,7 @@ ACCOUNTS = (
     DemoAccount("motcua@demo.motcua.vn", "Trần Văn Tiếp", "official", ("reception_officer",)),
     DemoAccount("hotich@demo.motcua.vn", "Lê Thị Hộ", "official", ("civil_status_officer",)),
     DemoAccount("chutich@demo.motcua.vn", "Phạm Văn Chủ", "official", ("commune_chairman",)),
+    DemoAccount("lanhdao@demo.motcua.vn", "Đinh Văn Đạo", "official", ("supervisor",)),
     DemoAccount("xaydung@demo.motcua.vn", "Hoàng Văn Dựng", "official", ("construction_officer",)),
     DemoAccount("motcua.tinh@demo.motcua.vn", "Vũ Thị Tiếp", "official", ("reception_officer",), "province"),
     DemoAccount("congthuong@demo.motcua.vn", "Đặng Văn Thương", "official", ("trade_officer",), "province"),

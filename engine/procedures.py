@@ -19,6 +19,10 @@ from .statuses import STATUSES
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 REQUIRED_KEYS = ("code", "name", "summary", "field", "agency_level", "service_level", "bpmn", "time_limit", "lanes")
 APPLICANT_ROLE = "applicant"
+#: the portal's own role, no lane's: a head of office who sees every task of the agency and gives it to an official
+#: (engine.tasks.assign)
+SUPERVISOR_ROLE = "supervisor"
+SUPERVISOR_NAME = {"vi": "Lãnh đạo bộ phận: phân công công việc", "en": "Head of office: assigns tasks"}
 COMPONENT_CODE = re.compile(r"[a-z][a-z0-9_]{0,59}")
 PROCEDURE_CODE = re.compile(r"[a-z][a-z0-9_]{0,79}")  # a manifest's code, and its file name
 #: an official's user task property ``resultFile``: the electronic result the official attaches when completing it
@@ -183,7 +187,11 @@ def compile_procedure(source: ProcedureFiles) -> tuple[Compiled | None, list[Pro
     forms: dict[str, FormDefinition] = {}
     lanes: dict[str, str] = manifest.get("lanes", {})
     roles = manifest.get("roles", {})
-    for role in set(lanes.values()) - {APPLICANT_ROLE}:
+    if SUPERVISOR_ROLE in roles or SUPERVISOR_ROLE in lanes.values():
+        problems.append(Problem(f"workflows/{source.code}.toml", f"roles.{SUPERVISOR_ROLE}",
+                                f"'{SUPERVISOR_ROLE}' is the portal's own role (assigning tasks): give the lane's role "
+                                "another name"))
+    for role in set(lanes.values()) - {APPLICANT_ROLE, SUPERVISOR_ROLE}:
         if role not in roles:
             problems.append(Problem(f"workflows/{source.code}.toml", f"roles.{role}", "role used by a lane has no [roles] entry"))
         elif missing_languages(roles[role].get("name")):

@@ -14,9 +14,9 @@ from .db import get_by_id
 from .errors import AlreadyClaimed, Forbidden, FormInvalid, NotFound, StaleDossier, TaskNotOpen
 from .forms import FormDefinition
 from .i18n import text
-from .models import Dossier, HumanTask, Person, User, utcnow
-from .procedures import APPLICANT_ROLE
-from .views import Completion, TaskView
+from .models import Dossier, HumanTask, Person, User, UserRole, utcnow
+from .procedures import APPLICANT_ROLE, SUPERVISOR_ROLE
+from .views import Assignee, Completion, TaskView, Workload
 
 NO_TASK = text("Không tìm thấy công việc này.", "Task not found.")
 NOT_YOUR_ROLE = text("Công việc này thuộc vai trò khác, bạn không thể xử lý.",
@@ -29,7 +29,8 @@ TASK_BY_ID = select(HumanTask).where(HumanTask.id == bindparam("id")).options(
 
 
 def get_for(session: Session, task_id: int, actor: Person, acting: bool = False) -> HumanTask:
-    """The task if ``actor`` may see it (and, with ``acting``, do it); NotFound or Forbidden otherwise."""
+    """The task if ``actor`` may see it (and, with ``acting``, do it); NotFound or Forbidden otherwise. An official
+    sees the tasks of their roles in their agency, a head of office (:data:`SUPERVISOR_ROLE`) every task of it."""
     row = get_by_id(session, TASK_BY_ID, HumanTask, task_id)
     if row is None:
         raise NotFound(NO_TASK)
@@ -39,7 +40,7 @@ def get_for(session: Session, task_id: int, actor: Person, acting: bool = False)
         return row
     if not (actor.is_official or actor.is_admin) or (actor.is_official and row.agency_id != actor.agency_id):
         raise NotFound(NO_TASK)
-    if row.role not in actor.roles and (acting or not actor.is_admin):
+    if row.role not in actor.roles and (acting or not (actor.is_admin or SUPERVISOR_ROLE in actor.roles)):
         raise Forbidden(NOT_YOUR_ROLE)
     return row
 
@@ -115,6 +116,15 @@ def _in_queue(query: Any) -> Any:
 
 
 QUEUE = _listed(_in_queue(LISTED))
+OF_AGENCY = _listed(LISTED.where(HumanTask.agency_id == bindparam("agency_id"), HumanTask.role != APPLICANT_ROLE))
+OF_AGENCY_SIZE = select(func.count()).select_from(HumanTask).where(
+    HumanTask.state == "open", HumanTask.agency_id == bindparam("agency_id"), HumanTask.role != APPLICANT_ROLE)
+# the officials of an agency with the open tasks each holds, and how many of those are overdue
+WORKLOADS = (select(User.id, User.full_name, func.count(HumanTask.id),
+                    func.count(HumanTask.id).filter(HumanTask.due_at < bindparam("now")))
+             .outerjoin(HumanTask, (HumanTask.claimed_by_id == User.id) & (HumanTask.state == "open"))
+             .where(User.kind == "official", User.active.is_(True), User.agency_id == bindparam("agency_id"))
+             .group_by(User.id, User.full_name).order_by(User.full_name, User.id))
 QUEUE_SIZE = _in_queue(select(func.count()).select_from(HumanTask))
 CLAIMED_BY = _listed(LISTED.where(HumanTask.claimed_by_id == bindparam("user_id")))
 APPLICANT_TASKS = _listed(LISTED.where(HumanTask.role == APPLICANT_ROLE, Dossier.applicant_id == bindparam("user_id")))
@@ -142,6 +152,27 @@ def queue_size(session: Session, official: Person) -> int:
     if not official.is_official:
         raise Forbidden()
     return session.scalar(QUEUE_SIZE, {"agency_id": official.agency_id, "roles": sorted(official.roles)}) or 0
+
+
+def _supervising(official: Person) -> None:
+    if not (official.is_official and SUPERVISOR_ROLE in official.roles):
+        raise Forbidden(text("Chỉ lãnh đạo bộ phận mới xem được công việc của cả cơ quan.",
+                             "Only a head of office can see the whole agency's tasks."))
+
+
+def of_agency(session: Session, cache: VersionCache, official: Person, limit: int = 200,
+              offset: int = 0) -> tuple[list[TaskView], int]:
+    """The open tasks of the head of office's agency, whoever holds them, oldest first; and how many there are."""
+    _supervising(official)
+    params = {"agency_id": official.agency_id}
+    return (_listing(session, cache, OF_AGENCY, {**params, "limit": limit, "offset": max(0, offset)}),
+            session.scalar(OF_AGENCY_SIZE, params) or 0)
+
+
+def workloads(session: Session, official: Person) -> list[Workload]:
+    """The head of office's agency's officials, with the open tasks each holds and how many of those are overdue."""
+    _supervising(official)
+    return [Workload(*row) for row in session.execute(WORKLOADS, {"agency_id": official.agency_id, "now": utcnow()})]
 
 
 def mine(session: Session, cache: VersionCache, user: Person, limit: int = 200) -> list[TaskView]:
@@ -202,6 +233,79 @@ def release(session: Session, task_id: int, official: Person) -> None:
     row.claimed_at = None
     _claimant_changed(session, row)
     session.flush()
+
+
+# -- assigning ----------------------------------------------------------------------------------------------
+
+# the active officials of an agency with a role, and how many open tasks each holds (to spread the work)
+ASSIGNEES = (select(User.id, User.full_name, func.count(HumanTask.id))
+             .join(UserRole, UserRole.user_id == User.id)
+             .outerjoin(HumanTask, (HumanTask.claimed_by_id == User.id) & (HumanTask.state == "open"))
+             .where(User.kind == "official", User.active.is_(True), User.agency_id == bindparam("agency_id"),
+                    UserRole.role == bindparam("role"))
+             .group_by(User.id, User.full_name).order_by(User.full_name, User.id))
+# a task given to an official, guarded by "still open, and held by whom the person assigning saw": of two heads of
+# office giving it at once, or a claim and a giving, the database lets exactly one through
+ASSIGN = (update(HumanTask)
+          .where(HumanTask.id == bindparam("task_id"), HumanTask.state == "open",
+                 HumanTask.claimed_by_id.is_not_distinct_from(bindparam("seen")))
+          .values(claimed_by_id=bindparam("official_id"), claimed_at=bindparam("at"))
+          .execution_options(synchronize_session=False))
+NOT_ASSIGNABLE = text("Chỉ lãnh đạo bộ phận, hoặc cán bộ đang xử lý công việc, mới giao được công việc này.",
+                      "Only a head of office, or the official holding the task, can give this task to someone.")
+NO_ASSIGNEE = text("Chọn một cán bộ của cơ quan có vai trò của công việc này.",
+                   "Choose an official of the agency who has this task's role.")
+HOLDER_CHANGED = text("Người xử lý công việc này vừa thay đổi. Xem lại trước khi giao.",
+                      "Who holds this task has just changed. Look again before giving it.")
+
+
+def may_assign(task: Any, actor: Person) -> bool:
+    """Whether ``actor`` may give the open task (a row or a view) to an official: a head of office of its agency,
+    or the official holding it."""
+    return task.state == "open" and task.role != APPLICANT_ROLE and actor.is_official and (
+        (SUPERVISOR_ROLE in actor.roles and task.agency_id == actor.agency_id)
+        or (task.claimed_by_id == actor.id and task.role in actor.roles))
+
+
+def assignees(session: Session, task_id: int, actor: Person) -> list[Assignee]:
+    """Whom ``actor`` may give the task to: the active officials of its agency with its role, but whoever holds
+    it, with the open tasks each holds. Forbidden when ``actor`` may not give it."""
+    row = get_for(session, task_id, actor)
+    if not may_assign(row, actor):
+        raise Forbidden(NOT_ASSIGNABLE)
+    return _assignees(session, row)
+
+
+def _assignees(session: Session, row: HumanTask) -> list[Assignee]:
+    return [Assignee(id, name, held) for id, name, held in
+            session.execute(ASSIGNEES, {"agency_id": row.agency_id, "role": row.role}) if id != row.claimed_by_id]
+
+
+def assign(session: Session, cache: VersionCache, task_id: int, actor: Person, assignee_id: Any,
+           seen: int | None) -> TaskView:
+    """Give the open task to the official ``assignee_id`` (who then holds it, as if they had claimed it): by a head
+    of office of its agency, or by the official holding it (handing it over). ``seen``: who held it on the page
+    the person assigning saw (None: nobody); if that changed meanwhile, :class:`AlreadyClaimed` says so and nothing
+    changes. FormInvalid (``assignee``) for someone who may not take it; TaskNotOpen, Forbidden, NotFound."""
+    row = get_for(session, task_id, actor)
+    if row.state != "open":
+        raise TaskNotOpen.of(row.state)
+    if not may_assign(row, actor):
+        raise Forbidden(NOT_ASSIGNABLE)
+    chosen = next((a for a in _assignees(session, row) if str(a.id) == str(assignee_id).strip()), None)
+    if chosen is None:
+        raise FormInvalid({"assignee": NO_ASSIGNEE})
+    at = utcnow()
+    if not session.execute(ASSIGN, {"task_id": row.id, "seen": seen, "official_id": chosen.id, "at": at}).rowcount:
+        session.refresh(row)
+        raise TaskNotOpen.of(row.state) if row.state != "open" else AlreadyClaimed(HOLDER_CHANGED)
+    set_committed_value(row, "claimed_by_id", chosen.id)
+    set_committed_value(row, "claimed_at", at)
+    _claimant_changed(session, row)
+    dossiers.audit(session, row.dossier, actor, "task.assigned",
+                   text(f"Giao cho {chosen.name}: {row.title_vi}", f"Given to {chosen.name}: {row.title_en}"),
+                   element=row.bpmn_id, detail={"to": chosen.id})
+    return view(session, cache, row)
 
 
 def complete(session: Session, cache: VersionCache, task_id: int, actor: Person, raw: Mapping[str, Any]) -> Completion:

@@ -78,6 +78,25 @@ class TaskView:
 
 
 @dataclass(frozen=True)
+class Assignee:
+    """An official a task may be given to, and how many open tasks they hold now."""
+
+    id: int
+    name: str
+    held: int
+
+
+@dataclass(frozen=True)
+class Workload:
+    """An official of an agency, with the open tasks they hold and how many of those are overdue."""
+
+    id: int
+    name: str
+    held: int
+    overdue: int
+
+
+@dataclass(frozen=True)
 class DossierView:
     id: int
     code: str | None

@@ -12,6 +12,8 @@ from engine import calendar
 from engine.attachments import RESULT, key, result_needed
 from engine.errors import AlreadyClaimed, Forbidden, FormInvalid, StaleDossier, TaskNotOpen
 from engine.models import utcnow
+from engine.procedures import SUPERVISOR_ROLE
+from engine.tasks import may_assign
 
 from . import db, get_engine
 from .access import official_required
@@ -48,20 +50,25 @@ def queue():  # noqa: ANN201
 
 
 def _render_task(task_id: int, values: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
-                 status: int = 200):  # noqa: ANN202
+                 status: int = 200, assign_error: str | None = None):  # noqa: ANN202
     engine = get_engine()
     task = engine.task(db(), task_id, current_user)
     if task.is_applicant_task:
         abort(404)
     form = engine.form(db(), task_id, current_user)
+    assignees = engine.assignees(db(), task_id, current_user) if may_assign(task, current_user) else None
     dossier = engine.dossier(db(), task.dossier_id, current_user)
     if values is None:
         values = form.to_raw(engine.prefill(db(), task_id, current_user))
     errors = errors or {}
     groups, results = documents(task.dossier_id)
+    error_items = error_list(form, errors)
+    if assign_error:
+        error_items.append({"text": assign_error, "href": "#assignee"})
     return render_template(
         "officer/task.html", task=task, form=form, dossier=dossier, values=values, errors=errors,
-        error_items=error_list(form, errors), timeline=engine.timeline(db(), task.dossier_id, current_user),
+        error_items=error_items, assignees=assignees, assign_error=assign_error,
+        timeline=engine.timeline(db(), task.dossier_id, current_user),
         mine=task.claimed_by_id == current_user.id, may_act=task.role in current_user.roles,
         document_groups=groups, result_files=results,
         result_required=result_needed(task.result_file, dossier),
@@ -133,6 +140,42 @@ def release(task_id: int):  # noqa: ANN201
         return redirect(url_for("officer.queue"))
     flash(_("Đã trả công việc về hàng đợi chung."), "info")
     return redirect(url_for("officer.queue"))
+
+
+@bp.post("/cong-viec/<int:task_id>/giao")
+@official_required
+def assign(task_id: int):  # noqa: ANN201
+    """Give the task to an official: a head of office assigning it, or the official holding it handing it over.
+    ``seen`` is who held it on the page (empty: nobody): if that changed meanwhile, nothing is done and the page
+    says so."""
+    engine = get_engine()
+    seen = request.form.get("seen") or ""
+    try:
+        given = engine.assign(db(), task_id, current_user, request.form.get("assignee") or "",
+                              int(seen) if seen.isdigit() else None)
+        db().commit()
+    except FormInvalid as exc:
+        db().rollback()
+        return _render_task(task_id, status=400, assign_error=t(exc.errors["assignee"]))
+    except (AlreadyClaimed, TaskNotOpen) as exc:
+        db().rollback()
+        flash(t(exc.message), "error")
+        return redirect(url_for("officer.task", task_id=task_id))
+    flash(_("Đã giao “%(title)s” của hồ sơ %(code)s cho %(name)s.", title=t(given.title), code=given.dossier_code or "",
+            name=given.claimed_by_name), "success")
+    return redirect(url_for("officer.assigning" if SUPERVISOR_ROLE in current_user.roles else "officer.queue"))
+
+
+@bp.get("/phan-cong")
+@official_required
+def assigning():  # noqa: ANN201
+    """A head of office's page: every open task of the agency with who holds it, and each official's load."""
+    engine = get_engine()
+    page = max(1, min(request.args.get("trang", 1, type=int) or 1, 10_000))
+    rows, size = engine.agency_tasks(db(), current_user, limit=QUEUE_PAGE + 1, offset=(page - 1) * QUEUE_PAGE)
+    return render_template("officer/assigning.html", tasks=rows[:QUEUE_PAGE], size=size, page=page,
+                           has_next=len(rows) > QUEUE_PAGE, first=(page - 1) * QUEUE_PAGE + 1,
+                           workloads=engine.workloads(db(), current_user))
 
 
 @bp.post("/cong-viec/<int:task_id>")

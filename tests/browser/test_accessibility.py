@@ -131,6 +131,15 @@ def test_pages_have_no_wcag_violations(server: str, page, output_dir: Path, tmp_
     check("officer-queue")
     page.goto(server + "/can-bo/thong-ke")
     check("statistics")
+    # the head of office's page, and a task given to nobody: its errors
+    dossier_at(tmp_path / "motcua.db")
+    log_in_again(page, server, "lanhdao@demo.motcua.vn")
+    page.goto(server + "/can-bo/phan-cong")
+    check("assigning")
+    page.get_by_role("link", name=re.compile("Giao việc")).first.click()
+    page.get_by_role("button", name="Giao việc").click()
+    page.get_by_role("heading", name="Có lỗi cần sửa").wait_for()
+    check("assign-errors")
     page.goto(server + "/khong-co-trang-nay")
     check("not-found")
     # the rating of a decided dossier, sent without a score: its errors

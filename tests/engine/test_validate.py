@@ -67,12 +67,14 @@ BREAKAGES = [
      '<spiffworkflow:property name="resultFile" value="always"/>',
      ["[t2]: a task that collects fees needs the form fields payment_method and payment_reference",
       "[t2]: resultFile must be one of required, online, optional"]),
+    ("workflows/five.toml", 'reception = "reception_officer"', 'reception = "supervisor"',
+     ["workflows/five.toml", "[roles.supervisor]: 'supervisor' is the portal's own role"]),
 ]
 
 
 @pytest.mark.parametrize("file,old,new,fragments", BREAKAGES, ids=[
     "malformed-xml", "missing-form", "lane-without-role", "invalid-schema", "script", "dangling-flow", "undefined-error",
-    "toml", "components", "fees-and-result"])
+    "toml", "components", "fees-and-result", "reserved-role"])
 def test_each_problem_is_reported_by_file_and_element(root: Path, capsys: pytest.CaptureFixture[str], file: str,
                                                       old: str, new: str, fragments: list[str]) -> None:
     edit(root / file, old, new)

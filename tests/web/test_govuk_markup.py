@@ -198,10 +198,12 @@ def test_the_error_summary_has_govuk_frontends_markup(app: Flask, items: list[di
 
 
 def _person(kind: str) -> Actor:
-    official = kind == "official"
-    return Actor(id=7, email=f"{kind}@example.vn", full_name="Lê Thị <Hoa>", kind=kind, active=True,
-                 agency_id=3 if official else None, phone=None, id_number=None, birth_date=None, address=None,
-                 roles=frozenset({"reception"}) if official else frozenset(),
+    """A person signed in: a citizen, an official, a head of office ("supervisor", an official), …"""
+    official = kind in ("official", "supervisor")
+    roles = {"official": {"reception"}, "supervisor": {"reception", "supervisor"}}.get(kind, set())
+    return Actor(id=7, email=f"{kind}@example.vn", full_name="Lê Thị <Hoa>", kind="official" if official else kind,
+                 active=True, agency_id=3 if official else None, phone=None, id_number=None, birth_date=None,
+                 address=None, roles=frozenset(roles),
                  agency=AgencyName(3, "UBND xã", "Commune") if official else None, password_stamp="0" * 16)
 
 
@@ -209,7 +211,7 @@ def _person(kind: str) -> Actor:
 @pytest.mark.parametrize(("who", "path"), [
     (None, "/"), (None, "/dang-nhap"), (None, "/dang-ky"), (None, "/thu-tuc/birth_registration"),
     ("citizen", "/ho-so"), ("citizen", "/tra-cuu"), ("citizen", "/tai-khoan"), ("citizen", "/cong-viec/5"),
-    ("official", "/can-bo/"), ("official", "/can-bo/cong-viec/5"),
+    ("official", "/can-bo/"), ("official", "/can-bo/cong-viec/5"), ("supervisor", "/can-bo/phan-cong"),
 ])
 def test_the_layout_has_govuk_frontends_markup(app: Flask, who: str | None, path: str, lang: str) -> None:
     """The whole page around the content (head, skip link, header, navigation with the active item, language
@@ -282,7 +284,7 @@ def test_kept_layout_fragments_follow_the_visitor_and_request_on_one_page(app: F
     administrator, in both languages. The layout rendered with the fragments this app keeps (web.ui.fragment) is
     the layout rendered afresh, by an environment that keeps nothing."""
     cases = [(None, "", ""), ("citizen", "An <Nguyễn>", "?q=1"), ("citizen", "Bình & Chi", "?q=2&x=<y>"),
-             ("official", "Lê Hoa", ""), ("admin", "Quản trị", "?a=b")]
+             ("official", "Lê Hoa", ""), ("supervisor", "Lê Hoa", ""), ("admin", "Quản trị", "?a=b")]
     seen = set()
     for lang in ("vi", "en", "vi"):
         for who, name, query in cases:

@@ -1,0 +1,164 @@
+"""Giving a task to an official: a head of office ("supervisor") sees every open task of the agency and gives any of
+them to an official with its role; the official holding a task hands it over; nobody else may, no task goes to
+someone who may not do it, and a holder changed meanwhile is never overwritten (two heads of office at once: one
+wins)."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import select, update
+
+from engine import accounts as account_ops
+from engine.api import Engine
+from engine.errors import AlreadyClaimed, Forbidden, FormInvalid, NotFound, TaskNotOpen
+from engine.models import Agency, AuditEvent, HumanTask, User
+from engine.tasks import HOLDER_CHANGED
+from tests.engine import test_facade
+from tests.engine.test_facade import CITIZEN, RECEPTION, RECEPTION2, submit, user
+
+eng, root = test_facade.eng, test_facade.root  # (the facade's fixtures: its sample procedure, a second officer)
+
+HEAD, CHAIRMAN = "lanhdao@demo.motcua.vn", "chutich@demo.motcua.vn"
+
+
+def actor(eng: Engine, s, email: str):  # noqa: ANN001, ANN201
+    """The person as the web signs them in (engine.accounts.Actor)."""
+    return eng.user(s, user(s, email).id)
+
+
+def holder(eng: Engine, task_id: int) -> int | None:
+    with eng.session() as s:
+        return s.scalar(select(HumanTask.claimed_by_id).where(HumanTask.id == task_id))
+
+
+def test_a_head_of_office_gives_a_task_and_its_holder_hands_it_over(eng: Engine) -> None:
+    dossier_id, task_id = submit(eng)
+    with eng.session() as s:
+        head = actor(eng, s, HEAD)
+        tasks, size = eng.agency_tasks(s, head)
+        assert size == 1 and [(t.id, t.claimed_by_name) for t in tasks] == [(task_id, None)]
+        assert eng.task(s, task_id, head).id == task_id  # seen, though not of the head's roles
+        with pytest.raises(Forbidden):
+            eng.claim(s, task_id, head)  # but not done by them
+        options = eng.assignees(s, task_id, head)
+        assert [(a.name, a.held) for a in options] == [("Cán bộ Hai", 0), ("Trần Văn Tiếp", 0)]
+        reception = user(s, RECEPTION)
+        given = eng.assign(s, task_id, head, str(reception.id), None)
+        s.commit()
+    assert given.claimed_by_id == reception.id and given.claimed_by_name == "Trần Văn Tiếp"
+    with eng.session() as s:
+        (event,) = s.scalars(select(AuditEvent).where(AuditEvent.action == "task.assigned")).all()
+        assert (event.actor_name, event.dossier_id) == ("Đinh Văn Đạo", dossier_id)
+        assert event.label_vi.startswith("Giao cho Trần Văn Tiếp: ")
+        official, colleague = actor(eng, s, RECEPTION), actor(eng, s, RECEPTION2)
+        assert [t.id for t in eng.my_tasks(s, official)] == [task_id]
+        assert [(w.name, w.held) for w in eng.workloads(s, head) if w.held] == [("Trần Văn Tiếp", 1)]
+        # the holder hands it over to a colleague with the role; then it is no longer theirs to give
+        assert [a.name for a in eng.assignees(s, task_id, official)] == ["Cán bộ Hai"]
+        eng.assign(s, task_id, official, colleague.id, official.id)
+        s.commit()
+    assert holder(eng, task_id) == user_id(eng, RECEPTION2)
+    with eng.session() as s:
+        official, colleague = actor(eng, s, RECEPTION), actor(eng, s, RECEPTION2)
+        with pytest.raises(Forbidden):
+            eng.assign(s, task_id, official, official.id, colleague.id)
+        completion = eng.complete(s, task_id, colleague, {"note": "đã xem"})  # the new holder does it
+        s.commit()
+    assert completion.dossier.id == dossier_id
+
+
+def user_id(eng: Engine, email: str) -> int:
+    with eng.session() as s:
+        return user(s, email).id
+
+
+def test_nobody_else_gives_a_task_and_nobody_unfit_gets_it(eng: Engine) -> None:
+    _dossier_id, task_id = submit(eng)
+    with eng.session() as s:
+        province = s.scalar(select(Agency).where(Agency.level == "province"))
+        account_ops.create_official(s, "lanhdao.tinh@demo.motcua.vn", "x" * 12, "Lãnh đạo Tỉnh", province,
+                                    ["supervisor"])
+        account_ops.create_official(s, "nghi@demo.motcua.vn", "x" * 12, "Cán bộ Nghỉ", s.scalar(
+            select(Agency).where(Agency.level == "commune")), ["reception_officer"])
+        s.execute(update(User).where(User.email == "nghi@demo.motcua.vn").values(active=False))
+        s.commit()
+    with eng.session() as s:
+        head, chairman, citizen = (actor(eng, s, e) for e in (HEAD, CHAIRMAN, CITIZEN))
+        elsewhere = actor(eng, s, "lanhdao.tinh@demo.motcua.vn")
+        reception = user(s, RECEPTION).id
+        with pytest.raises(Forbidden):  # another role of the agency, not holding it
+            eng.assignees(s, task_id, chairman)
+        with pytest.raises(Forbidden):
+            eng.assign(s, task_id, chairman, reception, None)
+        with pytest.raises(Forbidden):
+            eng.agency_tasks(s, chairman)
+        with pytest.raises(Forbidden):
+            eng.workloads(s, chairman)
+        with pytest.raises(NotFound):  # another agency's head of office: not theirs to see
+            eng.assign(s, task_id, elsewhere, reception, None)
+        assert eng.agency_tasks(s, elsewhere) == ([], 0)
+        with pytest.raises(NotFound):
+            eng.assign(s, task_id, citizen, reception, None)
+        for unfit in ("chutich@demo.motcua.vn", CITIZEN, "motcua.tinh@demo.motcua.vn", "nghi@demo.motcua.vn", HEAD):
+            with pytest.raises(FormInvalid) as refused:  # another role, no official, another agency, locked, no role
+                eng.assign(s, task_id, head, user(s, unfit).id, None)
+            assert "assignee" in refused.value.errors
+        for nonsense in ("", "abc", "-1", "99999999999999999999"):
+            with pytest.raises(FormInvalid):
+                eng.assign(s, task_id, head, nonsense, None)
+    assert holder(eng, task_id) is None
+
+
+def test_a_holder_changed_meanwhile_is_not_overwritten(eng: Engine) -> None:
+    _dossier_id, task_id = submit(eng)
+    with eng.session() as s:
+        eng.claim(s, task_id, actor(eng, s, RECEPTION2))  # claimed after the head's page showed it unclaimed
+        s.commit()
+    with eng.session() as s:
+        with pytest.raises(AlreadyClaimed) as refused:
+            eng.assign(s, task_id, actor(eng, s, HEAD), user(s, RECEPTION).id, None)
+        assert refused.value.message == HOLDER_CHANGED
+        s.rollback()
+    assert holder(eng, task_id) == user_id(eng, RECEPTION2)
+    with eng.session() as s:
+        colleague = actor(eng, s, RECEPTION2)
+        eng.complete(s, task_id, colleague, {"note": "xong"})
+        s.commit()
+    with eng.session() as s, pytest.raises(TaskNotOpen):
+        eng.assign(s, task_id, actor(eng, s, HEAD), user(s, RECEPTION).id, user(s, RECEPTION2).id)
+
+
+def test_two_heads_of_office_giving_one_task_at_once_one_wins(eng: Engine) -> None:
+    _dossier_id, task_id = submit(eng)
+    with eng.session() as s:
+        commune = s.scalar(select(Agency).where(Agency.level == "commune"))
+        account_ops.create_official(s, "lanhdao2@demo.motcua.vn", "x" * 12, "Lãnh đạo Hai", commune, ["supervisor"])
+        s.commit()
+    barrier = threading.Barrier(2)
+    results: dict[str, str] = {}
+
+    def give(head_email: str, to_email: str) -> None:
+        with eng.session() as s:
+            head, to = actor(eng, s, head_email), user(s, to_email).id
+            s.commit()
+            barrier.wait()
+            try:
+                eng.assign(s, task_id, head, to, None)
+                s.commit()
+                results[head_email] = to_email
+            except AlreadyClaimed:
+                s.rollback()
+                results[head_email] = "lost"
+
+    threads = [threading.Thread(target=give, args=pair)
+               for pair in ((HEAD, RECEPTION), ("lanhdao2@demo.motcua.vn", RECEPTION2))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results.values()).count("lost") == 1
+    winner = next(v for v in results.values() if v != "lost")
+    assert holder(eng, task_id) == user_id(eng, winner)
+    with eng.session() as s:
+        assert len(s.scalars(select(AuditEvent).where(AuditEvent.action == "task.assigned")).all()) == 1

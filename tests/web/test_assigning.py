@@ -1,0 +1,96 @@
+"""Giving tasks in the back office: the head of office's "Phân công" page lists every open task of the agency with who
+holds it and each official's load; a task's page gives it to an official with its role; the holder hands a task over
+to a colleague; a holder changed meanwhile is said, not overwritten; nobody else sees the page."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from engine import accounts as account_ops
+from engine.models import Agency, HumanTask, User
+from tests.web.test_guards import dossier_and_task
+from tests.web.test_journey import CHAIRMAN, RECEPTION
+
+HEAD = "lanhdao@demo.motcua.vn"
+COLLEAGUE = "motcua2@demo.motcua.vn"
+
+
+def colleague(engine) -> int:  # noqa: ANN001
+    """A second reception officer of the commune; their account's id."""
+    with engine.session() as s:
+        commune = s.scalar(select(Agency).where(Agency.level == "commune"))
+        made = account_ops.create_official(s, COLLEAGUE, "mat-khau-dai-du", "Trần Thị Hai", commune,
+                                           ["reception_officer"])
+        s.commit()
+        return made.id
+
+
+def user_id(engine, email: str) -> int:  # noqa: ANN001
+    with engine.session() as s:
+        return s.scalar(select(User.id).where(User.email == email))
+
+
+def test_the_head_of_office_gives_a_waiting_task_to_an_official(people, engine) -> None:  # noqa: ANN001
+    _owner, _url, code, task_id = dossier_and_task(people)
+    head = people()
+    page = head.login(HEAD)
+    assert page.has('href="/can-bo/phan-cong"', "Phân công")
+    page = head.get("/can-bo/phan-cong")
+    row = re.search(rf'<tr class="govuk-table__row" data-task-id="{task_id}".*?</tr>', page.html, re.S).group(0)
+    assert code in row and "Chưa ai nhận" in row and f"/can-bo/cong-viec/{task_id}#giao-viec" in row
+    assert page.has("Công việc đang mở (1)", "Trần Văn Tiếp", "Đang giữ")
+    page = head.get(f"/can-bo/cong-viec/{task_id}")
+    assert page.has("Giao việc", "Trần Văn Tiếp (đang giữ 0 việc)", 'name="seen" value=""')
+    assert 'action="/can-bo/cong-viec/%s/nhan"' % task_id not in page.html  # not theirs to do
+    page = head.post(f"/can-bo/cong-viec/{task_id}/giao", {"assignee": "", "seen": ""}, status=400)
+    assert page.has('href="#assignee"', "Chọn một cán bộ của cơ quan có vai trò của công việc này.")
+    page = head.post(f"/can-bo/cong-viec/{task_id}/giao", {"assignee": user_id(engine, RECEPTION), "seen": ""})
+    assert page.url == "/can-bo/phan-cong"
+    assert page.has("cho Trần Văn Tiếp.", code)
+    row = re.search(rf'data-task-id="{task_id}".*?</tr>', page.html, re.S).group(0)
+    assert "Trần Văn Tiếp" in row and "Chưa ai nhận" not in row
+    official = people()
+    page = official.login(RECEPTION)
+    mine = page.html[page.html.index('id="mine-caption"'):page.html.index('id="queue-caption"')]
+    assert f'data-task-id="{task_id}"' in mine  # in "Việc của tôi", as if claimed
+    page = official.get(f"/can-bo/cong-viec/{task_id}")
+    assert page.has("Hoàn thành") and 'name="seen"' not in page.html  # no colleague with the role to hand it to
+    assert page.has("Cơ quan không còn cán bộ nào khác có vai trò của công việc này.")
+
+
+def test_the_holder_hands_a_task_over_and_a_stale_page_changes_nothing(people, engine) -> None:  # noqa: ANN001
+    _owner, _url, _code, task_id = dossier_and_task(people)
+    other = colleague(engine)
+    official = people()
+    official.login(RECEPTION)
+    official.post(f"/can-bo/cong-viec/{task_id}/nhan")
+    head = people()
+    head.login(HEAD)
+    stale = head.get(f"/can-bo/cong-viec/{task_id}")  # shows Trần Văn Tiếp holding it
+    page = official.get(f"/can-bo/cong-viec/{task_id}")
+    assert page.has("Chuyển cho cán bộ khác", "Trần Thị Hai (đang giữ 0 việc)")
+    page = official.post(f"/can-bo/cong-viec/{task_id}/giao", {"assignee": other, "seen": user_id(engine, RECEPTION)})
+    assert page.url == "/can-bo/" and page.has("cho Trần Thị Hai.")
+    assert f'data-task-id="{task_id}"' not in page.html  # no longer theirs, and not in the queue
+    official.get(f"/can-bo/cong-viec/{task_id}")
+    official.post(f"/can-bo/cong-viec/{task_id}/giao", {"assignee": other, "seen": other}, status=403)
+    # the head's page was read before the hand-over: giving from it is refused, and the task page says why
+    head.page = stale
+    page = head.post(f"/can-bo/cong-viec/{task_id}/giao",
+                     {"assignee": user_id(engine, RECEPTION), "seen": user_id(engine, RECEPTION)})
+    assert page.url == f"/can-bo/cong-viec/{task_id}"
+    assert page.has("Người xử lý công việc này vừa thay đổi. Xem lại trước khi giao.", "Đang được Trần Thị Hai xử lý")
+    with engine.session() as s:
+        assert s.scalar(select(HumanTask.claimed_by_id).where(HumanTask.id == int(task_id))) == other
+
+
+def test_only_a_head_of_office_sees_the_agency_tasks(people) -> None:  # noqa: ANN001
+    _owner, _url, _code, task_id = dossier_and_task(people)
+    chairman = people()
+    page = chairman.login(CHAIRMAN)
+    assert "/can-bo/phan-cong" not in page.html
+    chairman.get("/can-bo/phan-cong", status=403)
+    chairman.get(f"/can-bo/cong-viec/{task_id}", status=403)
+    chairman.get("/can-bo/")
+    chairman.post(f"/can-bo/cong-viec/{task_id}/giao", {"assignee": "1", "seen": ""}, status=403)
