@@ -18,6 +18,8 @@ session cookie, the signed-in user's read, the engine's calls and the template),
   a dossier comes up more than once: the walks the engine keeps for redrawing a dossier (``VersionCache.walks``)
   are cleared before each page, which is timed as the dossier's first drawing in the process
 * ``my_dossiers_page``: ``GET /ho-so`` (a page of the citizen's dossiers and their open tasks)
+* ``agency_applicant_page``: ``GET /can-bo/ho-so?nguoi-nop=<personal ID number>``: an official of a random dossier's
+  agency finds its applicant's dossiers
 * ``statistics_month_page``, ``statistics_year_page``: ``GET /can-bo/thong-ke`` (the official's agency's figures
   for this month) and the same for this year (engine.statistics; an agency's year is tens of thousands of dossiers)
 * ``agency_dossiers_page``, ``agency_overdue_page``: ``GET /can-bo/ho-so`` (a page of the agency's dossiers, newest
@@ -68,6 +70,9 @@ PAGES: dict[str, tuple[str, Callable[[Any], int], Callable[[Any], str], Callable
     "agency_dossiers_page": ("inbox", lambda uid: uid, lambda uid: "/can-bo/ho-so", lambda uid: "data-dossier-code"),
     "agency_overdue_page": ("inbox", lambda uid: uid, lambda uid: "/can-bo/ho-so?qua-han=1",
                             lambda uid: "Hồ sơ của cơ quan"),
+    # an official of the dossier's agency finds the applicant's dossiers by their personal ID number
+    "agency_applicant_page": ("applicant_page", lambda pair: pair[0], lambda pair: f"/can-bo/ho-so?nguoi-nop={pair[1]}",
+                              lambda pair: "data-dossier-code"),
 }
 
 
@@ -99,10 +104,15 @@ def samples(eng: Engine, rng: random.Random, n: int) -> dict[str, list[Any]]:
         # the dossier page draws the workflow's state: only the dossiers seeded through the engine have one
         real = s.execute(select(Dossier.code, Dossier.applicant_id).where(
             Dossier.workflow != runtime.PLACEHOLDER_STATE, Dossier.code.is_not(None))).all()
+        official_of = dict(s.execute(select(User.agency_id, User.id).where(User.kind == "official", seeded)).all())
+        applicants = [(official_of[agency], number) for agency, number in s.execute(
+            select(Dossier.agency_id, User.id_number).join(User, User.id == Dossier.applicant_id)
+            .where(Dossier.id.in_(ids), Dossier.submitted_at.is_not(None), User.id_number.is_not(None))).all()
+            if agency in official_of]
     rng.shuffle(codes)
     return {"inbox": [rng.choice(officials) for _ in range(n)], "my_tasks": [rng.choice(officials) for _ in range(n)],
             "lookup": [tuple(c) for c in codes[:n]], "my_dossiers": [rng.choice(citizens) for _ in range(n)],
-            "lookup_page": [tuple(rng.choice(real)) for _ in range(n)]}
+            "lookup_page": [tuple(rng.choice(real)) for _ in range(n)], "applicant_page": applicants[:n]}
 
 
 def measure(eng: Engine, picks: dict[str, list[Any]]) -> dict[str, dict[str, float]]:

@@ -168,6 +168,30 @@ def _set_password(session: Session, user: User, password: str, source: str | Non
                     .values(used_at=clock.now()))
 
 
+#: what an official may find an applicant by at the desk (the dossiers' list): an exact personal ID number, email
+#: or phone number, as the profile keeps them
+NOT_AN_IDENTIFIER = text("Nhập số định danh cá nhân (12 chữ số), email hoặc số điện thoại của người nộp",
+                         "Enter the applicant's personal ID number (12 digits), email or phone number")
+
+
+def applicants_matching(session: Session, typed: str) -> list[int]:
+    """The accounts whose personal ID number, email or phone number is ``typed`` (written as a person writes them:
+    spaces, dots, a phone as 0… or +84…); FormInvalid (``applicant``) when it is none of these."""
+    typed = (typed or "").strip()
+    if "@" in typed:
+        found = select(User.id).where(User.email == typed.lower())
+    else:
+        digits = re.sub(r"[\s.\-()]", "", typed)
+        if re.fullmatch(r"\d{12}", digits):
+            found = select(User.id).where(User.id_number == digits)
+        elif PHONE.fullmatch(digits):
+            national = digits[3:] if digits.startswith("+84") else digits[1:]
+            found = select(User.id).where(User.phone.in_(["0" + national, "+84" + national]))
+        else:
+            raise FormInvalid({"applicant": NOT_AN_IDENTIFIER})
+    return list(session.scalars(found.limit(20)))
+
+
 def register_citizen(session: Session, email: str, password: str, full_name: str, source: str | None = None,
                      limit: int | None = None, hashed: str | None = None, **profile: Any) -> User:
     """A new citizen account. ``source`` is the client's address; with a ``limit``, an address that created that

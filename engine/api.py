@@ -97,10 +97,12 @@ class Engine:
 
     def dossiers_of_agency(self, session: Session, official: Person, status: str | None = None,
                            procedure: str | None = None, overdue: bool = False, limit: int = 50,
-                           offset: int = 0) -> list[DossierView]:
-        """A page of the dossiers the official's agency received, newest first, filtered by status, procedure or
-        "still open past the due date" (list views). Raises Forbidden for anyone but an agency's official."""
-        return dossiers.of_agency(session, self.versions, official, status, procedure, overdue, limit, offset)
+                           offset: int = 0, applicant: str | None = None) -> list[DossierView]:
+        """A page of the dossiers the official's agency received, newest first, filtered by status, procedure,
+        "still open past the due date" or the applicant's personal ID number, email or phone (list views). Raises
+        Forbidden for anyone but an agency's official, FormInvalid for an applicant not written as one of these."""
+        return dossiers.of_agency(session, self.versions, official, status, procedure, overdue, limit, offset,
+                                  applicant)
 
     def timeline(self, session: Session, dossier_id: int, actor: Person) -> list[TimelineEntry]:
         return dossiers.timeline(session, dossiers.get_for(session, dossier_id, actor))

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import buffers, calendar, compaction, notices, runtime, writes
+from .accounts import applicants_matching
 from .catalog import VersionCache, VersionRuntime, current_version
 from .db import READS_COMMITTED, get_by_id, possible_id
 from .errors import Forbidden, FormInvalid, NotFound, NotRunnable, StaleDossier
@@ -466,13 +467,16 @@ def of_applicant(session: Session, cache: VersionCache, applicant: Person, limit
 
 def of_agency(session: Session, cache: VersionCache, official: Person, status: str | None = None,
               procedure: str | None = None, overdue: bool = False, limit: int = 50,
-              offset: int = 0) -> list[DossierView]:
+              offset: int = 0, applicant: str | None = None) -> list[DossierView]:
     """A page of the dossiers the official's agency received, newest first (list views), of one status or
-    procedure, or only those still open past their due date."""
+    procedure, or only those still open past their due date; of the applicant whose personal ID number, email or
+    phone is ``applicant`` (FormInvalid ``applicant`` for something else)."""
     if not official.is_official or official.agency_id is None:
         raise Forbidden(text("Chỉ cán bộ của cơ quan mới xem được hồ sơ của cơ quan.",
                              "Only an agency's officials can see its dossiers."))
     query = select(Dossier).where(Dossier.agency_id == official.agency_id, Dossier.submitted_at.is_not(None))
+    if applicant:
+        query = query.where(Dossier.applicant_id.in_(applicants_matching(session, applicant)))
     if status:
         query = query.where(Dossier.status == status)
     if procedure:

@@ -122,8 +122,9 @@ class User(Base, Person):
     kind: Mapped[str] = mapped_column(String(20))  # citizen | official | admin | designer
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
     # profile, given once and reused to prefill forms
-    phone: Mapped[str | None] = mapped_column(String(30))
-    id_number: Mapped[str | None] = mapped_column(String(20))
+    # (indexed: an official finds an applicant's dossiers by them, engine.accounts.applicants_matching)
+    phone: Mapped[str | None] = mapped_column(String(30), index=True)
+    id_number: Mapped[str | None] = mapped_column(String(20), index=True)
     birth_date: Mapped[dt.date | None]
     address: Mapped[str | None] = mapped_column(String(300))
     active: Mapped[bool] = mapped_column(Boolean, default=True)

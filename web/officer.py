@@ -79,7 +79,8 @@ def _render_task(task_id: int, values: dict[str, Any] | None = None, errors: dic
 @bp.get("/ho-so")
 @official_required
 def dossiers():  # noqa: ANN201
-    """The agency's dossiers, newest first, by status, procedure or overdue; a code goes straight to its dossier."""
+    """The agency's dossiers, newest first, by status, procedure, overdue or the applicant (their personal ID
+    number, email or phone, as a person at the desk gives them); a code goes straight to its dossier."""
     from engine.errors import NotFound
     from engine.statuses import STATUSES
 
@@ -98,15 +99,21 @@ def dossiers():  # noqa: ANN201
     procedures = {p.code: p.name for p in engine.procedures(db())}
     if (status and status not in statuses) or (procedure and procedure not in procedures):
         abort(404)
+    applicant = (request.args.get("nguoi-nop") or "").strip()[:254]
     page = max(1, min(request.args.get("trang", 1, type=int) or 1, 10_000))
-    rows = engine.dossiers_of_agency(db(), current_user, status, procedure, overdue, limit=QUEUE_PAGE + 1,
-                                     offset=(page - 1) * QUEUE_PAGE)
-    filters = {k: v for k, v in (("trang-thai", status), ("thu-tuc", procedure), ("qua-han", "1" if overdue else None))
-               if v}
+    applicant_error = None
+    try:
+        rows = engine.dossiers_of_agency(db(), current_user, status, procedure, overdue, limit=QUEUE_PAGE + 1,
+                                         offset=(page - 1) * QUEUE_PAGE, applicant=applicant or None)
+    except FormInvalid as exc:
+        rows, applicant_error = [], t(exc.errors["applicant"])
+    filters = {k: v for k, v in (("trang-thai", status), ("thu-tuc", procedure), ("qua-han", "1" if overdue else None),
+                                 ("nguoi-nop", applicant)) if v}
     return render_template("officer/dossiers.html", dossiers=rows[:QUEUE_PAGE], page=page,
                            has_next=len(rows) > QUEUE_PAGE, statuses=statuses, procedures=procedures,
                            status=status, procedure=procedure, overdue=overdue, code=code, error=error,
-                           filters=filters), (404 if error else 200)
+                           applicant=applicant, applicant_error=applicant_error, filters=filters), \
+        (404 if error else 400 if applicant_error else 200)
 
 
 @bp.get("/cong-viec/<int:task_id>")
