@@ -367,10 +367,11 @@ class Engine:
         no longer ``seen``."""
         return tasks.assign(session, self.versions, task_id, actor, assignee_id, seen)
 
-    def agency_tasks(self, session: Session, official: Person, limit: int = 200,
-                     offset: int = 0) -> tuple[list[TaskView], int]:
-        """A head of office's view: the agency's open tasks, whoever holds them, and their number."""
-        return tasks.of_agency(session, self.versions, official, limit, offset)
+    def agency_tasks(self, session: Session, official: Person, limit: int = 200, offset: int = 0,
+                     unclaimed: bool = False) -> tuple[list[TaskView], int]:
+        """A head of office's view: the agency's open tasks, whoever holds them (or those nobody holds), and their
+        number."""
+        return tasks.of_agency(session, self.versions, official, limit, offset, unclaimed)
 
     def workloads(self, session: Session, official: Person) -> list[Workload]:
         """A head of office's view: each official of the agency, the open tasks they hold, how many are overdue."""

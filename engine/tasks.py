@@ -116,9 +116,12 @@ def _in_queue(query: Any) -> Any:
 
 
 QUEUE = _listed(_in_queue(LISTED))
-OF_AGENCY = _listed(LISTED.where(HumanTask.agency_id == bindparam("agency_id"), HumanTask.role != APPLICANT_ROLE))
-OF_AGENCY_SIZE = select(func.count()).select_from(HumanTask).where(
-    HumanTask.state == "open", HumanTask.agency_id == bindparam("agency_id"), HumanTask.role != APPLICANT_ROLE)
+_OF_AGENCY = (HumanTask.agency_id == bindparam("agency_id"), HumanTask.role != APPLICANT_ROLE)
+_UNCLAIMED = HumanTask.claimed_by_id.is_(None)
+# the agency's open tasks (and only those nobody holds), for a head of office, and how many there are
+OF_AGENCY = {False: _listed(LISTED.where(*_OF_AGENCY)), True: _listed(LISTED.where(*_OF_AGENCY, _UNCLAIMED))}
+OF_AGENCY_SIZE = {unclaimed: select(func.count()).select_from(HumanTask).where(
+    HumanTask.state == "open", *_OF_AGENCY, *((_UNCLAIMED,) if unclaimed else ())) for unclaimed in (False, True)}
 # the officials of an agency with the open tasks each holds, and how many of those are overdue
 WORKLOADS = (select(User.id, User.full_name, func.count(HumanTask.id),
                     func.count(HumanTask.id).filter(HumanTask.due_at < bindparam("now")))
@@ -160,13 +163,14 @@ def _supervising(official: Person) -> None:
                              "Only a head of office can see the whole agency's tasks."))
 
 
-def of_agency(session: Session, cache: VersionCache, official: Person, limit: int = 200,
-              offset: int = 0) -> tuple[list[TaskView], int]:
-    """The open tasks of the head of office's agency, whoever holds them, oldest first; and how many there are."""
+def of_agency(session: Session, cache: VersionCache, official: Person, limit: int = 200, offset: int = 0,
+              unclaimed: bool = False) -> tuple[list[TaskView], int]:
+    """The open tasks of the head of office's agency, whoever holds them (or only those nobody holds), oldest
+    first; and how many there are."""
     _supervising(official)
     params = {"agency_id": official.agency_id}
-    return (_listing(session, cache, OF_AGENCY, {**params, "limit": limit, "offset": max(0, offset)}),
-            session.scalar(OF_AGENCY_SIZE, params) or 0)
+    return (_listing(session, cache, OF_AGENCY[unclaimed], {**params, "limit": limit, "offset": max(0, offset)}),
+            session.scalar(OF_AGENCY_SIZE[unclaimed], params) or 0)
 
 
 def workloads(session: Session, official: Person) -> list[Workload]:

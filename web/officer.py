@@ -179,9 +179,11 @@ def assigning():  # noqa: ANN201
     """A head of office's page: every open task of the agency with who holds it, and each official's load."""
     engine = get_engine()
     page = max(1, min(request.args.get("trang", 1, type=int) or 1, 10_000))
-    rows, size = engine.agency_tasks(db(), current_user, limit=QUEUE_PAGE + 1, offset=(page - 1) * QUEUE_PAGE)
+    unclaimed = request.args.get("chua-nhan") == "1"
+    rows, size = engine.agency_tasks(db(), current_user, limit=QUEUE_PAGE + 1, offset=(page - 1) * QUEUE_PAGE,
+                                     unclaimed=unclaimed)
     return render_template("officer/assigning.html", tasks=rows[:QUEUE_PAGE], size=size, page=page,
-                           has_next=len(rows) > QUEUE_PAGE, first=(page - 1) * QUEUE_PAGE + 1,
+                           has_next=len(rows) > QUEUE_PAGE, first=(page - 1) * QUEUE_PAGE + 1, unclaimed=unclaimed,
                            workloads=engine.workloads(db(), current_user))
 
 

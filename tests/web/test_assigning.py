@@ -40,6 +40,7 @@ def test_the_head_of_office_gives_a_waiting_task_to_an_official(people, engine) 
     row = re.search(rf'<tr class="govuk-table__row" data-task-id="{task_id}".*?</tr>', page.html, re.S).group(0)
     assert code in row and "Chưa ai nhận" in row and f"/can-bo/cong-viec/{task_id}#giao-viec" in row
     assert page.has("Công việc đang mở (1)", "Trần Văn Tiếp", "Đang giữ")
+    assert f'data-task-id="{task_id}"' in head.get("/can-bo/phan-cong?chua-nhan=1").html
     page = head.get(f"/can-bo/cong-viec/{task_id}")
     assert page.has("Giao việc", "Trần Văn Tiếp (đang giữ 0 việc)", 'name="seen" value=""')
     assert 'action="/can-bo/cong-viec/%s/nhan"' % task_id not in page.html  # not theirs to do
@@ -50,6 +51,8 @@ def test_the_head_of_office_gives_a_waiting_task_to_an_official(people, engine) 
     assert page.has("cho Trần Văn Tiếp.", code)
     row = re.search(rf'data-task-id="{task_id}".*?</tr>', page.html, re.S).group(0)
     assert "Trần Văn Tiếp" in row and "Chưa ai nhận" not in row
+    page = head.get("/can-bo/phan-cong?chua-nhan=1")  # only those nobody holds: none now
+    assert page.has("Công việc chưa ai nhận (0)", "Không có công việc nào.") and "data-task-id" not in page.html
     official = people()
     page = official.login(RECEPTION)
     mine = page.html[page.html.index('id="mine-caption"'):page.html.index('id="queue-caption"')]
