@@ -440,8 +440,9 @@ class Engine:
 
     def enable_two_step(self, session: Session, person: Person, secret: str, code: str, password: str,
                         source: str | None = None) -> list[str]:
-        """Turn two-step login on; the recovery codes, to show once (FormInvalid: wrong code or password)."""
-        return two_step.enable(session, person, secret, code, password, source)
+        """Turn two-step login on; the recovery codes, to show once (FormInvalid: wrong code or password; NoKey:
+        the server has no key to seal the secret with, engine.sealed)."""
+        return two_step.enable(session, self.settings, person, secret, code, password, source)
 
     def disable_two_step(self, session: Session, person: Person, password: str, source: str | None = None) -> None:
         two_step.disable(session, person, password, source)
@@ -453,7 +454,7 @@ class Engine:
     def verify_two_step(self, session: Session, user_id: int, code: str, source: str | None = None) -> Any:
         """The login's second step: the account (and the recovery codes left, if one was used) if ``code`` is
         right, else None (counted)."""
-        return two_step.verify(session, user_id, code, source)
+        return two_step.verify(session, self.settings, user_id, code, source)
 
     def new_recovery_codes(self, session: Session, person: Person, password: str,
                            source: str | None = None) -> list[str]:

@@ -283,6 +283,29 @@ def cmd_two_step_off(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reseal(_args: argparse.Namespace) -> int:
+    """Seal the two-step secrets again with the first key of MOTCUA_DATA_KEY (see engine.sealed)."""
+    from . import sealed, two_step
+
+    engine = _engine()
+    try:
+        with engine.session() as session:
+            done, unreadable = two_step.reseal(session, engine.settings)
+            session.commit()
+    except sealed.NoKey:
+        print("error: set MOTCUA_DATA_KEY (the new key first, then the old ones, comma separated)", file=sys.stderr)
+        return 2
+    finally:
+        engine.db.dispose()
+    print(f"{done} two-step secret(s) sealed again with the first key")
+    if unreadable:
+        print(f"error: no key of MOTCUA_DATA_KEY opens the secret of account(s) {', '.join(map(str, unreadable))}; "
+              "add the key they were sealed with, or turn their two-step login off (motcua two-step-off)",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_seed(args: argparse.Namespace) -> int:
     """Bulk-generate a province's year of dossiers for measuring queries at scale (see engine/seed.py)."""
     from . import seed
@@ -372,6 +395,10 @@ def main(argv: list[str] | None = None) -> int:
                                             "are lost (its other sessions end)")
     p.add_argument("email")
     p.set_defaults(func=cmd_two_step_off)
+    p = sub.add_parser("reseal", help="seal two-step login's secrets again with the first key of MOTCUA_DATA_KEY "
+                                      "(after putting a new key in front of the old one, or to seal secrets kept "
+                                      "before sealing came in)")
+    p.set_defaults(func=cmd_reseal)
     p = sub.add_parser("worker", help="fire due BPMN timers, send notices to applicants and reminders to officials, "
                                             "post webhooks, periodically")
     p.add_argument("--interval", type=float, default=30.0, help="seconds between runs (default 30)")

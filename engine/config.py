@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 #: the project checkout: workflows/, bpmn/ and forms/ live here
@@ -48,6 +48,11 @@ class Settings:
     #: staff accounts (officials, administrators, designers) must turn two-step login on before anything else
     #: (engine.two_step). MOTCUA_STAFF_TWO_STEP=required; default optional (the demonstration's accounts)
     staff_two_step_required: bool = False
+    #: the keys secrets are sealed with in the database (engine.sealed: two-step login's authenticator secrets),
+    #: kept apart from it. MOTCUA_DATA_KEY: one key, or several comma separated while changing them (the first
+    #: seals, any opens; then ``motcua reseal``); in development (MOTCUA_DEV=1) without it, a random key kept in
+    #: instance/data_key; none: two-step login cannot be turned on
+    data_keys: tuple[str, ...] = field(default=(), repr=False)
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -71,9 +76,25 @@ class Settings:
                                      if os.environ.get("MOTCUA_SIGNING_P12") else None,
                                      "signing_password": os.environ.get("MOTCUA_SIGNING_P12_PASSWORD") or None,
                                      "staff_two_step_required": _choice("MOTCUA_STAFF_TWO_STEP",
-                                                                        {"optional": False, "required": True})}
+                                                                        {"optional": False, "required": True}),
+                                     "data_keys": _data_keys(root / "instance")}
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
+
+
+def _data_keys(instance: Path) -> tuple[str, ...]:
+    """MOTCUA_DATA_KEY's keys; in development without it, a random one kept under instance/ (made the first time)."""
+    keys = tuple(k.strip() for k in (os.environ.get("MOTCUA_DATA_KEY") or "").split(",") if k.strip())
+    if keys or os.environ.get("MOTCUA_DEV") != "1":
+        return keys
+    import secrets
+
+    path = instance / "data_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(32))
+    return (path.read_text().strip(),)
 
 
 def _choice(name: str, values: dict[str, bool]) -> bool:

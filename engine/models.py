@@ -132,9 +132,9 @@ class User(Base, Person):
     # mail about the person's dossiers (engine.notices): whether to send it, and in which language (vi | en)
     notify_by_mail: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     language: Mapped[str] = mapped_column(String(2), default="vi", server_default="vi")
-    # two-step login (engine.two_step): the authenticator's secret (None: off), the last time step a code was
-    # taken for (none twice), the SHA-256 of the recovery codes not used yet
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # two-step login (engine.two_step): the authenticator's secret, sealed (engine.sealed; None: off), the last
+    # time step a code was taken for (none twice), the SHA-256 of the recovery codes not used yet
+    totp_secret: Mapped[str | None] = mapped_column(String(200))
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     totp_recovery: Mapped[list[str] | None] = mapped_column(JSON)
 

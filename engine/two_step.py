@@ -10,14 +10,14 @@ Anyone turns it on for their own account with their password and a first code (p
 they then get :data:`RECOVERY_CODES` recovery codes, shown once and kept as SHA-256 hashes, each good for one login
 when the phone is lost. Turning it on or off changes the account's session stamp (models.password_stamp): every
 other session of the account ends. An administrator turns it off for an official who lost their phone and their
-codes. The secret is kept in the database as the app has it (the app needs it as is; the database is the
-portal's to protect, as it is for everything else).
+codes. The secret is kept in the database sealed (engine.sealed), under a key kept apart from it.
 """
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import hmac
+import logging
 import re
 import secrets
 from dataclasses import dataclass
@@ -26,12 +26,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import alerts, clock, logins
+from . import alerts, clock, logins, sealed
 from .accounts import password_right
+from .config import Settings
 from .dossiers import audit
 from .errors import EngineError, Forbidden, FormInvalid, NotFound
 from .i18n import Text, text
 from .models import Person, User
+
+log = logging.getLogger("motcua.two_step")
 
 ISSUER = "Một cửa motcua"
 RECOVERY_CODES = 10
@@ -104,11 +107,15 @@ def _row(session: Session, person: Person, lock: bool = False) -> User:
     return row
 
 
-def enable(session: Session, person: Person, secret: str, code: str, password: str,
+def enable(session: Session, settings: Settings, person: Person, secret: str, code: str, password: str,
            source: str | None = None) -> list[str]:
-    """Turn two-step login on with ``secret`` (the one the person's app has), given a code the app shows and the
-    password; the recovery codes, to show once. Raises FormInvalid (``code``, ``password``), TooManyAttempts, and
-    EngineError when it is on already. The caller commits either way (a wrong password is counted)."""
+    """Turn two-step login on with ``secret`` (the one the person's app has, kept sealed: engine.sealed), given a
+    code the app shows and the password; the recovery codes, to show once. Raises FormInvalid (``code``,
+    ``password``), TooManyAttempts, EngineError when it is on already, and sealed.NoKey when the server has no key
+    to keep the secret with (before anything is counted). The caller commits either way (a wrong password is
+    counted)."""
+    if not settings.data_keys:
+        raise sealed.NoKey()
     logins.check(session, person.email, source)
     row = _row(session, person, lock=True)
     if row.totp_secret is not None:
@@ -125,7 +132,8 @@ def enable(session: Session, person: Person, secret: str, code: str, password: s
     if errors:
         raise FormInvalid(errors)
     codes = [_recovery_code() for _ in range(RECOVERY_CODES)]
-    row.totp_secret, row.totp_last_step, row.totp_recovery = secret, step, [_hash(c) for c in codes]
+    row.totp_secret, row.totp_last_step = sealed.seal(settings, secret), step
+    row.totp_recovery = [_hash(c) for c in codes]
     audit(session, None, row, "account.two_step", text("Bật xác thực hai bước", "Turned two-step login on"))
     alerts.owed(session, "two_step_on", row, source)
     session.flush()
@@ -202,16 +210,24 @@ class Verified:
     recovery_left: int | None = None
 
 
-def verify(session: Session, user_id: int, code: str, source: str | None = None) -> Verified | None:
+def verify(session: Session, settings: Settings, user_id: int, code: str,
+           source: str | None = None) -> Verified | None:
     """The login's second step: the active account whose password was just checked, if ``code`` is a code its app
     shows now (not one taken already) or one of its recovery codes (used up); otherwise None, counted as a failed
-    login. Raises TooManyAttempts while the account's failures are at their limits. The caller commits."""
+    login. Raises TooManyAttempts while the account's failures are at their limits, and sealed.Unreadable when the
+    account's secret cannot be opened (the key changed; not counted: the person is not at fault) and the code is not
+    one of its recovery codes. The caller commits."""
     row = session.scalar(select(User).where(User.id == user_id).with_for_update())
     if row is None or not row.active or row.totp_secret is None:
         return None
     logins.check(session, row.email, source)
     cleaned = _clean(code)
-    step = _step_taken(row.totp_secret, cleaned, row.totp_last_step)
+    try:
+        secret: str | None = sealed.opened(settings, row.totp_secret)
+    except sealed.Unreadable:  # (the key changed or is missing: a recovery code still works)
+        log.error("the two-step secret of account %s cannot be opened: check MOTCUA_DATA_KEY", row.id)
+        secret = None
+    step = _step_taken(secret, cleaned, row.totp_last_step) if secret is not None else None
     left = None
     if step is not None:
         row.totp_last_step = step
@@ -221,6 +237,8 @@ def verify(session: Session, user_id: int, code: str, source: str | None = None)
         audit(session, None, row, "account.two_step", text(f"Đăng nhập bằng mã dự phòng (còn {left} mã)",
                                                            f"Logged in with a recovery code ({left} left)"))
         alerts.owed(session, "recovery_code", row, source, left)
+    elif secret is None:
+        raise sealed.Unreadable()
     else:
         logins.failed(session, row.email, source)
         return None
@@ -231,3 +249,25 @@ def verify(session: Session, user_id: int, code: str, source: str | None = None)
 
 def recovery_left(session: Session, person: Person) -> int:
     return len(_row(session, person).totp_recovery or [])
+
+
+def reseal(session: Session, settings: Settings) -> tuple[int, list[int]]:
+    """Seal every two-step secret again with the first key of MOTCUA_DATA_KEY (after adding a new key in front,
+    or for secrets kept before sealing came in): (how many were sealed again, the accounts whose secret no key
+    opens, left as they are). Those accounts' other sessions end (the stored value is part of the session stamp).
+    Raises sealed.NoKey without a key. The caller commits."""
+    if not settings.data_keys:
+        raise sealed.NoKey()
+    done, unreadable = 0, []
+    for row in session.scalars(select(User).where(User.totp_secret.is_not(None)).order_by(User.id)
+                               .with_for_update()):
+        if sealed.sealed_with_first(settings, row.totp_secret):
+            continue
+        try:
+            row.totp_secret = sealed.seal(settings, sealed.opened(settings, row.totp_secret))
+        except sealed.Unreadable:
+            unreadable.append(row.id)
+            continue
+        done += 1
+    session.flush()
+    return done, unreadable

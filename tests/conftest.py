@@ -67,6 +67,10 @@ def database_url(backend: str, tmp_path: Path) -> Iterator[str]:
         yield from _postgres_schema_url()
 
 
+#: the key the tests' engines seal secrets with (engine.sealed; MOTCUA_DATA_KEY in production)
+TEST_DATA_KEY = "khoa-thu-nghiem-cua-bo-kiem-thu"
+
+
 def deployed_engine(database_url: str, **settings: object) -> Engine:
     """An engine on a migrated database with the shipped procedures deployed and the demo accounts created."""
     eng = Engine(Settings(database_url=database_url, root=DEFAULT_ROOT, **settings))  # type: ignore[arg-type]
@@ -154,7 +158,7 @@ def engine(backend: str, tmp_path: Path, templates: Templates) -> Iterator[Engin
             url = templates.sqlite(tmp_path)
         else:
             url = stack.enter_context(templates.postgres())
-        eng = Engine(Settings(database_url=url, root=DEFAULT_ROOT))
+        eng = Engine(Settings(database_url=url, root=DEFAULT_ROOT, data_keys=(TEST_DATA_KEY,)))
         yield eng
         eng.db.dispose()
 

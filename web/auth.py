@@ -12,6 +12,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from engine.errors import FormInvalid, ResetLinkInvalid, TooManyAttempts
 from engine.mail import MailFailed
+from engine.sealed import NoKey, Unreadable
 from engine.two_step import WRONG_CODE
 
 from . import db, get_engine
@@ -148,6 +149,10 @@ def second_step():  # noqa: ANN201
                 errors["code"] = t(exc.message)
                 headers["Retry-After"] = str(exc.retry_after)
                 status = 429
+            except Unreadable as exc:  # the server's key is wrong: nothing the person can do but tell
+                db().rollback()
+                errors["code"] = t(exc.message)
+                status = 503
             else:
                 db().commit()  # the step taken, a recovery code used up, or the failure counted
                 if verified is None:
@@ -291,6 +296,8 @@ def two_step_on():  # noqa: ANN201
     engine = get_engine()
     if current_user.two_step:
         return redirect(url_for("auth.security"))
+    if not engine.settings.data_keys:  # (nothing to keep the secret with: engine.sealed)
+        return page(503, _("Chưa bật được xác thực hai bước"), t(NoKey.message))
     setup = engine.two_step_setup(current_user, session.get(SETUP))
     session[SETUP] = setup.secret
     errors: dict[str, str] = {}

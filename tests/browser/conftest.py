@@ -12,6 +12,7 @@ import pytest
 from engine import demo
 from engine.api import Engine
 from engine.config import DEFAULT_ROOT, Settings
+from tests.conftest import TEST_DATA_KEY
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 RESULTS = Path(__file__).resolve().parents[2] / "test-results"
@@ -39,7 +40,8 @@ def server(tmp_path: Path, procedures_root: Path) -> Iterator[str]:
     assert waitress
     if not (DEFAULT_ROOT / "web" / "static" / "css" / "app.css").exists():
         pytest.fail("web/static/css/app.css is missing: run `make install` (it builds the assets)")
-    engine = Engine(Settings(database_url=f"sqlite:///{tmp_path / 'motcua.db'}", root=procedures_root))
+    engine = Engine(Settings(database_url=f"sqlite:///{tmp_path / 'motcua.db'}", root=procedures_root,
+                             data_keys=(TEST_DATA_KEY,)))
     engine.upgrade_database()
     with engine.session() as s:
         engine.deploy(s)

@@ -222,3 +222,23 @@ def test_new_recovery_codes_replace_the_old_ones(people, pinned: clock.ManualClo
     official.login(OFFICIAL)
     official.post("/dang-nhap/ma-xac-thuc", {"code": old[0]}, status=400)
     assert official.post("/dang-nhap/ma-xac-thuc", {"code": new[0]}).url == "/can-bo/"
+
+
+def test_the_servers_key_missing_or_wrong_is_said_not_blamed_on_the_person(people, engine,  # noqa: ANN001
+                                                                          pinned: clock.ManualClock) -> None:
+    official = people()
+    official.login(OFFICIAL)
+    secret, codes = turn_on(official)
+    official.logout()
+    engine.settings = dataclasses.replace(engine.settings, data_keys=("mot-khoa-khac",))  # MOTCUA_DATA_KEY changed
+    pinned.advance(dt.timedelta(seconds=30))
+    official.login(OFFICIAL)
+    page = official.post("/dang-nhap/ma-xac-thuc", {"code": code(secret)}, status=503)
+    assert page.has("Máy chủ không đọc được mã bí mật của tài khoản", 'href="#code"')
+    page = official.post("/dang-nhap/ma-xac-thuc", {"code": codes[0]})  # a recovery code still lets them in
+    assert page.url == "/can-bo/"
+    official.get("/bao-mat")
+    official.post("/bao-mat/hai-buoc/tat", {"password": DEMO_PASSWORD})
+    engine.settings = dataclasses.replace(engine.settings, data_keys=())  # no MOTCUA_DATA_KEY at all
+    page = official.get("/bao-mat/hai-buoc", status=503)
+    assert page.has("Chưa bật được xác thực hai bước", "MOTCUA_DATA_KEY") and "<svg" not in page.html
