@@ -92,6 +92,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
     login_manager.login_view = "auth.login"
     login_manager.login_message = None  # the login page says why on its own
     if engine.settings.staff_two_step_required:
+        if not engine.settings.data_keys:  # (staff could not turn it on, and could open no other page)
+            raise RuntimeError("MOTCUA_STAFF_TWO_STEP=required needs MOTCUA_DATA_KEY, the key two-step login's "
+                               "secrets are sealed with (engine.sealed)")
         app.before_request(_staff_two_step)
 
     @login_manager.user_loader

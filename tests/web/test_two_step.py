@@ -150,6 +150,12 @@ def test_staff_must_turn_it_on_when_required(engine, pinned: clock.ManualClock, 
         assert citizen.login("congdan@demo.motcua.vn").url == "/ho-so"  # citizens choose
     finally:
         strict.db.dispose()
+    keyless = Engine(dataclasses.replace(engine.settings, staff_two_step_required=True, data_keys=()))
+    try:  # staff could open no page: the app does not start, and says why
+        with pytest.raises(RuntimeError, match="MOTCUA_STAFF_TWO_STEP=required needs MOTCUA_DATA_KEY"):
+            create_app(engine=keyless, SECRET_KEY="k", TESTING=True)
+    finally:
+        keyless.db.dispose()
     monkeypatch.setenv("MOTCUA_STAFF_TWO_STEP", "required")
     assert Settings.from_env().staff_two_step_required
     monkeypatch.setenv("MOTCUA_STAFF_TWO_STEP", "always")
