@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, aliased, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from . import attachments, dossiers, payments, runtime
-from .catalog import VersionCache
+from .catalog import VersionCache, fold
 from .db import get_by_id
 from .errors import AlreadyClaimed, Forbidden, FormInvalid, NotFound, StaleDossier, TaskNotOpen
 from .forms import FormDefinition
@@ -127,7 +127,7 @@ WORKLOADS = (select(User.id, User.full_name, func.count(HumanTask.id),
                     func.count(HumanTask.id).filter(HumanTask.due_at < bindparam("now")))
              .outerjoin(HumanTask, (HumanTask.claimed_by_id == User.id) & (HumanTask.state == "open"))
              .where(User.kind == "official", User.active.is_(True), User.agency_id == bindparam("agency_id"))
-             .group_by(User.id, User.full_name).order_by(User.full_name, User.id))
+             .group_by(User.id, User.full_name))
 QUEUE_SIZE = _in_queue(select(func.count()).select_from(HumanTask))
 CLAIMED_BY = _listed(LISTED.where(HumanTask.claimed_by_id == bindparam("user_id")))
 APPLICANT_TASKS = _listed(LISTED.where(HumanTask.role == APPLICANT_ROLE, Dossier.applicant_id == bindparam("user_id")))
@@ -176,7 +176,8 @@ def of_agency(session: Session, cache: VersionCache, official: Person, limit: in
 def workloads(session: Session, official: Person) -> list[Workload]:
     """The head of office's agency's officials, with the open tasks each holds and how many of those are overdue."""
     _supervising(official)
-    return [Workload(*row) for row in session.execute(WORKLOADS, {"agency_id": official.agency_id, "now": utcnow()})]
+    return [Workload(*row) for row in _by_name(session.execute(WORKLOADS, {"agency_id": official.agency_id,
+                                                                             "now": utcnow()}))]
 
 
 def mine(session: Session, cache: VersionCache, user: Person, limit: int = 200) -> list[TaskView]:
@@ -247,7 +248,7 @@ ASSIGNEES = (select(User.id, User.full_name, func.count(HumanTask.id))
              .outerjoin(HumanTask, (HumanTask.claimed_by_id == User.id) & (HumanTask.state == "open"))
              .where(User.kind == "official", User.active.is_(True), User.agency_id == bindparam("agency_id"),
                     UserRole.role == bindparam("role"))
-             .group_by(User.id, User.full_name).order_by(User.full_name, User.id))
+             .group_by(User.id, User.full_name))
 # a task given to an official, guarded by "still open, and held by whom the person assigning saw": of two heads of
 # office giving it at once, or a claim and a giving, the database lets exactly one through
 ASSIGN = (update(HumanTask)
@@ -281,8 +282,14 @@ def assignees(session: Session, task_id: int, actor: Person) -> list[Assignee]:
 
 
 def _assignees(session: Session, row: HumanTask) -> list[Assignee]:
-    return [Assignee(id, name, held) for id, name, held in
-            session.execute(ASSIGNEES, {"agency_id": row.agency_id, "role": row.role}) if id != row.claimed_by_id]
+    return [Assignee(id, name, held) for id, name, held in _by_name(
+            session.execute(ASSIGNEES, {"agency_id": row.agency_id, "role": row.role})) if id != row.claimed_by_id]
+
+
+def _by_name(rows: Any) -> list[Any]:
+    """Officials' rows (id, name, …) in the order of a Vietnamese list of names: by the given name (the last word),
+    then the whole name, without diacritics (Đ among the D's, where a database's order puts it after Z)."""
+    return sorted(rows, key=lambda row: (fold(row[1].split()[-1] if row[1].split() else ""), fold(row[1]), row[0]))
 
 
 def assign(session: Session, cache: VersionCache, task_id: int, actor: Person, assignee_id: Any,

@@ -54,6 +54,9 @@ def test_a_head_of_office_gives_a_task_and_its_holder_hands_it_over(eng: Engine)
         official, colleague = actor(eng, s, RECEPTION), actor(eng, s, RECEPTION2)
         assert [t.id for t in eng.my_tasks(s, official)] == [task_id]
         assert [(w.name, w.held) for w in eng.workloads(s, head) if w.held] == [("Trần Văn Tiếp", 1)]
+        # a Vietnamese list: by the given name, Đ among the D's
+        assert [w.name for w in eng.workloads(s, head)] == ["Phạm Văn Chủ", "Đinh Văn Đạo", "Hoàng Văn Dựng",
+                                                            "Cán bộ Hai", "Lê Thị Hộ", "Trần Văn Tiếp"]
         # the holder hands it over to a colleague with the role; then it is no longer theirs to give
         assert [a.name for a in eng.assignees(s, task_id, official)] == ["Cán bộ Hai"]
         eng.assign(s, task_id, official, colleague.id, official.id)
