@@ -21,6 +21,7 @@ from .config import Settings
 from .db import Database, possible_id
 from .errors import Forbidden, NotFound, StaleDossier
 from .forms import FormDefinition
+from .procedures import SUPERVISOR_ROLE
 from .i18n import text
 from .models import Dossier, Person, User
 from .views import (Assignee, Completion, Component, DiagramView, DossierView, NoticeView, ProcedureInfo, TaskView,
@@ -312,12 +313,16 @@ class Engine:
         return reminders.send_due(self.session, self.settings)
 
     def statistics(self, session: Session, official: Person, year: int, month: int | None = None) -> statistics.Report:
-        """The figures of the official's agency for a month, or a year (:mod:`engine.statistics`)."""
+        """The figures of the official's agency for a month, or a year (:mod:`engine.statistics`); for a head of
+        office, each official's too."""
         if not official.is_official or official.agency_id is None:
             raise Forbidden(text("Chỉ cán bộ của cơ quan mới xem được thống kê của cơ quan.",
                                  "Only an agency's officials can see its statistics."))
         start, end = statistics.period(year, month)
-        return statistics.report(session, official.agency_id, start, end)
+        report = statistics.report(session, official.agency_id, start, end)
+        if SUPERVISOR_ROLE in official.roles:  # (each official's figures are for the head of office)
+            report.by_official = statistics.by_official(session, official.agency_id, start, end)
+        return report
 
     # -- tasks -------------------------------------------------------------------------------------------------
     def task(self, session: Session, task_id: int, actor: Person) -> TaskView:

@@ -212,6 +212,12 @@ def fold(value: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
 
 
+def by_name(rows: Any) -> list[Any]:
+    """Officials' rows (id, name, …) in the order of a Vietnamese list of names: by the given name (the last word),
+    then the whole name, without diacritics (Đ among the D's, where a database's order puts it after Z)."""
+    return sorted(rows, key=lambda row: (fold(row[1].split()[-1] if row[1].split() else ""), fold(row[1]), row[0]))
+
+
 CURRENT_VERSION_IDS = select(ProcedureVersion.id).where(ProcedureVersion.current.is_(True))
 
 

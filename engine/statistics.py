@@ -4,6 +4,9 @@ procedure: dossiers received; resolved, early, on time or late (by the day in Vi
 applicant; refused at reception; withdrawn; the applicants' ratings given in the period and how many were
 satisfied; the fees received in the period. The share resolved on time is (early + on time) / resolved.
 
+For a head of office, the same per official (:func:`by_official`): the tasks each completed in the period, how
+many after their task's due time, and the open tasks each holds now, how many overdue.
+
 Each figure is counted in the database (one grouped query per kind of figure, on the agency's dossiers of the
 period), never by loading dossiers: an agency's year is tens of thousands of them.
 """
@@ -19,7 +22,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
 from . import calendar
-from .models import Dossier, Payment, Rating, utcnow
+from .catalog import by_name
+from .models import Dossier, HumanTask, Payment, Rating, User, utcnow
+from .procedures import APPLICANT_ROLE
 from .ratings import SATISFIED
 
 #: statuses that end a dossier without resolving it: refused at reception, withdrawn by the applicant
@@ -88,6 +93,24 @@ class Figures:
 
 
 @dataclass
+class OfficialFigures:
+    """One official's tasks: completed in the period (of them, after the task's due time), and held now (of them,
+    overdue)."""
+
+    id: int
+    name: str
+    completed: int = 0
+    late: int = 0
+    held: int = 0
+    held_overdue: int = 0
+
+    @property
+    def on_time_share(self) -> float | None:
+        """Completed by their due time / completed; None when none was completed."""
+        return (self.completed - self.late) / self.completed if self.completed else None
+
+
+@dataclass
 class Report:
     """An agency's figures from ``start`` to ``end`` (naive UTC; the dossiers still open are counted as they stood
     at ``as_of``: the period's end, or now for a period not over)."""
@@ -97,6 +120,7 @@ class Report:
     as_of: dt.datetime
     by_procedure: dict[str, Figures] = field(default_factory=dict)
     total: Figures = field(default_factory=Figures)
+    by_official: list[OfficialFigures] | None = None  # for a head of office (:func:`by_official`)
 
 
 def _sum(condition: ColumnElement[bool]) -> Any:
@@ -139,6 +163,32 @@ FEES = (select(Dossier.procedure_code, func.sum(Payment.amount))
         .where(OF_AGENCY, Payment.status == "paid", Payment.paid_at >= bindparam("start"),
                Payment.paid_at < bindparam("end"))
         .group_by(Dossier.procedure_code))
+
+
+_OFFICIALS_TASK = and_(HumanTask.agency_id == bindparam("agency_id"), HumanTask.role != APPLICANT_ROLE)
+COMPLETED_BY = (select(HumanTask.completed_by_id, User.full_name, func.count(),
+                       _sum(HumanTask.completed_at > HumanTask.due_at))
+                .join(User, User.id == HumanTask.completed_by_id)
+                .where(_OFFICIALS_TASK, HumanTask.state == "completed",
+                       HumanTask.completed_at >= bindparam("start"), HumanTask.completed_at < bindparam("end"))
+                .group_by(HumanTask.completed_by_id, User.full_name))
+HELD_BY = (select(User.id, User.full_name, func.count(HumanTask.id), _sum(HumanTask.due_at < bindparam("as_of")))
+           .outerjoin(HumanTask, and_(HumanTask.claimed_by_id == User.id, HumanTask.state == "open"))
+           .where(User.kind == "official", User.active.is_(True), User.agency_id == bindparam("agency_id"))
+           .group_by(User.id, User.full_name))
+
+
+def by_official(session: Session, agency_id: int, start: dt.datetime, end: dt.datetime) -> list[OfficialFigures]:
+    """The agency's officials (those active in it now, and any other who completed its tasks in [start, end)) with
+    their tasks' figures, ordered as a Vietnamese list of names."""
+    params = {"agency_id": agency_id, "start": start, "end": end, "as_of": utcnow()}
+    found: dict[int, OfficialFigures] = {}
+    for uid, name, held, overdue in session.execute(HELD_BY, params):
+        found[uid] = OfficialFigures(uid, name, held=held, held_overdue=int(overdue or 0))
+    for uid, name, completed, late in session.execute(COMPLETED_BY, params):
+        figures = found.setdefault(uid, OfficialFigures(uid, name))
+        figures.completed, figures.late = completed, int(late or 0)
+    return [found[uid] for uid, _name in by_name([(f.id, f.name) for f in found.values()])]
 
 
 def period(year: int, month: int | None) -> tuple[dt.datetime, dt.datetime]:

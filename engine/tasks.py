@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, aliased, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from . import attachments, dossiers, payments, runtime
-from .catalog import VersionCache, fold
+from .catalog import VersionCache, by_name
 from .db import get_by_id
 from .errors import AlreadyClaimed, Forbidden, FormInvalid, NotFound, StaleDossier, TaskNotOpen
 from .forms import FormDefinition
@@ -176,7 +176,7 @@ def of_agency(session: Session, cache: VersionCache, official: Person, limit: in
 def workloads(session: Session, official: Person) -> list[Workload]:
     """The head of office's agency's officials, with the open tasks each holds and how many of those are overdue."""
     _supervising(official)
-    return [Workload(*row) for row in _by_name(session.execute(WORKLOADS, {"agency_id": official.agency_id,
+    return [Workload(*row) for row in by_name(session.execute(WORKLOADS, {"agency_id": official.agency_id,
                                                                              "now": utcnow()}))]
 
 
@@ -282,14 +282,8 @@ def assignees(session: Session, task_id: int, actor: Person) -> list[Assignee]:
 
 
 def _assignees(session: Session, row: HumanTask) -> list[Assignee]:
-    return [Assignee(id, name, held) for id, name, held in _by_name(
+    return [Assignee(id, name, held) for id, name, held in by_name(
             session.execute(ASSIGNEES, {"agency_id": row.agency_id, "role": row.role})) if id != row.claimed_by_id]
-
-
-def _by_name(rows: Any) -> list[Any]:
-    """Officials' rows (id, name, …) in the order of a Vietnamese list of names: by the given name (the last word),
-    then the whole name, without diacritics (Đ among the D's, where a database's order puts it after Z)."""
-    return sorted(rows, key=lambda row: (fold(row[1].split()[-1] if row[1].split() else ""), fold(row[1]), row[0]))
 
 
 def assign(session: Session, cache: VersionCache, task_id: int, actor: Person, assignee_id: Any,

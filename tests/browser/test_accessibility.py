@@ -140,6 +140,8 @@ def test_pages_have_no_wcag_violations(server: str, page, output_dir: Path, tmp_
     page.get_by_role("button", name="Giao việc").click()
     page.get_by_role("heading", name="Có lỗi cần sửa").wait_for()
     check("assign-errors")
+    page.goto(server + "/can-bo/thong-ke")
+    check("statistics-by-official")
     page.goto(server + "/khong-co-trang-nay")
     check("not-found")
     # the rating of a decided dossier, sent without a score: its errors

@@ -4,12 +4,14 @@ someone who may not do it, and a holder changed meanwhile is never overwritten (
 wins)."""
 from __future__ import annotations
 
+import datetime as dt
 import threading
 
 import pytest
 from sqlalchemy import select, update
 
 from engine import accounts as account_ops
+from engine import clock
 from engine.api import Engine
 from engine.errors import AlreadyClaimed, Forbidden, FormInvalid, NotFound, TaskNotOpen
 from engine.models import Agency, AuditEvent, HumanTask, User
@@ -165,3 +167,27 @@ def test_two_heads_of_office_giving_one_task_at_once_one_wins(eng: Engine) -> No
     assert holder(eng, task_id) == user_id(eng, winner)
     with eng.session() as s:
         assert len(s.scalars(select(AuditEvent).where(AuditEvent.action == "task.assigned")).all()) == 1
+
+
+def test_a_head_of_office_sees_each_officials_tasks_in_the_statistics(eng: Engine) -> None:
+    manual = clock.ManualClock(dt.datetime(2026, 11, 23, 2, 0))  # Monday 09:00 in Vietnam
+    with clock.use(manual):
+        tasks = [submit(eng)[1] for _ in range(3)]
+        with eng.session() as s:
+            official, colleague = actor(eng, s, RECEPTION), actor(eng, s, RECEPTION2)
+            eng.complete(s, tasks[0], official, {"note": "đúng hạn"})
+            eng.claim(s, tasks[1], colleague)
+            eng.claim(s, tasks[2], colleague)
+            s.commit()
+        manual.advance(dt.timedelta(days=10))  # past the dossiers' three working days
+        with eng.session() as s:
+            eng.complete(s, tasks[1], actor(eng, s, RECEPTION2), {"note": "trễ"})
+            s.commit()
+        with eng.session() as s:
+            report = eng.statistics(s, actor(eng, s, HEAD), 2026)
+            figures = {o.name: (o.completed, o.late, o.held, o.held_overdue) for o in report.by_official}
+            assert figures["Trần Văn Tiếp"] == (1, 0, 0, 0) and figures["Cán bộ Hai"] == (1, 1, 1, 1)
+            assert figures["Lê Thị Hộ"] == (0, 0, 0, 0)  # every official of the agency, with or without tasks
+            assert [o.on_time_share for o in report.by_official if o.name == "Cán bộ Hai"] == [0.0]
+            assert eng.statistics(s, actor(eng, s, RECEPTION), 2026).by_official is None  # for the head only
+            assert eng.statistics(s, actor(eng, s, HEAD), 2025).by_official[0].completed == 0

@@ -97,3 +97,16 @@ def test_only_a_head_of_office_sees_the_agency_tasks(people) -> None:  # noqa: A
     chairman.get(f"/can-bo/cong-viec/{task_id}", status=403)
     chairman.get("/can-bo/")
     chairman.post(f"/can-bo/cong-viec/{task_id}/giao", {"assignee": "1", "seen": ""}, status=403)
+
+
+def test_the_head_of_office_sees_each_officials_figures(people) -> None:  # noqa: ANN001
+    dossier_and_task(people)
+    official = people()
+    official.login(RECEPTION)
+    assert "Theo cán bộ" not in official.get("/can-bo/thong-ke").html
+    head = people()
+    head.login(HEAD)
+    page = head.get("/can-bo/thong-ke?thang=&nam=2026")
+    assert page.has("Theo cán bộ", "Việc đã xong trong kỳ", "Đang giữ quá hạn", "Trần Văn Tiếp")
+    table = page.html[page.html.index('id="by-official-caption"'):]
+    assert table.index("Phạm Văn Chủ") < table.index("Đinh Văn Đạo") < table.index("Trần Văn Tiếp")
