@@ -360,8 +360,9 @@ class Engine:
         except StaleDataError:
             raise StaleDossier() from None
 
-    def release(self, session: Session, task_id: int, official: Person) -> None:
-        tasks.release(session, task_id, official)
+    def release(self, session: Session, task_id: int, official: Person, seen: int | None = None) -> None:
+        """Put the task back in its group queue: its holder, or a head of office naming the holder ``seen``."""
+        tasks.release(session, task_id, official, seen)
 
     def assignees(self, session: Session, task_id: int, actor: Person) -> list[Assignee]:
         """Whom the head of office, or the official holding the task, may give it to (Forbidden for others)."""

@@ -227,17 +227,33 @@ def _audit_claim(session: Session, row: HumanTask, official: Person) -> None:
                    text(f"Nhận xử lý: {row.title_vi}", f"Claimed: {row.title_en}"), element=row.bpmn_id)
 
 
-def release(session: Session, task_id: int, official: Person) -> None:
-    row = get_for(session, task_id, official, acting=True)
+def release(session: Session, task_id: int, official: Person, seen: int | None = None) -> None:
+    """Put the open task back in its group queue: by the official holding it, or by a head of office of its agency,
+    who names the holder their page showed (``seen``; if another holds it now, AlreadyClaimed says so and nothing
+    changes)."""
+    row = get_for(session, task_id, official)
     if row.state != "open":
         raise TaskNotOpen.of(row.state)
-    if row.claimed_by_id != official.id:
-        raise Forbidden(text("Chỉ cán bộ đã nhận công việc này mới trả lại được.",
-                             "Only the official who claimed this task can put it back."))
-    row.claimed_by_id = None
-    row.claimed_at = None
+    if row.claimed_by_id == official.id and row.role in official.roles:
+        row.claimed_by_id = None
+        row.claimed_at = None
+        _claimant_changed(session, row)
+        session.flush()
+        return
+    if not (official.is_official and SUPERVISOR_ROLE in official.roles and row.agency_id == official.agency_id):
+        raise Forbidden(text("Chỉ cán bộ đã nhận công việc này, hoặc lãnh đạo bộ phận, mới trả lại được.",
+                             "Only the official who claimed this task, or a head of office, can put it back."))
+    holder = row.claimed_by.full_name if row.claimed_by is not None else None
+    if seen is None or not session.execute(RELEASE, {"task_id": row.id, "seen": seen}).rowcount:
+        session.refresh(row)
+        raise TaskNotOpen.of(row.state) if row.state != "open" else AlreadyClaimed(HOLDER_CHANGED)
+    set_committed_value(row, "claimed_by_id", None)
+    set_committed_value(row, "claimed_at", None)
     _claimant_changed(session, row)
-    session.flush()
+    dossiers.audit(session, row.dossier, official, "task.released",
+                   text(f"Trả về hàng đợi chung (do {holder} giữ): {row.title_vi}",
+                        f"Put back in the group queue (held by {holder}): {row.title_en}"),
+                   element=row.bpmn_id, detail={"from": seen})
 
 
 # -- assigning ----------------------------------------------------------------------------------------------
@@ -256,6 +272,12 @@ ASSIGN = (update(HumanTask)
                  HumanTask.claimed_by_id.is_not_distinct_from(bindparam("seen")))
           .values(claimed_by_id=bindparam("official_id"), claimed_at=bindparam("at"))
           .execution_options(synchronize_session=False))
+# a head of office takes a task back from the official the page showed holding it
+RELEASE = (update(HumanTask)
+           .where(HumanTask.id == bindparam("task_id"), HumanTask.state == "open",
+                  HumanTask.claimed_by_id == bindparam("seen"))
+           .values(claimed_by_id=None, claimed_at=None)
+           .execution_options(synchronize_session=False))
 NOT_ASSIGNABLE = text("Chỉ lãnh đạo bộ phận, hoặc cán bộ đang xử lý công việc, mới giao được công việc này.",
                       "Only a head of office, or the official holding the task, can give this task to someone.")
 NO_ASSIGNEE = text("Chọn một cán bộ của cơ quan có vai trò của công việc này.",

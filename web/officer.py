@@ -138,15 +138,20 @@ def claim(task_id: int):  # noqa: ANN201
 @bp.post("/cong-viec/<int:task_id>/tra-lai")
 @official_required
 def release(task_id: int):  # noqa: ANN201
+    seen = request.form.get("seen") or ""
     try:
-        get_engine().release(db(), task_id, current_user)
+        get_engine().release(db(), task_id, current_user, int(seen) if seen.isdigit() else None)
         db().commit()
     except TaskNotOpen as exc:  # finished or cancelled meanwhile (another tab, a withdrawal): nothing to put back
         db().rollback()
         flash(t(exc.message), "error")
         return redirect(url_for("officer.queue"))
+    except AlreadyClaimed as exc:  # (a head of office's page showed another holder)
+        db().rollback()
+        flash(t(exc.message), "error")
+        return redirect(url_for("officer.task", task_id=task_id))
     flash(_("Đã trả công việc về hàng đợi chung."), "info")
-    return redirect(url_for("officer.queue"))
+    return redirect(url_for("officer.assigning" if seen else "officer.queue"))
 
 
 @bp.post("/cong-viec/<int:task_id>/giao")

@@ -191,3 +191,26 @@ def test_a_head_of_office_sees_each_officials_tasks_in_the_statistics(eng: Engin
             assert [o.on_time_share for o in report.by_official if o.name == "Cán bộ Hai"] == [0.0]
             assert eng.statistics(s, actor(eng, s, RECEPTION), 2026).by_official is None  # for the head only
             assert eng.statistics(s, actor(eng, s, HEAD), 2025).by_official[0].completed == 0
+
+
+def test_a_head_of_office_puts_a_held_task_back_in_the_queue(eng: Engine) -> None:
+    _dossier_id, task_id = submit(eng)
+    with eng.session() as s:
+        eng.claim(s, task_id, actor(eng, s, RECEPTION))
+        s.commit()
+    with eng.session() as s:
+        head, colleague = actor(eng, s, HEAD), actor(eng, s, RECEPTION2)
+        reception = user(s, RECEPTION).id
+        with pytest.raises(Forbidden):  # a colleague with the role, not holding it
+            eng.release(s, task_id, colleague, reception)
+        with pytest.raises(AlreadyClaimed):  # the head's page showed another holder
+            eng.release(s, task_id, head, colleague.id)
+        s.rollback()
+    with eng.session() as s:
+        eng.release(s, task_id, actor(eng, s, HEAD), reception)
+        s.commit()
+    assert holder(eng, task_id) is None
+    with eng.session() as s:
+        (event,) = s.scalars(select(AuditEvent).where(AuditEvent.action == "task.released")).all()
+        assert event.actor_name == "Đinh Văn Đạo" and "(do Trần Văn Tiếp giữ)" in event.label_vi
+        assert [t.id for t in eng.queue(s, actor(eng, s, RECEPTION2))] == [task_id]  # back in the group queue

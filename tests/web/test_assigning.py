@@ -110,3 +110,18 @@ def test_the_head_of_office_sees_each_officials_figures(people) -> None:  # noqa
     assert page.has("Theo cán bộ", "Việc đã xong trong kỳ", "Đang giữ quá hạn", "Trần Văn Tiếp")
     table = page.html[page.html.index('id="by-official-caption"'):]
     assert table.index("Phạm Văn Chủ") < table.index("Đinh Văn Đạo") < table.index("Trần Văn Tiếp")
+
+
+def test_the_head_of_office_puts_a_held_task_back(people, engine) -> None:  # noqa: ANN001
+    _owner, _url, _code, task_id = dossier_and_task(people)
+    official = people()
+    official.login(RECEPTION)
+    official.post(f"/can-bo/cong-viec/{task_id}/nhan")
+    head = people()
+    head.login(HEAD)
+    page = head.get(f"/can-bo/cong-viec/{task_id}")
+    assert page.has("Đang được Trần Văn Tiếp xử lý.", "Trả về hàng đợi chung")
+    page = head.post(f"/can-bo/cong-viec/{task_id}/tra-lai", {"seen": user_id(engine, RECEPTION)})
+    assert page.url == "/can-bo/phan-cong" and page.has("Đã trả công việc về hàng đợi chung.")
+    row = re.search(rf'data-task-id="{task_id}".*?</tr>', page.html, re.S).group(0)
+    assert "Chưa ai nhận" in row

@@ -115,7 +115,7 @@ def test_two_officials_claiming_the_same_task_exactly_one_gets_it(people, engine
     assert page.has("đã được cán bộ khác nhận xử lý")
     assert first.get(f"/can-bo/cong-viec/{task_id}").has("Hoàn thành")
     page = second.post(f"/can-bo/cong-viec/{task_id}/tra-lai", status=403)  # only the claimant puts it back
-    assert page.has("Chỉ cán bộ đã nhận công việc này mới trả lại được")
+    assert page.has("Chỉ cán bộ đã nhận công việc này, hoặc lãnh đạo bộ phận, mới trả lại được")
 
 
 def test_an_official_acting_on_a_withdrawn_dossiers_task_is_told_why_and_changes_nothing(  # noqa: ANN001
