@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import (accounts, administration, alerts, attachments, catalog, designs, dossiers, integration, mail, moves,
-               notices, outbox, payments, personal_data, ratings, reminders, signing, slips, statistics, tasks, timers,
-               two_step, webhooks)
+               notices, outbox, payments, personal_data, ratings, reminders, signing, slips, statistics, task_mail,
+               tasks, timers, two_step, webhooks)
 from .config import Settings
 from .db import Database, possible_id
 from .errors import Forbidden, NotFound, StaleDossier
@@ -291,6 +291,11 @@ class Engine:
         """Send the mail owed to applicants about their dossiers (the worker calls this). Unlike the other methods
         it opens and commits its own short transactions: one to take each mail, one to mark it sent."""
         return notices.send_due(self.session, self.settings, self.versions, limit)
+
+    def send_due_task_notices(self, limit: int = 100) -> outbox.Sent:
+        """Mail the officials given tasks (the worker calls this; :mod:`engine.task_mail`); like
+        :meth:`send_due_notices` it commits its own transactions."""
+        return task_mail.send_due(self.session, self.settings, self.versions, limit)
 
     def send_due_alerts(self, limit: int = 100) -> outbox.Sent:
         """Send the mail owed to people about changes to how their accounts are protected (the worker calls this;

@@ -107,6 +107,7 @@ WORKER_JOBS: tuple[tuple[str, Callable[[Any], Any]], ...] = (
     ("firing timers", _fire_timers),
     ("sending notices", lambda engine: engine.send_due_notices()),
     ("sending account alerts", lambda engine: engine.send_due_alerts()),
+    ("sending task notices", lambda engine: engine.send_due_task_notices()),
     ("sending reminders", lambda engine: engine.send_reminders()),
     ("posting webhooks", lambda engine: engine.deliver_webhooks()),
 )
@@ -136,8 +137,9 @@ def _worker_thread(args: argparse.Namespace) -> None:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     """Fire due BPMN timers (verification deadlines, silence-as-consent, …), send the mail owed to applicants
-    (engine.notices) and to people whose account's protection changed (engine.alerts), the officials' daily
-    reminders (engine.reminders) and the API clients' webhooks (engine.webhooks) every ``--interval`` seconds."""
+    (engine.notices), to people whose account's protection changed (engine.alerts) and to officials given a task
+    (engine.task_mail), the officials' daily reminders (engine.reminders) and the API clients' webhooks
+    (engine.webhooks) every ``--interval`` seconds."""
     import signal
     import time
 
@@ -156,10 +158,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
         done = _worker_run(engine)
         if None in done and args.once:
             return 1
-        fired, sent, alerted, reminded, posted = done
+        fired, sent, alerted, given, reminded, posted = done
         if fired:
             print(f"fired the due timers of {fired} dossier(s)", flush=True)
-        for what, mails in (("notices", sent), ("account alerts", alerted)):
+        for what, mails in (("notices", sent), ("account alerts", alerted), ("task notices", given)):
             if mails:
                 print(f"{what}: {mails.sent} sent, {mails.skipped} not to be sent, {mails.retrying} to try again, "
                       f"{mails.failed} given up", flush=True)

@@ -441,6 +441,19 @@ class Notice(Outboxed, Base):
     reason: Mapped[str | None] = mapped_column(Text)  # the official's written reason, if the step had one
 
 
+class TaskNotice(Outboxed, Base):
+    """A mail to an official given a task by a head of office or a colleague (:mod:`engine.task_mail`), written in
+    the transaction of the giving."""
+
+    __tablename__ = "task_notice"
+    __table_args__ = (Index("ix_task_notice_due", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("human_task.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))  # the official given it
+    given_by: Mapped[str] = mapped_column(String(200))  # the name of whoever gave it
+
+
 class AccountAlert(Outboxed, Base):
     """A mail to a person about a change of how their account is protected (:mod:`engine.alerts`), written in the
     transaction of the change."""

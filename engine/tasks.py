@@ -8,7 +8,7 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session, aliased, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from . import attachments, dossiers, payments, runtime
+from . import attachments, dossiers, payments, runtime, task_mail
 from .catalog import VersionCache, by_name
 from .db import get_by_id
 from .errors import AlreadyClaimed, Forbidden, FormInvalid, NotFound, StaleDossier, TaskNotOpen
@@ -332,6 +332,7 @@ def assign(session: Session, cache: VersionCache, task_id: int, actor: Person, a
     dossiers.audit(session, row.dossier, actor, "task.assigned",
                    text(f"Giao cho {chosen.name}: {row.title_vi}", f"Given to {chosen.name}: {row.title_en}"),
                    element=row.bpmn_id, detail={"to": chosen.id})
+    task_mail.owed(session, row, chosen.id, actor.full_name)
     return view(session, cache, row)
 
 

@@ -4,8 +4,10 @@ someone who may not do it, and a holder changed meanwhile is never overwritten (
 wins)."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import threading
+from typing import Any
 
 import pytest
 from sqlalchemy import select, update
@@ -214,3 +216,38 @@ def test_a_head_of_office_puts_a_held_task_back_in_the_queue(eng: Engine) -> Non
         (event,) = s.scalars(select(AuditEvent).where(AuditEvent.action == "task.released")).all()
         assert event.actor_name == "Đinh Văn Đạo" and "(do Trần Văn Tiếp giữ)" in event.label_vi
         assert [t.id for t in eng.queue(s, actor(eng, s, RECEPTION2))] == [task_id]  # back in the group queue
+
+
+def test_the_official_given_a_task_is_mailed_unless_it_is_no_longer_theirs(eng: Engine, smtp: Any) -> None:
+    box, url = smtp
+    eng.settings = dataclasses.replace(eng.settings, smtp_url=url, base_url="https://dichvucong.example.vn")
+    first, second = submit(eng)[1], submit(eng)[1]
+    with eng.session() as s:
+        head = actor(eng, s, HEAD)
+        reception, colleague = user(s, RECEPTION).id, user(s, RECEPTION2).id
+        eng.assign(s, first, head, reception, None)
+        s.rollback()  # given, then rolled back: nothing owed
+    assert eng.send_due_task_notices().sent == 0
+    with eng.session() as s:
+        head = actor(eng, s, HEAD)
+        eng.assign(s, first, head, reception, None)
+        eng.assign(s, second, head, reception, None)
+        s.commit()
+    with eng.session() as s:  # the second is handed on before the worker runs: only the colleague hears of it
+        eng.assign(s, second, actor(eng, s, RECEPTION), colleague, reception)
+        s.commit()
+    done = eng.send_due_task_notices()
+    assert (done.sent, done.skipped) == (2, 1)
+    to_reception, to_colleague = box.mails
+    assert to_reception["To"] == RECEPTION and to_colleague["To"] == RECEPTION2
+    assert to_reception["Subject"].startswith("Bạn được giao công việc: ") and " – hồ sơ 000.31.27.H14-" in \
+        to_reception["Subject"]
+    body = to_reception.get_content()
+    assert "Đinh Văn Đạo đã giao cho bạn công việc" in body and "Hạn xử lý: 17:00" in body
+    assert f"https://dichvucong.example.vn/can-bo/cong-viec/{first}" in body
+    assert "Trần Văn Tiếp đã giao cho bạn" in to_colleague.get_content()
+    with eng.session() as s:  # an official who takes no work mail gets none
+        s.execute(update(User).where(User.email == RECEPTION).values(notify_by_mail=False))
+        eng.assign(s, second, actor(eng, s, RECEPTION2), reception, colleague)
+        s.commit()
+    assert eng.send_due_task_notices().skipped == 1 and len(box.mails) == 2

@@ -1,0 +1,75 @@
+"""Mail to an official given a task ("được giao việc"): by a head of office, or handed over by a colleague
+(:func:`engine.tasks.assign`). It says which task of which dossier, who gave it, when it is due, with a link.
+
+It is owed in the transaction of the giving (:func:`owed`, a :class:`~engine.models.TaskNotice` row) and sent by
+``motcua worker`` through the outbox (:mod:`engine.outbox`): none for a giving rolled back, retried while the mail
+server is away. It goes to officials who take the portal's work mail (as the daily reminders: ``notify_by_mail``),
+and not when the task is no longer theirs by then (done, withdrawn, or given on to someone else).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
+
+from . import calendar, outbox
+from .catalog import VersionCache
+from .config import Settings
+from .i18n import tr
+from .models import Dossier, HumanTask, TaskNotice, User
+
+#: the path of a task's page in the back office (web/officer.py: officer.task), for the link in a mail
+TASK_PATH = "/can-bo/cong-viec/{id}"
+TAKE = outbox.taking(TaskNotice)
+MAILS_OF = (select(TaskNotice, HumanTask, Dossier, User)
+            .join(HumanTask, HumanTask.id == TaskNotice.task_id).join(Dossier, Dossier.id == HumanTask.dossier_id)
+            .join(User, User.id == TaskNotice.user_id)
+            .where(TaskNotice.id.in_(bindparam("ids", expanding=True))).order_by(TaskNotice.id))
+NO_MAIL = "the official takes no work mail, or the account is closed"
+NOT_THEIRS = "the task is no longer theirs"
+
+
+def owed(session: Session, task: HumanTask, official_id: int, given_by: str) -> None:
+    """Owe the official ``official_id`` a mail about ``task``, given them by ``given_by`` in this transaction."""
+    session.add(TaskNotice(**outbox.pending({"task_id": task.id, "user_id": official_id, "given_by": given_by})))
+
+
+def compose(task: HumanTask, dossier: Dossier, official: User, given_by: str, procedure: dict[str, str],
+            base_url: str | None) -> tuple[str, str]:
+    """The subject and body of the mail, in the official's language."""
+    en = official.language == "en"
+    title = task.title_en if en else task.title_vi
+    subject = (f"Task given to you: {title} – application {dossier.code}" if en else
+               f"Bạn được giao công việc: {title} – hồ sơ {dossier.code}")
+    lines = [f"Hello {official.full_name}," if en else f"Xin chào {official.full_name},", "",
+             (f"{given_by} gave you the task “{title}” of application {dossier.code} ({tr(procedure, 'en')})." if en
+              else f"{given_by} đã giao cho bạn công việc “{title}” của hồ sơ {dossier.code} ({tr(procedure, 'vi')}).")]
+    if task.due_at is not None:
+        day = calendar.to_local(task.due_at).strftime("%H:%M %d/%m/%Y")
+        lines.append(f"Due: {day}" if en else f"Hạn xử lý: {day}")
+    lines.append("")
+    if base_url:
+        lines.append(("Open the task: " if en else "Mở công việc: ") + base_url.rstrip("/")
+                     + TASK_PATH.format(id=task.id))
+    else:
+        lines.append('It is under "My tasks" in the back office.' if en else
+                     'Công việc có trong mục "Việc của tôi" của trang cán bộ.')
+    return subject, "\n".join(lines) + "\n"
+
+
+def send_due(sessions: Callable[[], Session], settings: Settings, cache: VersionCache,
+             limit: int = 100) -> outbox.Sent:
+    """Send the task notices due by the engine's clock, oldest first, up to ``limit`` (:func:`outbox.send_due`)."""
+    def load(session: Session, ids: list[int]) -> Iterator[tuple[TaskNotice, Any]]:
+        for notice, task, dossier, official in session.execute(MAILS_OF, {"ids": ids}).all():
+            if not official.active or not official.notify_by_mail:
+                yield notice, NO_MAIL
+            elif task.state != "open" or task.claimed_by_id != notice.user_id:
+                yield notice, NOT_THEIRS
+            else:
+                yield notice, lambda n=notice, t=task, d=dossier, o=official: (o.email, *compose(
+                    t, d, o, n.given_by, cache.of(session, d.version_id).info.name, settings.base_url))
+
+    return outbox.send_due(sessions, settings, TaskNotice, TAKE, load, "task notice(s) to officials", limit)
