@@ -224,6 +224,8 @@ def register_citizen(session: Session, email: str, password: str, full_name: str
             session.add(user)
     except IntegrityError:
         raise FormInvalid({"email": TAKEN}) from None
+    if source is not None:  # made from a request: the portal signs the new account in (the demo's are not)
+        logins.signed_in(session, user.id, source, "register")
     return user
 
 
@@ -270,8 +272,10 @@ def authenticate(session: Session, email: str, password: str, source: str | None
     if user is None or not user.active:
         logins.failed(session, email, source)
         return None
-    if earlier and not user.two_step:  # (with two-step login, the login succeeds with its code: engine.two_step)
-        logins.succeeded(session, email, source)
+    if not user.two_step:  # (with two-step login, the login succeeds with its code: engine.two_step)
+        if earlier:
+            logins.succeeded(session, email, source)
+        logins.signed_in(session, user.id, source, "password")
     if HASHER.check_needs_rehash(user.password_hash):
         user.password_hash = HASHER.hash(password)
     return user

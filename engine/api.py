@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import (accounts, administration, alerts, attachments, catalog, designs, dossiers, integration, mail, moves,
-               notices, outbox, payments, personal_data, ratings, reminders, signing, slips, statistics, task_mail,
-               tasks, timers, two_step, webhooks)
+from . import (accounts, administration, alerts, attachments, catalog, designs, dossiers, integration, logins, mail,
+               moves, notices, outbox, payments, personal_data, ratings, reminders, signing, slips, statistics,
+               task_mail, tasks, timers, two_step, webhooks)
 from .config import Settings
 from .db import Database, possible_id
 from .errors import Forbidden, NotFound, StaleDossier
@@ -471,6 +471,10 @@ class Engine:
                            source: str | None = None) -> list[str]:
         """Ten new recovery codes, to show once; the old ones stop working (FormInvalid: a wrong password)."""
         return two_step.new_recovery_codes(session, person, password, source)
+
+    def recent_sign_ins(self, session: Session, person: Person, limit: int = 10) -> list[Any]:
+        """The person's last logins, newest first (when, from which address, how: engine.logins.signed_in)."""
+        return logins.recent(session, person.id, limit)
 
     def recovery_codes_left(self, session: Session, person: Person) -> int:
         return two_step.recovery_left(session, person)

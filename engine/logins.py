@@ -12,6 +12,9 @@ Creating accounts is counted too (:func:`check_registration`): each one costs a 
 login, and a row, so one address may create at most :attr:`~engine.config.Settings.registrations_per_address`
 accounts in a window (20 by default; high, for the same reason as :data:`PER_SOURCE`).
 
+Successful logins are kept too (:func:`signed_in`, ``sign_in``, :data:`SIGN_INS_KEPT`), for the person to see on
+their security page (:func:`recent`): a login they did not make shows.
+
 The counts are kept in the database (``login_failure``, ``registration``), so every web worker sees the same
 ones, and they survive a restart. A refused login is not counted (the wait does not grow while someone keeps trying), and a
 successful one clears that email's failures from that address. The email is counted as typed, whether an account
@@ -27,10 +30,12 @@ from sqlalchemy.orm import Session
 
 from . import clock
 from .errors import TooManyAttempts, TooManyRegistrations
-from .models import LoginFailure, Registration
+from .models import LoginFailure, Registration, SignIn
 
 WINDOW = dt.timedelta(minutes=15)
 PER_PAIR, PER_SOURCE, PER_EMAIL = 5, 100, 30
+#: how long a successful login is kept, to be shown to the person
+SIGN_INS_KEPT = dt.timedelta(days=90)
 #: the address recorded when the caller gives none (a script, the engine's tests)
 UNKNOWN = "-"
 
@@ -95,3 +100,17 @@ def registered(session: Session, source: str | None) -> None:
     now = clock.now()
     session.execute(delete(Registration).where(Registration.at <= now - WINDOW))
     session.add(Registration(source=_source(source), at=now))
+
+
+def signed_in(session: Session, user_id: int, source: str | None, method: str) -> None:
+    """Keep a successful login of the account (``method``: password, code, recovery, register; see
+    :class:`~engine.models.SignIn`), and forget its logins older than :data:`SIGN_INS_KEPT`."""
+    now = clock.now()
+    session.execute(delete(SignIn).where(SignIn.user_id == user_id, SignIn.at <= now - SIGN_INS_KEPT))
+    session.add(SignIn(user_id=user_id, at=now, source=_source(source), method=method))
+
+
+def recent(session: Session, user_id: int, limit: int = 10) -> list[SignIn]:
+    """The account's last logins, newest first."""
+    return list(session.scalars(select(SignIn).where(SignIn.user_id == user_id)
+                                .order_by(SignIn.at.desc(), SignIn.id.desc()).limit(limit)))

@@ -181,6 +181,21 @@ class LoginFailure(Base):
     at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
 
 
+class SignIn(Base):
+    """A login that succeeded, kept :data:`engine.logins.SIGN_INS_KEPT` for the person to see on their security
+    page (when, from which address, how): a sign-in they did not make shows. ``method``: password (with no second
+    step), code (and the authenticator's code), recovery (and a recovery code), register (a new account)."""
+
+    __tablename__ = "sign_in"
+    __table_args__ = (Index("ix_sign_in_user", "user_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    at: Mapped[dt.datetime] = mapped_column(DateTime)
+    source: Mapped[str] = mapped_column(String(64))
+    method: Mapped[str] = mapped_column(String(10))
+
+
 class Registration(Base):
     """A citizen account created, with the client's address, kept for :mod:`engine.logins`'s window (rows older
     than it are deleted as new ones come): how many accounts one address created lately."""

@@ -1,7 +1,8 @@
 """A citizen's personal data, as one document they download (the data subject's right to obtain their data, Decree
 13/2023/NĐ-CP on the protection of personal data, art. 9 and 14): the account's profile and preferences, and each
 dossier they filed with what they answered, the files they attached (names and sizes; each file is downloaded from
-the dossier's page), its statuses over time, its fees and their rating.
+the dossier's page), its statuses over time, its fees and their rating; and the logins kept (when, from which
+address, how).
 
 Deleting an account is not offered here: dossiers are administrative records that the agencies must keep
 (their archiving periods), whatever becomes of the account.
@@ -13,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import attachments, dossiers, payments, ratings
+from . import attachments, dossiers, logins, payments, ratings
 from .catalog import VersionCache
 from .errors import Forbidden
 from .i18n import text
@@ -42,6 +43,8 @@ def export(session: Session, cache: VersionCache, user: Person) -> dict[str, Any
             "notify_by_mail": account.notify_by_mail,
         },
         "dossiers": [],
+        "sign_ins": [{"at": iso_utc(s.at), "address": s.source, "method": s.method}
+                     for s in logins.recent(session, account.id, limit=1000)],
     }
     total = session.scalar(select(func.count()).select_from(Dossier).where(Dossier.applicant_id == user.id)) or 0
     for offset in range(0, total, PAGE):

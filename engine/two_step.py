@@ -243,6 +243,7 @@ def verify(session: Session, settings: Settings, user_id: int, code: str,
         logins.failed(session, row.email, source)
         return None
     logins.succeeded(session, row.email, source)
+    logins.signed_in(session, row.id, source, "code" if left is None else "recovery")
     session.flush()
     return Verified(row, left)
 

@@ -284,8 +284,10 @@ def security():  # noqa: ANN201
 
 
 def _security_page(errors: dict[str, str], status: int, headers: dict[str, str]):  # noqa: ANN202
-    left = get_engine().recovery_codes_left(db(), current_user) if current_user.two_step else None
-    return render_template("auth/security.html", recovery_left=left, errors=errors), status, headers
+    engine = get_engine()
+    left = engine.recovery_codes_left(db(), current_user) if current_user.two_step else None
+    return render_template("auth/security.html", recovery_left=left, errors=errors,
+                           sign_ins=engine.recent_sign_ins(db(), current_user)), status, headers
 
 
 @bp.route("/bao-mat/hai-buoc", methods=["GET", "POST"])

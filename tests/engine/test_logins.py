@@ -153,3 +153,38 @@ def test_one_address_creates_a_limited_number_of_accounts(engine: Engine, moved)
     # the engine's own callers (scripts, seeding) give no address and are not limited
     for n in range(limit + 1):
         register(engine, 100 + n, None)
+
+
+def test_each_successful_login_is_kept_for_the_person_to_see_for_90_days(engine: Engine, moved) -> None:  # noqa: ANN001
+    import pyotp
+
+    fail(engine, CITIZEN, CAFE, 1)  # a failure is no sign-in
+    assert login(engine, CITIZEN, PASSWORD, HOME) is not None
+    moved.advance(dt.timedelta(days=1))
+    with engine.session() as s:
+        made = engine.user(s, engine.register_citizen(s, "moi@example.vn", "mat-khau-rat-dai", "Người Mới", CAFE).id)
+        s.commit()
+    signed_in = login(engine, CITIZEN, PASSWORD, CAFE)
+    with engine.session() as s:
+        citizen = engine.user(s, signed_in.id)
+        setup = engine.two_step_setup(citizen)
+        codes = engine.enable_two_step(s, citizen, setup.secret, pyotp.TOTP(setup.secret).at(
+            clock.now().replace(tzinfo=dt.timezone.utc)), PASSWORD)
+        s.commit()
+    moved.advance(dt.timedelta(minutes=1))
+    login(engine, CITIZEN, PASSWORD, HOME)  # the password alone is no sign-in with two-step login on
+    with engine.session() as s:
+        engine.verify_two_step(s, citizen.id, codes[0], HOME)
+        s.commit()
+    with engine.session() as s:
+        kept = [(x.source, x.method) for x in engine.recent_sign_ins(s, citizen)]
+        assert kept == [(HOME, "recovery"), (CAFE, "password"), (HOME, "password")]  # newest first
+        assert [(x.source, x.method) for x in engine.recent_sign_ins(s, made)] == [(CAFE, "register")]
+        assert [x["address"] for x in engine.personal_data(s, citizen)["sign_ins"]] == [HOME, CAFE, HOME]
+    moved.advance(dt.timedelta(days=89, hours=23, minutes=59))  # the first two leave the 90 days, the third not yet
+    with engine.session() as s:
+        engine.verify_two_step(s, citizen.id, codes[1], CAFE)
+        s.commit()
+    with engine.session() as s:
+        assert [(x.source, x.method) for x in engine.recent_sign_ins(s, citizen)] == [(CAFE, "recovery"),
+                                                                                      (HOME, "recovery")]

@@ -248,3 +248,19 @@ def test_the_servers_key_missing_or_wrong_is_said_not_blamed_on_the_person(peopl
     engine.settings = dataclasses.replace(engine.settings, data_keys=())  # no MOTCUA_DATA_KEY at all
     page = official.get("/bao-mat/hai-buoc", status=503)
     assert page.has("Chưa bật được xác thực hai bước", "MOTCUA_DATA_KEY") and "<svg" not in page.html
+
+
+def test_the_security_page_lists_the_recent_logins(people, pinned: clock.ManualClock) -> None:  # noqa: ANN001
+    official = people()
+    official.login(OFFICIAL)
+    _, codes = turn_on(official)
+    official.logout()
+    pinned.advance(dt.timedelta(minutes=5))
+    official.login(OFFICIAL)
+    official.post("/dang-nhap/ma-xac-thuc", {"code": codes[0]})
+    page = official.get("/bao-mat")
+    table = page.html[page.html.index('id="dang-nhap-gan-day"'):]
+    rows = re.findall(r"<tr class=\"govuk-table__row\">\s*<td[^>]*>([^<]+)</td>\s*<td[^>]*>([^<]+)</td>\s*"
+                      r"<td[^>]*>([^<]+)</td>", table)
+    assert rows == [("23/11/2026 09:05", "127.0.0.1", "Mật khẩu và mã dự phòng"),
+                    ("23/11/2026 09:00", "127.0.0.1", "Mật khẩu")]
