@@ -26,6 +26,7 @@ from .catalog import by_name
 from .models import Dossier, HumanTask, Payment, Rating, User, utcnow
 from .procedures import APPLICANT_ROLE
 from .ratings import SATISFIED
+from .tasks import WORKLOADS
 
 #: statuses that end a dossier without resolving it: refused at reception, withdrawn by the applicant
 NOT_RESOLVED = ("denied", "cancelled")
@@ -172,18 +173,14 @@ COMPLETED_BY = (select(HumanTask.completed_by_id, User.full_name, func.count(),
                 .where(_OFFICIALS_TASK, HumanTask.state == "completed",
                        HumanTask.completed_at >= bindparam("start"), HumanTask.completed_at < bindparam("end"))
                 .group_by(HumanTask.completed_by_id, User.full_name))
-HELD_BY = (select(User.id, User.full_name, func.count(HumanTask.id), _sum(HumanTask.due_at < bindparam("as_of")))
-           .outerjoin(HumanTask, and_(HumanTask.claimed_by_id == User.id, HumanTask.state == "open"))
-           .where(User.kind == "official", User.active.is_(True), User.agency_id == bindparam("agency_id"))
-           .group_by(User.id, User.full_name))
 
 
 def by_official(session: Session, agency_id: int, start: dt.datetime, end: dt.datetime) -> list[OfficialFigures]:
     """The agency's officials (those active in it now, and any other who completed its tasks in [start, end)) with
     their tasks' figures, ordered as a Vietnamese list of names."""
-    params = {"agency_id": agency_id, "start": start, "end": end, "as_of": utcnow()}
+    params = {"agency_id": agency_id, "start": start, "end": end, "now": utcnow()}
     found: dict[int, OfficialFigures] = {}
-    for uid, name, held, overdue in session.execute(HELD_BY, params):
+    for uid, name, held, overdue in session.execute(WORKLOADS, params):
         found[uid] = OfficialFigures(uid, name, held=held, held_overdue=int(overdue or 0))
     for uid, name, completed, late in session.execute(COMPLETED_BY, params):
         figures = found.setdefault(uid, OfficialFigures(uid, name))

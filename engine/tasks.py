@@ -10,7 +10,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from . import attachments, dossiers, payments, runtime, task_mail
 from .catalog import VersionCache, by_name
-from .db import get_by_id
+from .db import get_by_id, possible_id
 from .errors import AlreadyClaimed, Forbidden, FormInvalid, NotFound, StaleDossier, TaskNotOpen
 from .forms import FormDefinition
 from .i18n import text
@@ -244,7 +244,7 @@ def release(session: Session, task_id: int, official: Person, seen: int | None =
         raise Forbidden(text("Chỉ cán bộ đã nhận công việc này, hoặc lãnh đạo bộ phận, mới trả lại được.",
                              "Only the official who claimed this task, or a head of office, can put it back."))
     holder = row.claimed_by.full_name if row.claimed_by is not None else None
-    if seen is None or not session.execute(RELEASE, {"task_id": row.id, "seen": seen}).rowcount:
+    if not _could_hold(seen) or not session.execute(RELEASE, {"task_id": row.id, "seen": seen}).rowcount:
         session.refresh(row)
         raise TaskNotOpen.of(row.state) if row.state != "open" else AlreadyClaimed(HOLDER_CHANGED)
     set_committed_value(row, "claimed_by_id", None)
@@ -286,6 +286,11 @@ HOLDER_CHANGED = text("Người xử lý công việc này vừa thay đổi. Xe
                       "Who holds this task has just changed. Look again before giving it.")
 
 
+def _could_hold(seen: Any) -> bool:
+    """Whether ``seen``, from a page's form, could be the id of an official holding a task."""
+    return isinstance(seen, int) and possible_id(seen)
+
+
 def may_assign(task: Any, actor: Person) -> bool:
     """Whether ``actor`` may give the open task (a row or a view) to an official: a head of office of its agency,
     or the official holding it."""
@@ -323,7 +328,8 @@ def assign(session: Session, cache: VersionCache, task_id: int, actor: Person, a
     if chosen is None:
         raise FormInvalid({"assignee": NO_ASSIGNEE})
     at = utcnow()
-    if not session.execute(ASSIGN, {"task_id": row.id, "seen": seen, "official_id": chosen.id, "at": at}).rowcount:
+    if not (seen is None or _could_hold(seen)) or not session.execute(
+            ASSIGN, {"task_id": row.id, "seen": seen, "official_id": chosen.id, "at": at}).rowcount:
         session.refresh(row)
         raise TaskNotOpen.of(row.state) if row.state != "open" else AlreadyClaimed(HOLDER_CHANGED)
     set_committed_value(row, "claimed_by_id", chosen.id)

@@ -12,6 +12,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from engine.errors import FormInvalid, ResetLinkInvalid, TooManyAttempts
 from engine.mail import MailFailed
+from engine.procedures import SUPERVISOR_ROLE
 from engine.sealed import NoKey, Unreadable
 from engine.two_step import WRONG_CODE
 
@@ -24,8 +25,8 @@ PROFILE = ("phone", "id_number", "address")
 
 
 def _home_for(user) -> str:  # noqa: ANN001
-    if user.is_official:
-        return url_for("officer.queue")
+    if user.is_official:  # (a head of office with no task role of their own: their page is the agency's tasks)
+        return url_for("officer.assigning" if set(user.roles) == {SUPERVISOR_ROLE} else "officer.queue")
     if user.is_admin:
         return url_for("admin.index")
     if user.is_designer:

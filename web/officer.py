@@ -1,6 +1,7 @@
 """The officials' back office: the queue of their roles, their own tasks, claiming and completing tasks."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -140,7 +141,7 @@ def claim(task_id: int):  # noqa: ANN201
 def release(task_id: int):  # noqa: ANN201
     seen = request.form.get("seen") or ""
     try:
-        get_engine().release(db(), task_id, current_user, int(seen) if seen.isdigit() else None)
+        get_engine().release(db(), task_id, current_user, _seen())
         db().commit()
     except TaskNotOpen as exc:  # finished or cancelled meanwhile (another tab, a withdrawal): nothing to put back
         db().rollback()
@@ -154,6 +155,12 @@ def release(task_id: int):  # noqa: ANN201
     return redirect(url_for("officer.assigning" if seen else "officer.queue"))
 
 
+def _seen() -> int | None:
+    """Who held the task on the page the form was sent from (its hidden field ``seen``; empty: nobody)."""
+    seen = request.form.get("seen") or ""
+    return int(seen) if re.fullmatch(r"[0-9]{1,18}", seen) else None
+
+
 @bp.post("/cong-viec/<int:task_id>/giao")
 @official_required
 def assign(task_id: int):  # noqa: ANN201
@@ -161,10 +168,8 @@ def assign(task_id: int):  # noqa: ANN201
     ``seen`` is who held it on the page (empty: nobody): if that changed meanwhile, nothing is done and the page
     says so."""
     engine = get_engine()
-    seen = request.form.get("seen") or ""
     try:
-        given = engine.assign(db(), task_id, current_user, request.form.get("assignee") or "",
-                              int(seen) if seen.isdigit() else None)
+        given = engine.assign(db(), task_id, current_user, request.form.get("assignee") or "", _seen())
         db().commit()
     except FormInvalid as exc:
         db().rollback()

@@ -251,3 +251,18 @@ def test_the_official_given_a_task_is_mailed_unless_it_is_no_longer_theirs(eng: 
         eng.assign(s, second, actor(eng, s, RECEPTION2), reception, colleague)
         s.commit()
     assert eng.send_due_task_notices().skipped == 1 and len(box.mails) == 2
+
+
+def test_a_holder_written_out_of_range_changes_nothing(eng: Engine) -> None:
+    _dossier_id, task_id = submit(eng)
+    with eng.session() as s:
+        eng.claim(s, task_id, actor(eng, s, RECEPTION))
+        s.commit()
+    with eng.session() as s:
+        head, reception = actor(eng, s, HEAD), user(s, RECEPTION).id
+        for seen in (10**20, -1, 0):  # (from a page's hidden field changed by hand)
+            with pytest.raises(AlreadyClaimed):
+                eng.assign(s, task_id, head, user(s, RECEPTION2).id, seen)
+            with pytest.raises(AlreadyClaimed):
+                eng.release(s, task_id, head, seen)
+    assert holder(eng, task_id) == reception

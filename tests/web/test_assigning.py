@@ -34,9 +34,8 @@ def user_id(engine, email: str) -> int:  # noqa: ANN001
 def test_the_head_of_office_gives_a_waiting_task_to_an_official(people, engine) -> None:  # noqa: ANN001
     _owner, _url, code, task_id = dossier_and_task(people)
     head = people()
-    page = head.login(HEAD)
-    assert page.has('href="/can-bo/phan-cong"', "Phân công")
-    page = head.get("/can-bo/phan-cong")
+    page = head.login(HEAD)  # (no task role of their own: their page is the agency's tasks)
+    assert page.url == "/can-bo/phan-cong" and page.has('href="/can-bo/phan-cong"', "Phân công")
     row = re.search(rf'<tr class="govuk-table__row" data-task-id="{task_id}".*?</tr>', page.html, re.S).group(0)
     assert code in row and "Chưa ai nhận" in row and f"/can-bo/cong-viec/{task_id}#giao-viec" in row
     assert page.has("Công việc đang mở (1)", "Trần Văn Tiếp", "Đang giữ")
@@ -125,3 +124,22 @@ def test_the_head_of_office_puts_a_held_task_back(people, engine) -> None:  # no
     assert page.url == "/can-bo/phan-cong" and page.has("Đã trả công việc về hàng đợi chung.")
     row = re.search(rf'data-task-id="{task_id}".*?</tr>', page.html, re.S).group(0)
     assert "Chưa ai nhận" in row
+
+
+def test_a_hidden_field_changed_by_hand_is_refused_not_a_crash(people, engine) -> None:  # noqa: ANN001
+    _owner, _url, _code, task_id = dossier_and_task(people)
+    official = people()
+    official.login(RECEPTION)
+    official.post(f"/can-bo/cong-viec/{task_id}/nhan")
+    head = people()
+    head.login(HEAD)
+    other = colleague(engine)
+    for seen in ("²", "99999999999999999999", "-1", "abc"):
+        head.get(f"/can-bo/cong-viec/{task_id}")
+        page = head.post(f"/can-bo/cong-viec/{task_id}/giao", {"assignee": other, "seen": seen})
+        assert page.has("Người xử lý công việc này vừa thay đổi"), seen
+        page = head.post(f"/can-bo/cong-viec/{task_id}/tra-lai", {"seen": seen})
+        assert page.has("Người xử lý công việc này vừa thay đổi"), seen
+    for assignee in ("²", "99999999999999999999", "<b>"):
+        head.get(f"/can-bo/cong-viec/{task_id}")
+        head.post(f"/can-bo/cong-viec/{task_id}/giao", {"assignee": assignee, "seen": ""}, status=400)
