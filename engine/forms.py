@@ -371,7 +371,7 @@ def _date_from_parts(raw: Mapping[str, Any], name: str) -> str | None:
         value = raw.get(name)
         return value.strip() or None if isinstance(value, str) else None
     day, month, year = parts
-    if not (day.isdigit() and month.isdigit() and year.isdigit() and len(year) == 4):
+    if not (day.isdecimal() and month.isdecimal() and year.isdecimal() and len(year) == 4):
         return f"{year}-{month}-{day}"  # not a date: validation reports it
     return f"{int(year):04d}-{int(month):02d}-{int(day):02d}"
 

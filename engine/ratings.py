@@ -65,7 +65,7 @@ def rate(session: Session, dossier: Dossier, applicant: Person, score: Any, comm
     if session.scalar(OF_DOSSIER, {"dossier_id": dossier.id}) is not None:
         raise Forbidden(ALREADY)
     errors: dict[str, Text] = {}
-    number = int(score) if isinstance(score, (int, str)) and str(score).strip().isdigit() else None
+    number = int(score) if isinstance(score, (int, str)) and str(score).strip().isdecimal() else None
     if number not in SCORES:
         errors["score"] = text("Chọn mức độ hài lòng của bạn", "Choose how satisfied you are")
     comment = (comment or "").strip() or None

@@ -318,7 +318,7 @@ def profile():  # noqa: ANN201
         birth = None
         if any(parts):
             day, month, year = parts
-            birth = f"{year}-{month.zfill(2)}-{day.zfill(2)}" if all(x.isdigit() for x in parts) else "không hợp lệ"
+            birth = f"{year}-{month.zfill(2)}-{day.zfill(2)}" if all(x.isdecimal() for x in parts) else "không hợp lệ"
         preferences = {"notify_by_mail": request.form.get("notify_by_mail") == "1",
                        "language": request.form.get("language") or "vi"}
         try:

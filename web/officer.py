@@ -283,7 +283,7 @@ def _statistics_asked() -> tuple[Any, list[tuple[str, Any]], dict[str, Any], int
     today = calendar.to_local(utcnow()).date()
     year = request.args.get("nam", today.year, type=int)
     month_arg = request.args.get("thang", "" if "nam" in request.args else str(today.month))
-    month = int(month_arg) if month_arg.isdigit() else None
+    month = int(month_arg) if month_arg.isdecimal() else None
     if not FIRST_YEAR <= year <= today.year + 1 or (month is not None and not 1 <= month <= 12):
         abort(404)
     engine = get_engine()

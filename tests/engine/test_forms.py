@@ -406,3 +406,11 @@ def test_only_when_drops_what_no_longer_applies_and_refuses_a_broken_condition()
             load_form("t/when.schema.json", json.dumps(schema), json.dumps(broken))
     with pytest.raises(FormProblem, match="always required"):
         load_form("t/when.schema.json", json.dumps(schema), json.dumps({**ui, "known": {"ui:onlyWhen": {"how": "post"}}}))
+
+
+@pytest.mark.parametrize("digit", ["²", "٣", "５"])  # a superscript (a "digit" int() refuses), Arabic-Indic, full width
+def test_digits_of_other_scripts_in_a_date_never_break_the_form(form, digit: str) -> None:
+    data = form.coerce({"full_name": "Lan", "birth_date-day": digit, "birth_date-month": "1",
+                        "birth_date-year": "2026", "copies": "1", "decision": "accept", "confirm": "true"})
+    errors = form.errors(data)
+    assert set(errors) <= {"birth_date"}  # a date, or the box's error: never an exception

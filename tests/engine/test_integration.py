@@ -102,6 +102,9 @@ def test_only_administrators_make_and_revoke_clients(engine: Engine) -> None:
             engine.create_api_client(s, person(s, ADMIN), "", "không phải số", valid_days="9999",
                                      webhook_url="ftp://example.org/x")
         assert set(info.value.errors) == {"name", "agency_id", "valid_days", "webhook_url"}
+        with pytest.raises(FormInvalid) as info:  # (a superscript is a "digit" int() refuses)
+            engine.create_api_client(s, person(s, ADMIN), "Hệ thống", "²", valid_days="³")
+        assert set(info.value.errors) == {"agency_id", "valid_days"}
         engine.revoke_api_client(s, person(s, ADMIN), view.id)
         s.commit()
         assert engine.api_client(s, token) is None
