@@ -385,6 +385,9 @@ def _boolean(value: Any) -> bool:
 _GROUPED_DOTS = re.compile(r"[+-]?\d{1,3}(\.\d{3})+")  # 25.000, 1.000.000: thousands, as the pages show them
 _GROUPED_COMMAS = re.compile(r"[+-]?\d{1,3}(,\d{3})+")
 _PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
+#: the longest number a form reads (an area, an amount in đồng have far fewer digits): one longer is refused as not a
+#: number, not converted (Python refuses to read an integer of over 4,300 digits; a float that long is infinite)
+MAX_NUMBER_LENGTH = 40
 
 
 def _number(value: Any, ftype: str) -> Any:
@@ -407,7 +410,7 @@ def _number(value: Any, ftype: str) -> Any:
         cleaned = cleaned.replace(",", "")
     elif cleaned.count(",") == 1 and "." not in cleaned:
         cleaned = cleaned.replace(",", ".")
-    if not _PLAIN_NUMBER.fullmatch(cleaned):
+    if len(cleaned) > MAX_NUMBER_LENGTH or not _PLAIN_NUMBER.fullmatch(cleaned):
         return value
     if ftype == "integer":
         return int(cleaned) if "." not in cleaned else value

@@ -414,3 +414,9 @@ def test_digits_of_other_scripts_in_a_date_never_break_the_form(form, digit: str
                         "birth_date-year": "2026", "copies": "1", "decision": "accept", "confirm": "true"})
     errors = form.errors(data)
     assert set(errors) <= {"birth_date"}  # a date, or the box's error: never an exception
+
+
+@pytest.mark.parametrize("typed", ["9" * 5000, "9" * 400, "9" * 400 + ",5"])
+def test_a_number_too_long_to_read_is_refused_not_a_crash(form, typed: str) -> None:
+    data = form.coerce({"copies": typed})
+    assert form.errors(data)["copies"]["vi"] == "Số bản sao phải là một số nguyên"
