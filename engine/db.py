@@ -223,6 +223,20 @@ def _sqlite_reader_setup(engine: SAEngine) -> None:
 MAX_ID = 2**31 - 1
 
 
+def number_from(value: Any, digits: int = 18) -> int | None:
+    """A whole number written as at most ``digits`` decimal digits (of any script: int() reads them), from a form,
+    an address or a header; None for anything else. (``str.isdigit`` also takes superscripts, which ``int``
+    refuses, and ``int`` refuses over 4,300 digits: both would end the request.)"""
+    written = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+    return int(written) if written.isdecimal() and len(written) <= digits else None
+
+
+def id_from(value: Any) -> int | None:
+    """A row's id written in a form or an address (:func:`number_from`, 1 to :data:`MAX_ID`); None otherwise."""
+    number = number_from(value, digits=10)
+    return number if number is not None and possible_id(number) and number > 0 else None
+
+
 def possible_id(ident: Any) -> bool:
     """Whether a row could have this id (an id from outside, as a URL typed by hand, may be any number)."""
     return not isinstance(ident, int) or 0 < ident <= MAX_ID

@@ -22,6 +22,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError
 
 from . import bounds
+from .db import number_from
 from .i18n import Text, missing_languages, text, tr
 
 WIDGETS = ("text", "textarea", "date", "radio", "select", "number", "checkbox", "email", "tel")
@@ -371,9 +372,10 @@ def _date_from_parts(raw: Mapping[str, Any], name: str) -> str | None:
         value = raw.get(name)
         return value.strip() or None if isinstance(value, str) else None
     day, month, year = parts
-    if not (day.isdecimal() and month.isdecimal() and year.isdecimal() and len(year) == 4):
+    numbers = [number_from(p, digits=4) for p in (year, month, day)]
+    if None in numbers or len(year) != 4:
         return f"{year}-{month}-{day}"  # not a date: validation reports it
-    return f"{int(year):04d}-{int(month):02d}-{int(day):02d}"
+    return "{:04d}-{:02d}-{:02d}".format(*numbers)
 
 
 def _boolean(value: Any) -> bool:

@@ -28,7 +28,7 @@ from sqlalchemy import bindparam, or_, select, tuple_
 from sqlalchemy.orm import Session, joinedload
 
 from .catalog import VersionCache, search
-from .db import possible_id
+from .db import number_from, possible_id
 from .errors import EngineError, Forbidden, FormInvalid, NotFound
 from .i18n import Text, text
 from .models import Agency, ApiClient, AuditEvent, Dossier, Person, utcnow
@@ -133,7 +133,7 @@ def create_client(session: Session, admin: Person, name: str, agency_id: Any, va
     if not 3 <= len(name) <= 200:
         errors["name"] = text("Nhập tên hệ thống kết nối (3 đến 200 ký tự)",
                               "Enter the connecting system's name (3 to 200 characters)")
-    number = int(agency_id) if str(agency_id).isdecimal() else None
+    number = number_from(agency_id)
     agency = session.get(Agency, number) if number is not None and possible_id(number) else None
     if agency is None:
         errors["agency_id"] = text("Chọn cơ quan", "Choose an agency")
@@ -156,7 +156,7 @@ def create_client(session: Session, admin: Person, name: str, agency_id: Any, va
 
 
 def _validity(valid_days: Any, errors: dict[str, Text]) -> int:
-    days = int(valid_days) if str(valid_days).isdecimal() else None
+    days = number_from(valid_days)
     if days not in VALIDITY_DAYS:
         errors["valid_days"] = text("Chọn thời hạn của mã", "Choose how long the token is valid")
     return days or DEFAULT_VALIDITY

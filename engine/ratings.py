@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from .db import number_from
 from .dossiers import audit
 from .errors import Forbidden, FormInvalid, NotFound
 from .i18n import Text, text
@@ -65,7 +66,7 @@ def rate(session: Session, dossier: Dossier, applicant: Person, score: Any, comm
     if session.scalar(OF_DOSSIER, {"dossier_id": dossier.id}) is not None:
         raise Forbidden(ALREADY)
     errors: dict[str, Text] = {}
-    number = int(score) if isinstance(score, (int, str)) and str(score).strip().isdecimal() else None
+    number = number_from(score, digits=1)
     if number not in SCORES:
         errors["score"] = text("Chọn mức độ hài lòng của bạn", "Choose how satisfied you are")
     comment = (comment or "").strip() or None

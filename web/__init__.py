@@ -18,9 +18,11 @@ from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from engine.api import Engine
 from engine.config import Settings
+from engine.db import MAX_ID
 
 from .templating import Environment
 
@@ -56,8 +58,18 @@ class App(Flask):
     jinja_environment = Environment
 
 
+class IdConverter(IntegerConverter):
+    """``<int:…>`` in every route: a whole number that could be a row's id (1 to engine.db.MAX_ID); a larger one,
+    typed into an address by hand, is a page not found, never a number too large for the database."""
+
+    def __init__(self, url_map: Any, fixed_digits: int = 0, min: int = 1, max: int = MAX_ID,  # noqa: A002
+                 signed: bool = False) -> None:
+        super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
 def create_app(settings: Settings | None = None, engine: Engine | None = None, **config: Any) -> Flask:
     app = App(__name__)
+    app.url_map.converters["int"] = IdConverter
     app.jinja_loader = ChoiceLoader([
         PackageLoader("web"),
         PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from engine.administration import LEVELS
+from engine.db import id_from
 from engine.errors import FormInvalid
 from engine.integration import DEFAULT_VALIDITY, VALIDITY_DAYS
 from engine.mail import MailFailed
@@ -121,7 +122,7 @@ def official(user_id: int | None):  # noqa: ANN201
     if request.method == "POST":
         values: dict[str, Any] = {
             "email": request.form.get("email", ""), "full_name": request.form.get("full_name", ""),
-            "agency_id": request.form.get("agency_id", type=int), "roles": request.form.getlist("roles"),
+            "agency_id": id_from(request.form.get("agency_id")), "roles": request.form.getlist("roles"),
             "active": request.form.get("active") == "1" if existing else True,
             "reminders": request.form.get("reminders") == "1" if existing else True}
         done, errors = _save_account(lambda: engine.save_official(db(), current_user, user_id, values),

@@ -10,6 +10,7 @@ from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from engine.attachments import key
+from engine.db import id_from
 from engine.errors import FormInvalid, NotFound, StaleDossier, TaskNotOpen
 from engine.i18n import text
 
@@ -39,7 +40,7 @@ def _open_task(task_id: int) -> tuple[Any, Any]:
 @citizen_required
 def start(code: str):  # noqa: ANN201
     engine = get_engine()
-    agency_id = request.form.get("agency_id", type=int)
+    agency_id = id_from(request.form.get("agency_id"))
     dossier = engine.start_dossier(db(), code, current_user, agency_id)
     db().commit()
     task = next((t_ for t_ in dossier.open_tasks if t_.is_applicant_task), None)

@@ -7,6 +7,7 @@ from flask import Blueprint, Response, flash, jsonify, redirect, render_template
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from engine.db import id_from
 from engine.errors import NotRunnable, ProcedureError, StaleDossier
 from engine.importer import ImportRefused
 from engine.moves import NotMovable
@@ -51,7 +52,7 @@ def bpmn(code: str, number: int):  # noqa: ANN201
 def compare(code: str, number: int):  # noqa: ANN201
     """What changed from this version to another (``?voi=``, default the current one), drawn on the newer one."""
     engine = get_engine()
-    other = request.args.get("voi", type=int)
+    other = id_from(request.args.get("voi"))
     diff = engine.compare_versions(db(), current_user, code, number, other)
     return render_template("designer/compare.html", procedure=engine.design(db(), current_user, code), diff=diff)
 
@@ -62,7 +63,7 @@ def migrate(code: str, number: int):  # noqa: ANN201
     engine = get_engine()
     if request.method == "POST":
         db().commit()  # (nothing to keep: the request's transaction ends, as the move runs one per dossier)
-        after = max(0, request.form.get("sau", 0, type=int) or 0)
+        after = id_from(request.form.get("sau")) or 0
         report = engine.move_dossiers(current_user, code, number, limit=MOVES_PER_REQUEST, after=after)
         flash(_("Đã chuyển %(moved)d hồ sơ sang phiên bản hiện hành; %(blocked)d hồ sơ không chuyển được và ở lại "
                 "phiên bản cũ; %(failed)d hồ sơ lỗi hoặc vừa bị thay đổi (thử lại sau).", moved=report.moved,
@@ -73,7 +74,7 @@ def migrate(code: str, number: int):  # noqa: ANN201
         return redirect(url_for("designer.procedure", code=code), code=303)
     plan = engine.migration_plan(db(), current_user, code, number)
     return render_template("designer/migrate.html", procedure=engine.design(db(), current_user, code), plan=plan,
-                           resume_after=max(0, request.args.get("sau", 0, type=int) or 0))
+                           resume_after=id_from(request.args.get("sau")) or 0)
 
 
 @bp.post("/ho-so/<int:dossier_id>/chuyen")

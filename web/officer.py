@@ -1,7 +1,6 @@
 """The officials' back office: the queue of their roles, their own tasks, claiming and completing tasks."""
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -11,6 +10,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from engine import calendar
 from engine.attachments import RESULT, key, result_needed
+from engine.db import number_from
 from engine.errors import AlreadyClaimed, Forbidden, FormInvalid, StaleDossier, TaskNotOpen
 from engine.models import utcnow
 from engine.procedures import SUPERVISOR_ROLE
@@ -157,8 +157,7 @@ def release(task_id: int):  # noqa: ANN201
 
 def _seen() -> int | None:
     """Who held the task on the page the form was sent from (its hidden field ``seen``; empty: nobody)."""
-    seen = request.form.get("seen") or ""
-    return int(seen) if re.fullmatch(r"[0-9]{1,18}", seen) else None
+    return number_from(request.form.get("seen") or "")
 
 
 @bp.post("/cong-viec/<int:task_id>/giao")
@@ -283,7 +282,7 @@ def _statistics_asked() -> tuple[Any, list[tuple[str, Any]], dict[str, Any], int
     today = calendar.to_local(utcnow()).date()
     year = request.args.get("nam", today.year, type=int)
     month_arg = request.args.get("thang", "" if "nam" in request.args else str(today.month))
-    month = int(month_arg) if month_arg.isdecimal() else None
+    month = number_from(month_arg, digits=2)
     if not FIRST_YEAR <= year <= today.year + 1 or (month is not None and not 1 <= month <= 12):
         abort(404)
     engine = get_engine()

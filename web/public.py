@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
+from engine.db import id_from
+
 from . import LANGUAGES, db, get_engine
 
 bp = Blueprint("public", __name__)
@@ -17,7 +19,7 @@ bp = Blueprint("public", __name__)
 def index():  # noqa: ANN201
     q = (request.args.get("q") or "").strip()[:200]
     field = (request.args.get("linh-vuc") or "").strip()[:80] or None
-    agency = request.args.get("co-quan", type=int)
+    agency = id_from(request.args.get("co-quan"))
     engine = get_engine()
     every = engine.procedures(db())  # the field list always offers every field
     procedures = engine.procedures(db(), q or None, field, agency) if q or field or agency else every
@@ -34,7 +36,7 @@ def procedure(code: str):  # noqa: ANN201
     drafts = ([t for t in engine.my_tasks(db(), current_user) if t.procedure_code == code and t.dossier_status == "draft"]
               if current_user.is_authenticated and current_user.is_citizen else [])
     return render_template("public/procedure.html", p=info, agencies=engine.agencies_for(db(), code, info.agency_level),
-                           drafts=drafts, chosen=request.args.get("co-quan", type=int))
+                           drafts=drafts, chosen=id_from(request.args.get("co-quan")))
 
 
 @bp.get("/ngon-ngu/<lang>")

@@ -420,3 +420,8 @@ def test_digits_of_other_scripts_in_a_date_never_break_the_form(form, digit: str
 def test_a_number_too_long_to_read_is_refused_not_a_crash(form, typed: str) -> None:
     data = form.coerce({"copies": typed})
     assert form.errors(data)["copies"]["vi"] == "Số bản sao phải là một số nguyên"
+
+
+def test_a_date_part_of_thousands_of_digits_is_refused_not_a_crash(form) -> None:
+    data = form.coerce({"birth_date-day": "9" * 5000, "birth_date-month": "1", "birth_date-year": "2026"})
+    assert form.errors(data)["birth_date"]["en"] == "Date of birth must be a real date"

@@ -68,7 +68,7 @@ def test_only_a_decided_dossier_of_ones_own_is_rated(engine: Engine) -> None:
 def test_a_rating_needs_a_score_and_a_comment_of_reasonable_length(engine: Engine) -> None:
     dossier_id = decided(engine)
     with engine.session() as s:
-        for score in ("", "0", "6", "năm", None, "2.5", "²"):
+        for score in ("", "0", "6", "năm", None, "2.5", "²", "4" * 5000, True):
             with pytest.raises(FormInvalid) as refused:
                 engine.rate(s, dossier_id, user(s, CITIZEN), score)
             assert refused.value.errors["score"]["vi"] == "Chọn mức độ hài lòng của bạn"

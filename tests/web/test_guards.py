@@ -338,3 +338,23 @@ def test_one_address_that_created_many_accounts_waits(people, engine) -> None:  
     visitor.get("/dang-nhap")
     assert visitor.post("/dang-nhap", {"email": "an9@example.com", "password": "mat-khau-rat-dai"},
                         status=400).has("Email hoặc mật khẩu không đúng")  # no account was made
+
+
+def test_numbers_too_large_for_the_database_are_not_found_not_a_crash(people) -> None:  # noqa: ANN001
+    """An id typed by hand past what the database holds (SQLite and PostgreSQL refuse such integers), in an address,
+    a query or a form."""
+    huge = "9" * 20
+    _owner, _url, _code, _task_id = dossier_and_task(people)
+    citizen = register(people, "khac@example.com")
+    citizen.get(f"/ho-so/{huge}", status=404)
+    citizen.get(f"/cong-viec/{huge}", status=404)
+    citizen.get(f"/?co-quan={huge}")
+    citizen.get(f"/thu-tuc/birth_registration?co-quan={huge}")
+    citizen.post("/thu-tuc/birth_registration/bat-dau", {"agency_id": huge})  # (as if none was chosen)
+    admin = people()
+    admin.login("quantri@demo.motcua.vn")
+    admin.get(f"/quan-tri/can-bo/{huge}", status=404)
+    admin.get("/quan-tri/can-bo/moi")
+    page = admin.post("/quan-tri/can-bo/moi", {"email": "a@b.vn", "full_name": "Cán bộ", "agency_id": huge,
+                                                 "roles": "reception_officer"}, status=400)
+    assert page.has("Chọn cơ quan của cán bộ")

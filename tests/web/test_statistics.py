@@ -50,6 +50,7 @@ def test_an_official_sees_the_month_and_the_year(people, monday) -> None:  # noq
     assert official.page.has("Statistics of applications handled – November 2026", "Received in the period",
                              '<option value="11" selected>November</option>')
     official.get("/can-bo/thong-ke?thang=%C2%B2&nam=2026")  # (a superscript two: not a month, the year shown)
+    official.get("/can-bo/thong-ke?nam=2026&thang=" + "1" * 5000)
     for wrong in ("thang=13&nam=2026", "thang=1&nam=1999", "nam=3000"):
         official.get(f"/can-bo/thong-ke?{wrong}", status=404)
 
