@@ -31,6 +31,15 @@ def actor(eng: Engine, s, email: str):  # noqa: ANN001, ANN201
     return eng.user(s, user(s, email).id)
 
 
+def claimed(eng: Engine) -> int:
+    """A dossier's first official task, claimed by the reception officer."""
+    _dossier_id, task_id = submit(eng)
+    with eng.session() as s:
+        eng.claim(s, task_id, actor(eng, s, RECEPTION))
+        s.commit()
+    return task_id
+
+
 def holder(eng: Engine, task_id: int) -> int | None:
     with eng.session() as s:
         return s.scalar(select(HumanTask.claimed_by_id).where(HumanTask.id == task_id))
@@ -196,10 +205,7 @@ def test_a_head_of_office_sees_each_officials_tasks_in_the_statistics(eng: Engin
 
 
 def test_a_head_of_office_puts_a_held_task_back_in_the_queue(eng: Engine) -> None:
-    _dossier_id, task_id = submit(eng)
-    with eng.session() as s:
-        eng.claim(s, task_id, actor(eng, s, RECEPTION))
-        s.commit()
+    task_id = claimed(eng)
     with eng.session() as s:
         head, colleague = actor(eng, s, HEAD), actor(eng, s, RECEPTION2)
         reception = user(s, RECEPTION).id
@@ -254,10 +260,7 @@ def test_the_official_given_a_task_is_mailed_unless_it_is_no_longer_theirs(eng: 
 
 
 def test_a_holder_written_out_of_range_changes_nothing(eng: Engine) -> None:
-    _dossier_id, task_id = submit(eng)
-    with eng.session() as s:
-        eng.claim(s, task_id, actor(eng, s, RECEPTION))
-        s.commit()
+    task_id = claimed(eng)
     with eng.session() as s:
         head, reception = actor(eng, s, HEAD), user(s, RECEPTION).id
         for seen in (10**20, -1, 0):  # (from a page's hidden field changed by hand)

@@ -26,6 +26,17 @@ def colleague(engine) -> int:  # noqa: ANN001
         return made.id
 
 
+def held_and_head(people):  # noqa: ANN001, ANN201
+    """A dossier's reception task, claimed by the reception officer; and the head of office, signed in."""
+    _owner, _url, _code, task_id = dossier_and_task(people)
+    official = people()
+    official.login(RECEPTION)
+    official.post(f"/can-bo/cong-viec/{task_id}/nhan")
+    head = people()
+    head.login(HEAD)
+    return task_id, head
+
+
 def user_id(engine, email: str) -> int:  # noqa: ANN001
     with engine.session() as s:
         return s.scalar(select(User.id).where(User.email == email))
@@ -112,12 +123,7 @@ def test_the_head_of_office_sees_each_officials_figures(people) -> None:  # noqa
 
 
 def test_the_head_of_office_puts_a_held_task_back(people, engine) -> None:  # noqa: ANN001
-    _owner, _url, _code, task_id = dossier_and_task(people)
-    official = people()
-    official.login(RECEPTION)
-    official.post(f"/can-bo/cong-viec/{task_id}/nhan")
-    head = people()
-    head.login(HEAD)
+    task_id, head = held_and_head(people)
     page = head.get(f"/can-bo/cong-viec/{task_id}")
     assert page.has("Đang được Trần Văn Tiếp xử lý.", "Trả về hàng đợi chung")
     page = head.post(f"/can-bo/cong-viec/{task_id}/tra-lai", {"seen": user_id(engine, RECEPTION)})
@@ -127,12 +133,7 @@ def test_the_head_of_office_puts_a_held_task_back(people, engine) -> None:  # no
 
 
 def test_a_hidden_field_changed_by_hand_is_refused_not_a_crash(people, engine) -> None:  # noqa: ANN001
-    _owner, _url, _code, task_id = dossier_and_task(people)
-    official = people()
-    official.login(RECEPTION)
-    official.post(f"/can-bo/cong-viec/{task_id}/nhan")
-    head = people()
-    head.login(HEAD)
+    task_id, head = held_and_head(people)
     other = colleague(engine)
     for seen in ("²", "99999999999999999999", "-1", "abc"):
         head.get(f"/can-bo/cong-viec/{task_id}")
