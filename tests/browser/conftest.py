@@ -50,10 +50,21 @@ def server(tmp_path: Path, procedures_root: Path) -> Iterator[str]:
     app = create_app(engine=engine, SECRET_KEY="browser-test-key")
     port = _free_port()
     srv = create_server(app, host="127.0.0.1", port=port, threads=4)
-    thread = threading.Thread(target=srv.run, daemon=True)
+    stopping = threading.Event()
+
+    def serve() -> None:
+        try:
+            srv.run()
+        except (OSError, ValueError):  # its sockets closed under its loop's select(): how waitress stops
+            if not stopping.is_set():
+                raise
+
+    thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{port}"
+    stopping.set()
     srv.close()
+    thread.join(timeout=10)
     engine.db.dispose()
 
 
