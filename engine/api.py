@@ -369,9 +369,10 @@ class Engine:
         """Put the task back in its group queue: its holder, or a head of office naming the holder ``seen``."""
         tasks.release(session, task_id, official, seen)
 
-    def assignees(self, session: Session, task_id: int, actor: Person) -> list[Assignee]:
-        """Whom the head of office, or the official holding the task, may give it to (Forbidden for others)."""
-        return tasks.assignees(session, task_id, actor)
+    def assignees(self, session: Session, task: int | TaskView, actor: Person) -> list[Assignee]:
+        """Whom the head of office, or the official holding the task (its id, or its view just read), may give it
+        to (Forbidden for others)."""
+        return tasks.assignees(session, task, actor)
 
     def assign(self, session: Session, task_id: int, actor: Person, assignee_id: Any, seen: int | None) -> TaskView:
         """Give the open task to an official (:func:`engine.tasks.assign`); AlreadyClaimed if whoever held it is

@@ -12,6 +12,7 @@ nothing new is sealed: two-step login cannot be turned on, and says why. A value
 from __future__ import annotations
 
 import base64
+import dataclasses
 from functools import lru_cache
 
 from .config import Settings
@@ -74,10 +75,8 @@ def sealed_with_first(settings: Settings, stored: str) -> bool:
     """Whether ``stored`` is sealed with the first key already (nothing for ``motcua reseal`` to do)."""
     if not stored.startswith(PREFIX) or not settings.data_keys:
         return False
-    from cryptography.fernet import InvalidToken
-
     try:
-        _fernet(settings.data_keys[:1]).decrypt(stored[len(PREFIX):].encode())
-    except InvalidToken:
+        opened(dataclasses.replace(settings, data_keys=settings.data_keys[:1]), stored)
+    except Unreadable:
         return False
     return True

@@ -244,12 +244,7 @@ def release(session: Session, task_id: int, official: Person, seen: int | None =
         raise Forbidden(text("Chỉ cán bộ đã nhận công việc này, hoặc lãnh đạo bộ phận, mới trả lại được.",
                              "Only the official who claimed this task, or a head of office, can put it back."))
     holder = row.claimed_by.full_name if row.claimed_by is not None else None
-    if not _could_hold(seen) or not session.execute(RELEASE, {"task_id": row.id, "seen": seen}).rowcount:
-        session.refresh(row)
-        raise TaskNotOpen.of(row.state) if row.state != "open" else AlreadyClaimed(HOLDER_CHANGED)
-    set_committed_value(row, "claimed_by_id", None)
-    set_committed_value(row, "claimed_at", None)
-    _claimant_changed(session, row)
+    _hand_over(session, row, seen if _could_hold(seen) else -1, None)
     dossiers.audit(session, row.dossier, official, "task.released",
                    text(f"Trả về hàng đợi chung (do {holder} giữ): {row.title_vi}",
                         f"Put back in the group queue (held by {holder}): {row.title_en}"),
@@ -265,25 +260,31 @@ ASSIGNEES = (select(User.id, User.full_name, func.count(HumanTask.id))
              .where(User.kind == "official", User.active.is_(True), User.agency_id == bindparam("agency_id"),
                     UserRole.role == bindparam("role"))
              .group_by(User.id, User.full_name))
-# a task given to an official, guarded by "still open, and held by whom the person assigning saw": of two heads of
-# office giving it at once, or a claim and a giving, the database lets exactly one through
-ASSIGN = (update(HumanTask)
-          .where(HumanTask.id == bindparam("task_id"), HumanTask.state == "open",
-                 HumanTask.claimed_by_id.is_not_distinct_from(bindparam("seen")))
-          .values(claimed_by_id=bindparam("official_id"), claimed_at=bindparam("at"))
-          .execution_options(synchronize_session=False))
-# a head of office takes a task back from the official the page showed holding it
-RELEASE = (update(HumanTask)
-           .where(HumanTask.id == bindparam("task_id"), HumanTask.state == "open",
-                  HumanTask.claimed_by_id == bindparam("seen"))
-           .values(claimed_by_id=None, claimed_at=None)
-           .execution_options(synchronize_session=False))
+# a task given to an official (or taken back: nobody), guarded by "still open, and held by whom the page showed":
+# of two heads of office giving it at once, or a claim and a giving, the database lets exactly one through
+HAND_OVER = (update(HumanTask)
+             .where(HumanTask.id == bindparam("task_id"), HumanTask.state == "open",
+                    HumanTask.claimed_by_id.is_not_distinct_from(bindparam("seen")))
+             .values(claimed_by_id=bindparam("official_id"), claimed_at=bindparam("at"))
+             .execution_options(synchronize_session=False))
 NOT_ASSIGNABLE = text("Chỉ lãnh đạo bộ phận, hoặc cán bộ đang xử lý công việc, mới giao được công việc này.",
                       "Only a head of office, or the official holding the task, can give this task to someone.")
 NO_ASSIGNEE = text("Chọn một cán bộ của cơ quan có vai trò của công việc này.",
                    "Choose an official of the agency who has this task's role.")
 HOLDER_CHANGED = text("Người xử lý công việc này vừa thay đổi. Xem lại trước khi giao.",
                       "Who holds this task has just changed. Look again before giving it.")
+
+
+def _hand_over(session: Session, row: HumanTask, seen: int | None, to: int | None) -> None:
+    """The open task held by ``to`` (None: nobody) if it is held by ``seen`` now; else nothing changes and
+    AlreadyClaimed (or TaskNotOpen) says why."""
+    at = utcnow() if to is not None else None
+    if not session.execute(HAND_OVER, {"task_id": row.id, "seen": seen, "official_id": to, "at": at}).rowcount:
+        session.refresh(row)
+        raise TaskNotOpen.of(row.state) if row.state != "open" else AlreadyClaimed(HOLDER_CHANGED)
+    set_committed_value(row, "claimed_by_id", to)
+    set_committed_value(row, "claimed_at", at)
+    _claimant_changed(session, row)
 
 
 def _could_hold(seen: Any) -> bool:
@@ -299,18 +300,19 @@ def may_assign(task: Any, actor: Person) -> bool:
         or (task.claimed_by_id == actor.id and task.role in actor.roles))
 
 
-def assignees(session: Session, task_id: int, actor: Person) -> list[Assignee]:
-    """Whom ``actor`` may give the task to: the active officials of its agency with its role, but whoever holds
-    it, with the open tasks each holds. Forbidden when ``actor`` may not give it."""
-    row = get_for(session, task_id, actor)
+def assignees(session: Session, task: int | TaskView, actor: Person) -> list[Assignee]:
+    """Whom ``actor`` may give the task (its id, or its view as ``actor`` just read it) to: the active officials of
+    its agency with its role, but whoever holds it, with the open tasks each holds. Forbidden when ``actor`` may not
+    give it."""
+    row = get_for(session, task, actor) if isinstance(task, int) else task
     if not may_assign(row, actor):
         raise Forbidden(NOT_ASSIGNABLE)
     return _assignees(session, row)
 
 
-def _assignees(session: Session, row: HumanTask) -> list[Assignee]:
+def _assignees(session: Session, task: HumanTask | TaskView) -> list[Assignee]:
     return [Assignee(id, name, held) for id, name, held in by_name(
-            session.execute(ASSIGNEES, {"agency_id": row.agency_id, "role": row.role})) if id != row.claimed_by_id]
+            session.execute(ASSIGNEES, {"agency_id": task.agency_id, "role": task.role})) if id != task.claimed_by_id]
 
 
 def assign(session: Session, cache: VersionCache, task_id: int, actor: Person, assignee_id: Any,
@@ -327,14 +329,7 @@ def assign(session: Session, cache: VersionCache, task_id: int, actor: Person, a
     chosen = next((a for a in _assignees(session, row) if str(a.id) == str(assignee_id).strip()), None)
     if chosen is None:
         raise FormInvalid({"assignee": NO_ASSIGNEE})
-    at = utcnow()
-    if not (seen is None or _could_hold(seen)) or not session.execute(
-            ASSIGN, {"task_id": row.id, "seen": seen, "official_id": chosen.id, "at": at}).rowcount:
-        session.refresh(row)
-        raise TaskNotOpen.of(row.state) if row.state != "open" else AlreadyClaimed(HOLDER_CHANGED)
-    set_committed_value(row, "claimed_by_id", chosen.id)
-    set_committed_value(row, "claimed_at", at)
-    _claimant_changed(session, row)
+    _hand_over(session, row, seen if seen is None or _could_hold(seen) else -1, chosen.id)
     dossiers.audit(session, row.dossier, actor, "task.assigned",
                    text(f"Giao cho {chosen.name}: {row.title_vi}", f"Given to {chosen.name}: {row.title_en}"),
                    element=row.bpmn_id, detail={"to": chosen.id})

@@ -57,7 +57,7 @@ def _render_task(task_id: int, values: dict[str, Any] | None = None, errors: dic
     if task.is_applicant_task:
         abort(404)
     form = engine.form(db(), task_id, current_user)
-    assignees = engine.assignees(db(), task_id, current_user) if may_assign(task, current_user) else None
+    assignees = engine.assignees(db(), task, current_user) if may_assign(task, current_user) else None
     dossier = engine.dossier(db(), task.dossier_id, current_user)
     if values is None:
         values = form.to_raw(engine.prefill(db(), task_id, current_user))
