@@ -7,7 +7,7 @@ not theirs to know about) or :class:`~engine.errors.Forbidden`.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +24,8 @@ from .forms import FormDefinition
 from .procedures import SUPERVISOR_ROLE
 from .i18n import text
 from .models import Dossier, Person, User
-from .views import (Assignee, Completion, Component, DiagramView, DossierView, NoticeView, ProcedureInfo, TaskView,
-                    TimelineEntry, Workload)
+from .views import (Assignee, Completion, Component, DiagramView, DossierView, Handing, NoticeView, ProcedureInfo,
+                    TaskView, TimelineEntry, Workload)
 
 
 class Engine:
@@ -378,6 +378,12 @@ class Engine:
         """Give the open task to an official (:func:`engine.tasks.assign`); AlreadyClaimed if whoever held it is
         no longer ``seen``."""
         return tasks.assign(session, self.versions, task_id, actor, assignee_id, seen)
+
+    def assign_many(self, session: Session, chosen: Iterable[tuple[Any, Any]], actor: Person,
+                    assignee_id: Any) -> Handing:
+        """A head of office gives several tasks (each id with the holder the page showed) to one official; each
+        is given or not, with why (:func:`engine.tasks.assign_many`)."""
+        return tasks.assign_many(session, self.versions, chosen, actor, assignee_id)
 
     def agency_tasks(self, session: Session, official: Person, limit: int = 200, offset: int = 0,
                      unclaimed: bool = False) -> tuple[list[TaskView], int]:

@@ -32,8 +32,8 @@ RETRY_AFTER = (dt.timedelta(minutes=1), dt.timedelta(minutes=5), dt.timedelta(mi
                dt.timedelta(hours=6))
 NO_SERVER = "no mail server configured (MOTCUA_SMTP_URL)"
 
-#: what a row's loader gives for it: a reason not to send it (it is skipped), or how to compose its mail
-#: (recipient, subject, body), called only when it is to be sent
+#: what a loader gives for a row, or for a list of rows told in one mail: a reason not to send it (it is
+#: skipped), or how to compose the mail (recipient, subject, body), called only when it is to be sent
 Mail = str | Callable[[], tuple[str, str, str]]
 
 
@@ -74,8 +74,8 @@ def send_due(sessions: Callable[[], Session], settings: Settings, model: type[Ou
              load: Callable[[Session, list[int]], Iterable[tuple[Any, Mail]]], what: str, limit: int = 100) -> Sent:
     """Send the rows of ``model`` due by the engine's clock, oldest first, up to ``limit``, over one conversation
     with the mail server. They are taken in one short transaction (``statement``, :func:`taking`); ``load`` gives
-    each taken row with its :data:`Mail`; each one's outcome is committed as soon as it is known, so that a sender
-    stopped halfway sends again only the mail it was sending. ``what``: the rows' name, for the log."""
+    each taken row, or a list of them that one mail tells of, with its :data:`Mail`; each mail's outcome is
+    committed as soon as it is known, so that a sender stopped halfway sends again only the mail it was sending. ``what``: the rows' name, for the log."""
     done = Sent()
     with sessions() as session:
         ids = take(session, statement, limit)
@@ -91,38 +91,46 @@ def send_due(sessions: Callable[[], Session], settings: Settings, model: type[Ou
                 done.skipped += len(ids)
                 return done
             away: mail.MailFailed | None = None  # the server failed: the rest wait for the next try
-            for row, owed in load(session, ids):
+            for told, owed in load(session, ids):
+                rows = told if isinstance(told, list) else [told]
                 if isinstance(owed, str):
-                    row.state, row.last_error = "skipped", owed
-                    done.skipped += 1
+                    _skipped(rows, owed, done)
                 elif away is not None:
-                    _not_sent(row, away, done)
+                    _not_sent(rows, away, done)
                 else:
                     to, subject, body = owed()
                     try:
                         sent = server.send(to, subject, body)
                     except mail.MailFailed as exc:
-                        _not_sent(row, exc, done)
+                        _not_sent(rows, exc, done)
                         away = exc if exc.server_away else None
                     else:
                         if sent:
-                            row.state, row.sent_at = "sent", utcnow()
+                            at = utcnow()
+                            for row in rows:
+                                row.state, row.sent_at = "sent", at
                             done.sent += 1
                         else:
-                            row.state, row.last_error = "skipped", NO_SERVER
-                            done.skipped += 1
+                            _skipped(rows, NO_SERVER, done)
                 session.commit()
     return done
 
 
-def _not_sent(row: Outboxed, exc: mail.MailFailed, done: Sent) -> None:
-    row.last_error = str(exc)[:1000]
-    if exc.permanent or row.attempts > len(RETRY_AFTER):
-        row.state = "failed"
-        done.failed += 1
-    else:
-        row.next_attempt_at = utcnow() + RETRY_AFTER[row.attempts - 1]
-        done.retrying += 1
+def _skipped(rows: list[Any], why: str, done: Sent) -> None:
+    for row in rows:
+        row.state, row.last_error = "skipped", why
+    done.skipped += len(rows)
+
+
+def _not_sent(rows: list[Any], exc: mail.MailFailed, done: Sent) -> None:
+    for row in rows:
+        row.last_error = str(exc)[:1000]
+        if exc.permanent or row.attempts > len(RETRY_AFTER):
+            row.state = "failed"
+            done.failed += 1
+        else:
+            row.next_attempt_at = utcnow() + RETRY_AFTER[row.attempts - 1]
+            done.retrying += 1
 
 
 def pending(row_values: dict[str, Any]) -> dict[str, Any]:

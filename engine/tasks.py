@@ -1,22 +1,22 @@
 """Human tasks: who may see and do them, the queues, claiming, and completing with validated form data."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
-from sqlalchemy.orm import Session, aliased, joinedload
+from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from . import attachments, dossiers, payments, runtime, task_mail
 from .catalog import VersionCache, by_name
-from .db import get_by_id, possible_id
+from .db import get_by_id, id_from, number_from, possible_id
 from .errors import AlreadyClaimed, Forbidden, FormInvalid, NotFound, StaleDossier, TaskNotOpen
 from .forms import FormDefinition
-from .i18n import text
+from .i18n import Text, text
 from .models import Dossier, HumanTask, Person, User, UserRole, utcnow
 from .procedures import APPLICANT_ROLE, SUPERVISOR_ROLE
-from .views import Assignee, Completion, TaskView, Workload
+from .views import Assignee, Completion, Handing, NotGiven, TaskView, Workload
 
 NO_TASK = text("Không tìm thấy công việc này.", "Task not found.")
 NOT_YOUR_ROLE = text("Công việc này thuộc vai trò khác, bạn không thể xử lý.",
@@ -330,11 +330,85 @@ def assign(session: Session, cache: VersionCache, task_id: int, actor: Person, a
     if chosen is None:
         raise FormInvalid({"assignee": NO_ASSIGNEE})
     _hand_over(session, row, seen if seen is None or _could_hold(seen) else -1, chosen.id)
-    dossiers.audit(session, row.dossier, actor, "task.assigned",
-                   text(f"Giao cho {chosen.name}: {row.title_vi}", f"Given to {chosen.name}: {row.title_en}"),
-                   element=row.bpmn_id, detail={"to": chosen.id})
+    _audit_given(session, row, actor, chosen.id, chosen.name)
     task_mail.owed(session, row, chosen.id, actor.full_name)
     return view(session, cache, row)
+
+
+#: the most tasks given at once (a page of "Phân công" shows 50)
+MOST_AT_ONCE = 200
+NO_TASK_CHOSEN = text("Chọn ít nhất một công việc để giao.", "Choose at least one task to give.")
+TOO_MANY_CHOSEN = text(f"Chọn tối đa {MOST_AT_ONCE} công việc mỗi lần giao.",
+                       f"Choose at most {MOST_AT_ONCE} tasks to give at once.")
+NO_OFFICIAL = text("Chọn một cán bộ đang làm việc tại cơ quan.", "Choose an active official of the agency.")
+NOT_THEIR_ROLE = text("Cán bộ được chọn không có vai trò của công việc này.",
+                      "The official chosen does not have this task's role.")
+ALREADY_THEIRS = text("Cán bộ được chọn đang giữ công việc này.", "The official chosen already holds this task.")
+OFFICIAL_OF = (select(User).where(User.id == bindparam("id"), User.kind == "official", User.active.is_(True),
+                                  User.agency_id == bindparam("agency_id")).options(selectinload(User.role_rows)))
+CHOSEN_TASKS = (select(HumanTask).where(HumanTask.id.in_(bindparam("ids", expanding=True)))
+                .options(joinedload(HumanTask.dossier).joinedload(Dossier.applicant))
+                .order_by(HumanTask.created_at, HumanTask.id))
+
+
+def assign_many(session: Session, cache: VersionCache, chosen: Iterable[tuple[Any, Any]], actor: Person,
+                assignee_id: Any) -> Handing:
+    """Give several open tasks of the head of office ``actor``'s agency to one official at once (the "Phân công"
+    page). ``chosen``: each task's id with who held it on the page (None or "": nobody), as written in the form.
+    Each task is given as :func:`assign` gives one, or is not, with why: another role's, done meanwhile, or held now
+    by someone else than the page showed (never overwritten); the others are given all the same, in the order of
+    the list. FormInvalid (``tasks``: none or too many chosen; ``assignee``: no active official of the agency);
+    Forbidden for anyone but a head of office."""
+    _supervising(actor)
+    seen_of: dict[int, int | None] = {}
+    unreadable = 0
+    for task_id, seen in chosen:
+        ident = id_from(task_id)
+        if ident is None:
+            unreadable += 1
+        else:  # who held it on the page: nobody, an id, or something no official's id is (never matches)
+            seen_of[ident] = None if seen in (None, "") else (number_from(seen, digits=10) or -1)
+    errors: dict[str, Text] = {}
+    if not seen_of and not unreadable:
+        errors["tasks"] = NO_TASK_CHOSEN
+    elif len(seen_of) + unreadable > MOST_AT_ONCE:
+        errors["tasks"] = TOO_MANY_CHOSEN
+    ident = id_from(assignee_id)
+    official = ident and session.scalars(OFFICIAL_OF, {"id": ident, "agency_id": actor.agency_id}).first()
+    if not official:
+        errors["assignee"] = NO_OFFICIAL
+    if errors:
+        raise FormInvalid(errors)
+    assert official
+    given: list[TaskView] = []
+    not_given = [NotGiven(0, None, None, NO_TASK)] * unreadable
+    rows = {row.id: row for row in session.scalars(CHOSEN_TASKS, {"ids": list(seen_of)}).unique()}
+    for task_id in [*rows, *(i for i in seen_of if i not in rows)]:  # the page's order, then any not found
+        row = rows.get(task_id)
+        if row is None or row.agency_id != actor.agency_id or row.role == APPLICANT_ROLE:
+            not_given.append(NotGiven(task_id, None, None, NO_TASK))
+            continue
+        why = (TaskNotOpen.of(row.state).message if row.state != "open" else
+               ALREADY_THEIRS if row.claimed_by_id == official.id else
+               NOT_THEIR_ROLE if row.role not in official.roles else None)
+        if why is None:
+            try:
+                _hand_over(session, row, seen_of[task_id], official.id)
+            except (AlreadyClaimed, TaskNotOpen) as exc:
+                why = exc.message
+        if why is not None:
+            not_given.append(NotGiven(task_id, row.dossier.code, text(row.title_vi, row.title_en), why))
+            continue
+        _audit_given(session, row, actor, official.id, official.full_name)
+        task_mail.owed(session, row, official.id, actor.full_name)
+        given.append(view(session, cache, row, claimant=official))
+    return Handing(official.full_name, given, not_given)
+
+
+def _audit_given(session: Session, row: HumanTask, actor: Person, to: int, name: str) -> None:
+    dossiers.audit(session, row.dossier, actor, "task.assigned",
+                   text(f"Giao cho {name}: {row.title_vi}", f"Given to {name}: {row.title_en}"),
+                   element=row.bpmn_id, detail={"to": to})
 
 
 def complete(session: Session, cache: VersionCache, task_id: int, actor: Person, raw: Mapping[str, Any]) -> Completion:

@@ -87,6 +87,26 @@ class Assignee:
 
 
 @dataclass(frozen=True)
+class NotGiven:
+    """A task of several given at once that was not given, and why."""
+
+    task_id: int
+    dossier_code: str | None
+    title: Text | None
+    reason: Text
+
+
+@dataclass(frozen=True)
+class Handing:
+    """What giving several tasks to one official did (:func:`engine.tasks.assign_many`): to whom, the tasks given
+    and those not given, each with why."""
+
+    assignee: str
+    given: list[TaskView]
+    not_given: list[NotGiven]
+
+
+@dataclass(frozen=True)
 class Workload:
     """An official of an agency, with the open tasks they hold and how many of those are overdue."""
 

@@ -5,6 +5,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -185,15 +186,48 @@ def assign(task_id: int):  # noqa: ANN201
 @bp.get("/phan-cong")
 @official_required
 def assigning():  # noqa: ANN201
-    """A head of office's page: every open task of the agency with who holds it, and each official's load."""
+    """A head of office's page: every open task of the agency with who holds it, and each official's load; tasks
+    chosen on it are given to one official at once (:func:`assign_many`)."""
+    return _render_assigning(request.args)
+
+
+def _render_assigning(asked: Any, errors: dict[str, str] | None = None, chosen: frozenset[str] = frozenset(),
+                      assignee: str = "", status: int = 200):  # noqa: ANN202
     engine = get_engine()
-    page = max(1, min(request.args.get("trang", 1, type=int) or 1, 10_000))
-    unclaimed = request.args.get("chua-nhan") == "1"
+    page = max(1, min(number_from(asked.get("trang") or "1", digits=5) or 1, 10_000))
+    unclaimed = asked.get("chua-nhan") == "1"
     rows, size = engine.agency_tasks(db(), current_user, limit=QUEUE_PAGE + 1, offset=(page - 1) * QUEUE_PAGE,
                                      unclaimed=unclaimed)
     return render_template("officer/assigning.html", tasks=rows[:QUEUE_PAGE], size=size, page=page,
                            has_next=len(rows) > QUEUE_PAGE, first=(page - 1) * QUEUE_PAGE + 1, unclaimed=unclaimed,
-                           workloads=engine.workloads(db(), current_user))
+                           workloads=engine.workloads(db(), current_user), errors=errors or {}, chosen=chosen,
+                           assignee=assignee), status
+
+
+@bp.post("/phan-cong")
+@official_required
+def assign_many():  # noqa: ANN201
+    """Give the tasks chosen on "Phân công" (``viec``: each "task id:holder the page showed") to one official
+    (``assignee``). Those that cannot be given are listed with why; the others are given all the same."""
+    chosen = request.form.getlist("viec")
+    assignee = request.form.get("assignee") or ""
+    pairs = [(value.partition(":")[0], value.partition(":")[2]) for value in chosen]
+    try:
+        handing = get_engine().assign_many(db(), pairs, current_user, assignee)
+        db().commit()
+    except FormInvalid as exc:
+        db().rollback()
+        return _render_assigning(request.form, {field: t(message) for field, message in exc.errors.items()},
+                                 frozenset(chosen), assignee, status=400)
+    if handing.given:
+        flash(ngettext("Đã giao %(num)d công việc cho %(name)s.", "Đã giao %(num)d công việc cho %(name)s.",
+                       len(handing.given), name=handing.assignee), "success")
+    if handing.not_given:
+        flash(_("Không giao được: %(tasks)s", tasks="; ".join(
+            f"{n.dossier_code} ({t(n.title)}): {t(n.reason)}" if n.dossier_code else t(n.reason)
+            for n in handing.not_given)), "error")
+    back = {key: request.form[key] for key in ("chua-nhan", "trang") if request.form.get(key)}
+    return redirect(url_for("officer.assigning", **back))
 
 
 @bp.post("/cong-viec/<int:task_id>")

@@ -14,9 +14,10 @@ from sqlalchemy import select, update
 
 from engine import accounts as account_ops
 from engine import clock
+from engine import tasks as tasks_module
 from engine.api import Engine
 from engine.errors import AlreadyClaimed, Forbidden, FormInvalid, NotFound, TaskNotOpen
-from engine.models import Agency, AuditEvent, HumanTask, User
+from engine.models import Agency, AuditEvent, HumanTask, TaskNotice, User
 from engine.tasks import HOLDER_CHANGED
 from tests.engine import test_facade
 from tests.engine.test_facade import CITIZEN, RECEPTION, RECEPTION2, submit, user
@@ -269,3 +270,96 @@ def test_a_holder_written_out_of_range_changes_nothing(eng: Engine) -> None:
             with pytest.raises(AlreadyClaimed):
                 eng.release(s, task_id, head, seen)
     assert holder(eng, task_id) == reception
+
+
+def test_a_head_of_office_gives_several_tasks_at_once_and_learns_which_were_not_given(eng: Engine) -> None:
+    free, held, stale, done = (submit(eng)[1] for _ in range(4))
+    with eng.session() as s:
+        colleague = actor(eng, s, RECEPTION2)
+        eng.claim(s, held, colleague)  # shown held by the colleague: given on all the same
+        eng.claim(s, stale, colleague)  # claimed after the head's page showed it free
+        eng.complete(s, done, actor(eng, s, RECEPTION), {"note": "xong"})
+        s.commit()
+    with eng.session() as s:
+        province = s.scalar(select(Agency).where(Agency.level == "province"))
+        other = account_ops.create_official(s, "lanhdao.tinh@demo.motcua.vn", "x" * 12, "Lãnh đạo Tỉnh", province,
+                                            ["supervisor", "reception_officer"])
+        s.commit()
+    elsewhere = submit(eng)[1]  # (a task of the commune: not the province's head's to give)
+    with eng.session() as s:
+        head, reception = actor(eng, s, HEAD), user(s, RECEPTION)
+        chosen = [(str(done), ""), (free, ""), (str(held), str(colleague.id)), (stale, None), ("x9", ""),
+                  (str(free), "")]  # (the same task twice, and a value changed by hand)
+        handing = eng.assign_many(s, chosen, head, str(reception.id))
+        s.commit()
+    assert handing.assignee == "Trần Văn Tiếp"
+    assert [t.id for t in handing.given] == [free, held]
+    assert {t.claimed_by_name for t in handing.given} == {"Trần Văn Tiếp"}
+    refused = {n.task_id: n.reason for n in handing.not_given}
+    assert refused == {0: tasks_module.NO_TASK, done: TaskNotOpen.message, stale: HOLDER_CHANGED}
+    assert [n.dossier_code is not None for n in handing.not_given] == [False, True, True]
+    assert (holder(eng, free), holder(eng, held), holder(eng, stale)) == (reception.id, reception.id, colleague.id)
+    with eng.session() as s:
+        given = s.scalars(select(AuditEvent.detail).where(AuditEvent.action == "task.assigned")).all()
+        assert given == [{"to": reception.id}] * 2
+        # given again to whoever holds them, or to someone without their role: each says why, nothing changes
+        again = eng.assign_many(s, [(free, reception.id), (held, reception.id)], actor(eng, s, HEAD), reception.id)
+        assert again.given == [] and [n.reason for n in again.not_given] == [tasks_module.ALREADY_THEIRS] * 2
+        chairman = user(s, CHAIRMAN).id
+        unfit = eng.assign_many(s, [(stale, colleague.id)], actor(eng, s, HEAD), chairman)
+        assert [n.reason for n in unfit.not_given] == [tasks_module.NOT_THEIR_ROLE]
+        # another agency's head of office finds none of them
+        other_head = actor(eng, s, "lanhdao.tinh@demo.motcua.vn")
+        theirs = eng.assign_many(s, [(elsewhere, "")], other_head, other.id)
+        assert [(n.task_id, n.reason) for n in theirs.not_given] == [(elsewhere, tasks_module.NO_TASK)]
+        s.rollback()
+    assert holder(eng, stale) == colleague.id and holder(eng, elsewhere) is None
+
+
+def test_giving_several_tasks_asks_for_tasks_and_an_official_of_the_agency(eng: Engine) -> None:
+    task_id = submit(eng)[1]
+    with eng.session() as s:
+        head, official = actor(eng, s, HEAD), actor(eng, s, RECEPTION)
+        reception = official.id
+        with pytest.raises(FormInvalid) as refused:
+            eng.assign_many(s, [], head, "")
+        assert refused.value.errors == {"tasks": tasks_module.NO_TASK_CHOSEN, "assignee": tasks_module.NO_OFFICIAL}
+        too_many = [(i, "") for i in range(1, tasks_module.MOST_AT_ONCE + 2)]
+        with pytest.raises(FormInvalid) as refused:
+            eng.assign_many(s, too_many, head, reception)
+        assert refused.value.errors == {"tasks": tasks_module.TOO_MANY_CHOSEN}
+        s.execute(update(User).where(User.email == "chutich@demo.motcua.vn").values(active=False))
+        for nobody in ("", "abc", "10" * 30, user(s, CITIZEN).id, user(s, "motcua.tinh@demo.motcua.vn").id,
+                       user(s, "chutich@demo.motcua.vn").id):  # no one, not an id, a citizen, elsewhere, locked
+            with pytest.raises(FormInvalid) as refused:
+                eng.assign_many(s, [(task_id, "")], head, nobody)
+            assert refused.value.errors == {"assignee": tasks_module.NO_OFFICIAL}
+        with pytest.raises(Forbidden):  # only a head of office gives several at once (a holder hands over one)
+            eng.assign_many(s, [(task_id, "")], official, reception)
+        s.rollback()
+    assert holder(eng, task_id) is None
+
+
+def test_tasks_given_at_once_are_told_in_one_mail(eng: Engine, smtp: Any) -> None:
+    box, url = smtp
+    eng.settings = dataclasses.replace(eng.settings, smtp_url=url, base_url="https://dichvucong.example.vn")
+    first, second, third = (submit(eng)[1] for _ in range(3))
+    with eng.session() as s:
+        head = actor(eng, s, HEAD)
+        eng.assign_many(s, [(first, ""), (second, ""), (third, "")], head, user(s, RECEPTION).id)
+        s.commit()
+    with eng.session() as s:  # the third is done before the worker runs: not told
+        eng.complete(s, third, actor(eng, s, RECEPTION), {"note": "xong"})
+        s.commit()
+    done = eng.send_due_task_notices()
+    assert (done.sent, done.skipped) == (1, 1)
+    (mail,) = box.mails
+    assert mail["To"] == RECEPTION and mail["Subject"] == "Bạn được giao 2 công việc: Đinh Văn Đạo"
+    body = mail.get_content()
+    assert "Đinh Văn Đạo đã giao cho bạn 2 công việc:" in body and body.count("Hạn xử lý: ") == 2
+    for task_id in (first, second):
+        assert f"https://dichvucong.example.vn/can-bo/cong-viec/{task_id}\n" in body
+    assert f"/can-bo/cong-viec/{third}\n" not in body
+    with eng.session() as s:
+        assert {n.state for n in s.scalars(select(TaskNotice))} == {"sent", "skipped"}
+        assert len(s.scalars(select(TaskNotice).where(TaskNotice.state == "sent")).all()) == 2

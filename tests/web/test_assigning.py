@@ -10,7 +10,7 @@ from sqlalchemy import select
 from engine import accounts as account_ops
 from engine.models import Agency, HumanTask, User
 from tests.web.test_guards import dossier_and_task
-from tests.web.test_journey import CHAIRMAN, RECEPTION
+from tests.web.test_journey import CHAIRMAN, RECEPTION, register, start_birth_registration, submit_declaration
 
 HEAD = "lanhdao@demo.motcua.vn"
 COLLEAGUE = "motcua2@demo.motcua.vn"
@@ -144,3 +144,48 @@ def test_a_hidden_field_changed_by_hand_is_refused_not_a_crash(people, engine) -
     for assignee in ("²", "99999999999999999999", "<b>"):
         head.get(f"/can-bo/cong-viec/{task_id}")
         head.post(f"/can-bo/cong-viec/{task_id}/giao", {"assignee": assignee, "seen": ""}, status=400)
+
+
+def test_the_head_of_office_gives_several_tasks_at_once(people, engine) -> None:  # noqa: ANN001
+    _owner, _url, code, first = dossier_and_task(people)
+    other = register(people, "khac@example.com")
+    second_code = submit_declaration(other, start_birth_registration(other))
+    head = people()
+    head.login(HEAD)
+    page = head.get("/can-bo/phan-cong?chua-nhan=1")
+    second = re.search(rf'data-task-id="(\d+)" data-dossier-code="{re.escape(second_code)}"', page.html).group(1)
+    assert page.has(f'name="viec" type="checkbox" value="{first}:"', f'name="viec" type="checkbox" value="{second}:"',
+                    "Giao các công việc đã chọn cho", "Trần Văn Tiếp (đang giữ 0 việc)", 'name="chua-nhan" value="1"')
+    assert f'<label class="govuk-label govuk-checkboxes__label" for="viec-{first}"><span class="govuk-visually-hidden">' \
+           f"Chọn {code}: " in page.html  # each box named for its dossier and task
+    # nothing chosen, nobody chosen: both said, with links to the fields
+    page = head.post("/can-bo/phan-cong", {"chua-nhan": "1"}, status=400)
+    assert page.has(f'href="#viec-{first}"', "Chọn ít nhất một công việc để giao.", 'href="#assignee"',
+                    "Chọn một cán bộ đang làm việc tại cơ quan.")
+    # a task chosen but nobody: the choice is kept
+    page = head.post("/can-bo/phan-cong", {"viec": [f"{first}:"], "assignee": ""}, status=400)
+    assert f'value="{first}:" checked' in page.html and f'value="{second}:" checked' not in page.html
+    # the second was claimed after the page was shown: the first is given, the second said
+    other_official = colleague(engine)
+    official = people()
+    official.login(COLLEAGUE, "mat-khau-dai-du")
+    official.post(f"/can-bo/cong-viec/{second}/nhan")
+    reception = user_id(engine, RECEPTION)
+    page = head.post("/can-bo/phan-cong", {"viec": [f"{first}:", f"{second}:"], "assignee": reception,
+                                           "chua-nhan": "1"})
+    assert page.url == "/can-bo/phan-cong?chua-nhan=1"
+    assert page.has("Đã giao 1 công việc cho Trần Văn Tiếp.", "Không giao được: ", f"{second_code} (",
+                    "Người xử lý công việc này vừa thay đổi. Xem lại trước khi giao.")
+    with engine.session() as s:
+        held = dict(s.execute(select(HumanTask.id, HumanTask.claimed_by_id)
+                              .where(HumanTask.id.in_([int(first), int(second)]))).all())
+    assert held == {int(first): reception, int(second): other_official}
+    # hand-made values: unreadable tasks are said not found, never a crash
+    page = head.post("/can-bo/phan-cong", {"viec": ["²:", "99999999999999999999:", f"{first}:x"],
+                                           "assignee": other_official})
+    assert page.has("Không tìm thấy công việc này.", "Người xử lý công việc này vừa thay đổi")
+    head.post("/can-bo/phan-cong", {"viec": [f"{first}:"], "assignee": "²"}, status=400)
+    chairman = people()
+    chairman.login(CHAIRMAN)
+    chairman.get("/can-bo/")
+    chairman.post("/can-bo/phan-cong", {"viec": [f"{first}:"], "assignee": reception}, status=403)
