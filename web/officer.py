@@ -222,10 +222,11 @@ def assign_many():  # noqa: ANN201
     if handing.given:
         flash(ngettext("Đã giao %(num)d công việc cho %(name)s.", "Đã giao %(num)d công việc cho %(name)s.",
                        len(handing.given), name=handing.assignee), "success")
-    if handing.not_given:
-        flash(_("Không giao được: %(tasks)s", tasks="; ".join(
-            f"{n.dossier_code} ({t(n.title)}): {t(n.reason)}" if n.dossier_code else t(n.reason)
-            for n in handing.not_given)), "error")
+    if handing.not_given:  # (a heading and a list: base.html)
+        flash({"heading": ngettext("Không giao được %(num)d công việc:", "Không giao được %(num)d công việc:",
+                                   len(handing.not_given)),
+               "items": [f"{n.dossier_code} – {t(n.title)}: {t(n.reason)}" if n.dossier_code else t(n.reason)
+                         for n in handing.not_given]}, "error")
     back = {key: request.form[key] for key in ("chua-nhan", "trang") if request.form.get(key)}
     return redirect(url_for("officer.assigning", **back))
 

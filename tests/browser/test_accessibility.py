@@ -140,6 +140,15 @@ def test_pages_have_no_wcag_violations(server: str, page, output_dir: Path, tmp_
     page.get_by_role("button", name="Giao việc").click()
     page.get_by_role("heading", name="Có lỗi cần sửa").wait_for()
     check("assign-errors")
+    page.goto(server + "/can-bo/phan-cong")  # several at once: nothing chosen, then one given
+    page.get_by_role("button", name="Giao các công việc đã chọn").click()
+    page.get_by_role("heading", name="Có lỗi cần sửa").wait_for()
+    check("assign-many-errors")
+    page.get_by_role("link", name="Chọn ít nhất một công việc để giao.").click()
+    page.keyboard.press("Space")  # the link took the focus to the first task's box
+    page.get_by_label("Giao các công việc đã chọn cho").select_option(label="Trần Văn Tiếp (đang giữ 0 việc)")
+    page.get_by_role("button", name="Giao các công việc đã chọn").click()
+    page.get_by_text("Đã giao 1 công việc cho Trần Văn Tiếp.").wait_for()
     page.goto(server + "/can-bo/thong-ke")
     check("statistics-by-official")
     page.goto(server + "/khong-co-trang-nay")

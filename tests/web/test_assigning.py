@@ -174,8 +174,9 @@ def test_the_head_of_office_gives_several_tasks_at_once(people, engine) -> None:
     page = head.post("/can-bo/phan-cong", {"viec": [f"{first}:", f"{second}:"], "assignee": reception,
                                            "chua-nhan": "1"})
     assert page.url == "/can-bo/phan-cong?chua-nhan=1"
-    assert page.has("Đã giao 1 công việc cho Trần Văn Tiếp.", "Không giao được: ", f"{second_code} (",
-                    "Người xử lý công việc này vừa thay đổi. Xem lại trước khi giao.")
+    assert page.has("Đã giao 1 công việc cho Trần Văn Tiếp.", "Không giao được 1 công việc:",
+                    f"<li>{second_code} – Tiếp nhận, kiểm tra hồ sơ: Người xử lý công việc này vừa thay đổi. "
+                    "Xem lại trước khi giao.</li>")
     with engine.session() as s:
         held = dict(s.execute(select(HumanTask.id, HumanTask.claimed_by_id)
                               .where(HumanTask.id.in_([int(first), int(second)]))).all())
