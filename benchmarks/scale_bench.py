@@ -19,7 +19,8 @@ session cookie, the signed-in user's read, the engine's calls and the template),
   are cleared before each page, which is timed as the dossier's first drawing in the process
 * ``my_dossiers_page``: ``GET /ho-so`` (a page of the citizen's dossiers and their open tasks)
 * ``agency_applicant_page``: ``GET /can-bo/ho-so?nguoi-nop=<personal ID number>``: an official of a random dossier's
-  agency finds its applicant's dossiers
+  agency finds its applicant's dossiers; ``agency_applicant_name_page``: the same by the applicant's full name typed
+  without diacritics (the seeded names are drawn from few words: one name is tens of accounts, a worst case)
 * ``statistics_month_page``, ``statistics_year_page``: ``GET /can-bo/thong-ke`` (the official's agency's figures
   for this month) and the same for this year (engine.statistics; an agency's year is tens of thousands of dossiers)
 * ``agency_dossiers_page``, ``agency_overdue_page``: ``GET /can-bo/ho-so`` (a page of the agency's dossiers, newest
@@ -43,6 +44,7 @@ import uuid
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Callable
+from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -51,6 +53,7 @@ from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from engine import demo, runtime, seed  # noqa: E402
 from engine.api import Engine  # noqa: E402
 from engine.config import Settings  # noqa: E402
+from engine.i18n import fold  # noqa: E402
 from engine.models import Dossier, HumanTask, User, UserRole  # noqa: E402
 from engine.procedures import APPLICANT_ROLE  # noqa: E402
 
@@ -73,6 +76,9 @@ PAGES: dict[str, tuple[str, Callable[[Any], int], Callable[[Any], str], Callable
     # an official of the dossier's agency finds the applicant's dossiers by their personal ID number
     "agency_applicant_page": ("applicant_page", lambda pair: pair[0], lambda pair: f"/can-bo/ho-so?nguoi-nop={pair[1]}",
                               lambda pair: "data-dossier-code"),
+    "agency_applicant_name_page": ("applicant_name_page", lambda pair: pair[0],
+                                   lambda pair: "/can-bo/ho-so?" + urlencode({"nguoi-nop": pair[1]}),
+                                   lambda pair: "data-dossier-code"),
 }
 
 
@@ -105,14 +111,17 @@ def samples(eng: Engine, rng: random.Random, n: int) -> dict[str, list[Any]]:
         real = s.execute(select(Dossier.code, Dossier.applicant_id).where(
             Dossier.workflow != runtime.PLACEHOLDER_STATE, Dossier.code.is_not(None))).all()
         official_of = dict(s.execute(select(User.agency_id, User.id).where(User.kind == "official", seeded)).all())
-        applicants = [(official_of[agency], number) for agency, number in s.execute(
-            select(Dossier.agency_id, User.id_number).join(User, User.id == Dossier.applicant_id)
-            .where(Dossier.id.in_(ids), Dossier.submitted_at.is_not(None), User.id_number.is_not(None))).all()
-            if agency in official_of]
+        found = s.execute(select(Dossier.agency_id, User.id_number, User.full_name)
+                          .join(User, User.id == Dossier.applicant_id)
+                          .where(Dossier.id.in_(ids), Dossier.submitted_at.is_not(None),
+                                 User.id_number.is_not(None))).all()
+        applicants = [(official_of[agency], number) for agency, number, _name in found if agency in official_of]
+        named = [(official_of[agency], fold(name)) for agency, _number, name in found if agency in official_of]
     rng.shuffle(codes)
     return {"inbox": [rng.choice(officials) for _ in range(n)], "my_tasks": [rng.choice(officials) for _ in range(n)],
             "lookup": [tuple(c) for c in codes[:n]], "my_dossiers": [rng.choice(citizens) for _ in range(n)],
-            "lookup_page": [tuple(rng.choice(real)) for _ in range(n)], "applicant_page": applicants[:n]}
+            "lookup_page": [tuple(rng.choice(real)) for _ in range(n)], "applicant_page": applicants[:n],
+            "applicant_name_page": named[:n]}
 
 
 def measure(eng: Engine, picks: dict[str, list[Any]]) -> dict[str, dict[str, float]]:

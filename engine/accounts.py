@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from . import alerts, bounds, clock, logins
 from .errors import FormInvalid, NotFound, ResetLinkInvalid
-from .i18n import LANGUAGES, text
+from .i18n import LANGUAGES, folded_name, text
 from .models import Agency, LoginFailure, PasswordReset, Person, User, UserRole, password_stamp
 
 # argon2id with OWASP's recommended minimum (19 MiB, 2 passes, 1 lane): a login costs ~50 ms of one core and
@@ -169,17 +169,22 @@ def _set_password(session: Session, user: User, password: str, source: str | Non
 
 
 #: what an official may find an applicant by at the desk (the dossiers' list): an exact personal ID number, email
-#: or phone number, as the profile keeps them
-NOT_AN_IDENTIFIER = text("Nhập số định danh cá nhân (12 chữ số), email hoặc số điện thoại của người nộp",
-                         "Enter the applicant's personal ID number (12 digits), email or phone number")
+#: or phone number, as the profile keeps them, or their full name written with or without diacritics
+NOT_AN_IDENTIFIER = text("Nhập số định danh cá nhân (12 chữ số), email, số điện thoại hoặc họ và tên của người nộp",
+                         "Enter the applicant's personal ID number (12 digits), email, phone number or full name")
+#: the most accounts one search names (one name may be many people's; an ID, email or phone is one or two's)
+MOST_MATCHING = 200
 
 
 def applicants_matching(session: Session, typed: str) -> list[int]:
     """The accounts whose personal ID number, email or phone number is ``typed`` (written as a person writes them:
-    spaces, dots, a phone as 0… or +84…); FormInvalid (``applicant``) when it is none of these."""
+    spaces, dots, a phone as 0… or +84…), or whose full name it is (with or without diacritics, any case, any
+    spacing: :func:`~engine.i18n.folded_name`); FormInvalid (``applicant``) when it is none of these."""
     typed = (typed or "").strip()
     if "@" in typed:
         found = select(User.id).where(User.email == typed.lower())
+    elif any(ch.isalpha() for ch in typed):
+        found = select(User.id).where(User.name_folded == folded_name(typed)[:200], User.kind == "citizen")
     else:
         digits = re.sub(r"[\s.\-()]", "", typed)
         if re.fullmatch(r"\d{12}", digits):
@@ -189,7 +194,7 @@ def applicants_matching(session: Session, typed: str) -> list[int]:
             found = select(User.id).where(User.phone.in_(["0" + national, "+84" + national]))
         else:
             raise FormInvalid({"applicant": NOT_AN_IDENTIFIER})
-    return list(session.scalars(found.limit(20)))
+    return list(session.scalars(found.limit(MOST_MATCHING)))
 
 
 def register_citizen(session: Session, email: str, password: str, full_name: str, source: str | None = None,

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import threading
-import unicodedata
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -15,7 +14,7 @@ from . import procedures, runtime
 from .db import possible_id
 from .errors import NotFound, ProcedureError
 from .forms import FormDefinition, load_form
-from .i18n import Text, text
+from .i18n import Text, fold, text
 from .models import Agency, ProcedureVersion
 from .procedures import SUPERVISOR_NAME, SUPERVISOR_ROLE
 from .views import Component, DeliveryOption, Fee, ProcedureInfo
@@ -203,13 +202,6 @@ def procedure_info(m: dict[str, Any]) -> ProcedureInfo:
         delivery=tuple(DeliveryOption(d["code"], d["name"]) for d in m.get("delivery", [])),
         keywords=tuple(m.get("keywords", [])), notes=tuple(m.get("notes", [])),
     )
-
-
-def fold(value: str) -> str:
-    """Lower case without Vietnamese diacritics, so "dang ky khai sinh" finds "Đăng ký khai sinh"."""
-    value = value.replace("đ", "d").replace("Đ", "D")
-    decomposed = unicodedata.normalize("NFD", value)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
 
 
 def by_name(rows: Any) -> list[Any]:

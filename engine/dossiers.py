@@ -470,7 +470,7 @@ def of_agency(session: Session, cache: VersionCache, official: Person, status: s
               offset: int = 0, applicant: str | None = None) -> list[DossierView]:
     """A page of the dossiers the official's agency received, newest first (list views), of one status or
     procedure, or only those still open past their due date; of the applicant whose personal ID number, email or
-    phone is ``applicant`` (FormInvalid ``applicant`` for something else)."""
+    phone number or full name is ``applicant`` (FormInvalid ``applicant`` for something else)."""
     if not official.is_official or official.agency_id is None:
         raise Forbidden(text("Chỉ cán bộ của cơ quan mới xem được hồ sơ của cơ quan.",
                              "Only an agency's officials can see its dossiers."))

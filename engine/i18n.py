@@ -1,6 +1,7 @@
 """Bilingual texts: every text a designer writes is a mapping ``{"vi": …, "en": …}``."""
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
@@ -26,3 +27,16 @@ def missing_languages(value: Any) -> list[str]:
     if not isinstance(value, Mapping):
         return list(LANGUAGES)
     return [lang for lang in LANGUAGES if not isinstance(value.get(lang), str) or not value[lang].strip()]
+
+
+def fold(value: str) -> str:
+    """Lower case without Vietnamese diacritics, so "dang ky khai sinh" finds "Đăng ký khai sinh"."""
+    value = value.replace("đ", "d").replace("Đ", "D")
+    decomposed = unicodedata.normalize("NFD", value)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+
+
+def folded_name(name: str) -> str:
+    """A person's name as it is looked up: :func:`fold`, its words separated by one space ("Nguyễn  Thị Lan" and
+    "nguyen thi lan" are one name)."""
+    return " ".join(fold(name).split())

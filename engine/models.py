@@ -12,7 +12,9 @@ from typing import Any
 
 from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String,
                         Text, UniqueConstraint, true)
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
+
+from .i18n import folded_name
 
 
 def utcnow() -> dt.datetime:
@@ -119,6 +121,9 @@ class User(Base, Person):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(200))
     full_name: Mapped[str] = mapped_column(String(200))
+    # the name without diacritics nor case (engine.i18n.folded_name), kept with it: an official finds an
+    # applicant's dossiers by their name written either way (engine.accounts.applicants_matching)
+    name_folded: Mapped[str | None] = mapped_column(String(200), index=True)
     kind: Mapped[str] = mapped_column(String(20))  # citizen | official | admin | designer
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
     # profile, given once and reused to prefill forms
@@ -140,6 +145,11 @@ class User(Base, Person):
 
     agency: Mapped[Agency | None] = relationship(viewonly=True)
     role_rows: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan")
+
+    @validates("full_name")
+    def _name_changed(self, _key: str, name: str) -> str:
+        self.name_folded = folded_name(name) if name is not None else None
+        return name
 
     @property
     def roles(self) -> set[str]:

@@ -33,6 +33,7 @@ from . import calendar, procedures, runtime, scenarios
 from .api import Engine
 from .bulk import BATCH, Progress, Writer
 from .catalog import current_version
+from .i18n import folded_name
 from .models import Agency, AuditEvent, DailySequence, Dossier, HumanTask, ProcedureVersion, User, UserRole
 from .procedures import APPLICANT_ROLE
 from .statuses import STATUSES
@@ -195,20 +196,22 @@ def seed(eng: Engine, dossiers: int, real: int = 100, seed_value: int = 2026, no
     n_citizens = max(real, dossiers // 20, 1)
     citizen_emails = [f"congdan{i + 1}@{EMAIL_DOMAIN}" for i in range(n_citizens)]
     new_citizens = [e for e in citizen_emails if e not in existing]
-    user_cols = ["id", "email", "password_hash", "full_name", "kind", "agency_id", "phone", "id_number", "birth_date",
-                 "address", "active", "created_at", "notify_by_mail"]
+    user_cols = ["id", "email", "password_hash", "full_name", "name_folded", "kind", "agency_id", "phone", "id_number",
+                 "birth_date", "address", "active", "created_at", "notify_by_mail"]
     first_user = writer.reserve_ids(User.__table__, len(official_rows) + len(new_citizens))
 
     def users() -> Iterator[tuple]:
         uid = first_user
         for email, role, agency_id in official_rows:
             role_rows.append((uid, role))
-            yield (uid, email, password_hash, f"Cán bộ {_name(rng)}", "official", agency_id, None, None, None, None,
+            name = f"Cán bộ {_name(rng)}"
+            yield (uid, email, password_hash, name, folded_name(name), "official", agency_id, None, None, None, None,
                    True, now, False)
             uid += 1
         for email in new_citizens:
             birth = dt.date(1950, 1, 1) + dt.timedelta(days=rng.randrange(365 * 55))
-            yield (uid, email, password_hash, _name(rng), "citizen", None, f"09{rng.randrange(10**8):08d}",
+            name = _name(rng)
+            yield (uid, email, password_hash, name, folded_name(name), "citizen", None, f"09{rng.randrange(10**8):08d}",
                    f"0{rng.randrange(10**11):011d}", birth, f"Thôn {rng.randrange(1, 30)}, tỉnh Mẫu", True, now,
                    False)  # made-up accounts get no mail about their dossiers
             uid += 1

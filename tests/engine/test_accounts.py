@@ -77,6 +77,10 @@ def test_a_profile_is_updated_through_the_record_of_the_signed_in_user(engine: E
         assert (engine.user(s, actor.id).full_name, engine.user(s, actor.id).phone) == ("Người Đã Đổi", "0901234567")
         with pytest.raises(FormInvalid):
             engine.update_profile(s, actor, full_name="")
+        # the desk finds the account by its new name, written either way, and no longer by the old one
+        assert accounts.applicants_matching(s, "nguoi da doi") == [actor.id]
+        assert accounts.applicants_matching(s, "NGƯỜI  ĐÃ ĐỔI") == [actor.id]
+        assert accounts.applicants_matching(s, "Người Mới") == []
 
 
 @pytest.mark.parametrize("moment,birth,message", [

@@ -49,10 +49,16 @@ def test_an_official_finds_an_applicants_dossiers_as_the_person_at_the_desk_says
         assert f'value="{typed}"' in page.html  # kept in its box
     page = official.get("/can-bo/ho-so?nguoi-nop=khong-ai%40example.com")
     assert page.has("Không có hồ sơ nào.")
-    page = official.get("/can-bo/ho-so?nguoi-nop=Tr%E1%BA%A7n+Th%E1%BB%8B+An", status=400)
-    assert page.has('href="#nguoi-nop"',
-                    "Nhập số định danh cá nhân (12 chữ số), email hoặc số điện thoại của người nộp")
-    assert "data-dossier-code=" not in page.html
+    # by the full name, written with or without diacritics, any case or spacing (both accounts are "Trần Thị An")
+    for typed in ("Trần Thị An", "tran  thi AN", "TRẦN THỊ AN"):
+        page = official.get("/can-bo/ho-so?" + urlencode({"nguoi-nop": typed}))
+        assert re.findall(r'data-dossier-code="([^"]+)"', page.html) == [other_code, code], typed
+    assert official.get("/can-bo/ho-so?nguoi-nop=Tr%E1%BA%A7n+Th%E1%BB%8B").has("Không có hồ sơ nào.")  # whole names
+    for typed in ("12345", "--"):  # neither an ID, a phone, an email nor a name
+        page = official.get("/can-bo/ho-so?" + urlencode({"nguoi-nop": typed}), status=400)
+        assert page.has('href="#nguoi-nop"',
+                        "Nhập số định danh cá nhân (12 chữ số), email, số điện thoại hoặc họ và tên của người nộp")
+        assert "data-dossier-code=" not in page.html
     # filters combine; another agency's official finds nothing of this agency's
     page = official.get("/can-bo/ho-so?" + urlencode({"nguoi-nop": "an@example.com", "trang-thai": "processing"}))
     assert page.has("Không có hồ sơ nào.")

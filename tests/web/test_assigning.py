@@ -156,8 +156,8 @@ def test_the_head_of_office_gives_several_tasks_at_once(people, engine) -> None:
     second = re.search(rf'data-task-id="(\d+)" data-dossier-code="{re.escape(second_code)}"', page.html).group(1)
     assert page.has(f'name="viec" type="checkbox" value="{first}:"', f'name="viec" type="checkbox" value="{second}:"',
                     "Giao các công việc đã chọn cho", "Trần Văn Tiếp (đang giữ 0 việc)", 'name="chua-nhan" value="1"')
-    assert f'<label class="govuk-label govuk-checkboxes__label" for="viec-{first}"><span class="govuk-visually-hidden">' \
-           f"Chọn {code}: " in page.html  # each box named for its dossier and task
+    label = f'for="viec-{first}"><span class="govuk-visually-hidden">Chọn {code}: '
+    assert label in page.html  # each box named for its dossier and task
     # nothing chosen, nobody chosen: both said, with links to the fields
     page = head.post("/can-bo/phan-cong", {"chua-nhan": "1"}, status=400)
     assert page.has(f'href="#viec-{first}"', "Chọn ít nhất một công việc để giao.", 'href="#assignee"',
