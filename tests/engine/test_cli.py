@@ -98,6 +98,13 @@ def test_seed_generates_dossiers_that_the_engine_can_list(db_env: str, capsys: p
         official = s.scalar(select(User).join(UserRole).where(
             User.kind == "official", User.agency_id == task.agency_id, UserRole.role == task.role))
         assert task.id in [t.id for t in engine.queue(s, official)]
+        # the bulk-written accounts are found by name as any other (their folded name written with them)
+        from engine import seed
+        from engine.accounts import applicants_matching
+        from engine.i18n import fold
+
+        citizen = s.scalar(select(User).where(User.kind == "citizen", User.email.like(f"congdan%@{seed.EMAIL_DOMAIN}")).limit(1))
+        assert citizen.id in applicants_matching(s, fold(citizen.full_name).upper())
     engine.db.dispose()
 
 
