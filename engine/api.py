@@ -345,18 +345,20 @@ class Engine:
         """Keep (typed) input between the pages of a form; merged into any earlier draft."""
         tasks.save_draft(session, tasks.get_for(session, task_id, actor, acting=True), data)
 
-    def queue(self, session: Session, official: Person, limit: int = 200, offset: int = 0) -> list[TaskView]:
-        """Open, unclaimed tasks of the official's roles in their agency, oldest first (at most ``limit``, after
-        the first ``offset``)."""
-        return tasks.queue(session, self.versions, official, limit, offset)
+    def queue(self, session: Session, official: Person, limit: int = 200, offset: int = 0,
+              order: str | None = None) -> list[TaskView]:
+        """Open, unclaimed tasks of the official's roles in their agency, oldest first or by ``order``
+        (:data:`engine.tasks.ORDERS`; at most ``limit``, after the first ``offset``)."""
+        return tasks.queue(session, self.versions, official, limit, offset, order)
 
     def queue_size(self, session: Session, official: Person) -> int:
         """How many tasks :meth:`queue` holds in all."""
         return tasks.queue_size(session, official)
 
-    def my_tasks(self, session: Session, user: Person, limit: int = 200) -> list[TaskView]:
-        """Open tasks claimed by an official, or an applicant's own open tasks (at most ``limit``)."""
-        return tasks.mine(session, self.versions, user, limit)
+    def my_tasks(self, session: Session, user: Person, limit: int = 200, order: str | None = None) -> list[TaskView]:
+        """Open tasks claimed by an official, or an applicant's own open tasks (at most ``limit``; oldest first or
+        by ``order``)."""
+        return tasks.mine(session, self.versions, user, limit, order)
 
     def claim(self, session: Session, task_id: int, official: Person) -> TaskView:
         """Claim a task atomically: of two officials racing, exactly one wins, the other gets AlreadyClaimed."""
@@ -386,10 +388,10 @@ class Engine:
         return tasks.assign_many(session, self.versions, chosen, actor, assignee_id)
 
     def agency_tasks(self, session: Session, official: Person, limit: int = 200, offset: int = 0,
-                     unclaimed: bool = False) -> tuple[list[TaskView], int]:
+                     unclaimed: bool = False, order: str | None = None) -> tuple[list[TaskView], int]:
         """A head of office's view: the agency's open tasks, whoever holds them (or those nobody holds), and their
         number."""
-        return tasks.of_agency(session, self.versions, official, limit, offset, unclaimed)
+        return tasks.of_agency(session, self.versions, official, limit, offset, unclaimed, order)
 
     def workloads(self, session: Session, official: Person) -> list[Workload]:
         """A head of office's view: each official of the agency, the open tasks they hold, how many are overdue."""

@@ -104,10 +104,20 @@ LISTED = (select(HumanTask.id, HumanTask.dossier_id, Dossier.code, Dossier.proce
           .outerjoin(CLAIMANT, CLAIMANT.id == HumanTask.claimed_by_id))
 
 
-def _listed(query: Any) -> Any:
-    """A listing's statement, built once: open tasks oldest first, with what a task view shows."""
-    return query.where(HumanTask.state == "open").order_by(HumanTask.created_at, HumanTask.id).limit(
-        bindparam("limit")).offset(bindparam("offset"))
+#: how a list of tasks may be ordered: "oldest" given first (the default: first come, first served), or "due":
+#: the nearest due time first (those without one last), then the oldest
+ORDERS = {"oldest": (HumanTask.created_at, HumanTask.id),
+          "due": (HumanTask.due_at.asc().nulls_last(), HumanTask.created_at, HumanTask.id)}
+
+
+def _listed(query: Any) -> dict[str, Any]:
+    """A listing's statements, built once, one per order (:data:`ORDERS`): open tasks with what a task view shows."""
+    return {order: query.where(HumanTask.state == "open").order_by(*by).limit(bindparam("limit"))
+            .offset(bindparam("offset")) for order, by in ORDERS.items()}
+
+
+def _order(order: str | None) -> str:
+    return order if order in ORDERS else "oldest"
 
 
 def _in_queue(query: Any) -> Any:
@@ -144,10 +154,11 @@ def _listing(session: Session, cache: VersionCache, query: Any, params: dict[str
     ) for r in session.execute(query, params).all()]
 
 
-def queue(session: Session, cache: VersionCache, official: Person, limit: int = 200, offset: int = 0) -> list[TaskView]:
+def queue(session: Session, cache: VersionCache, official: Person, limit: int = 200, offset: int = 0,
+          order: str | None = None) -> list[TaskView]:
     if not official.is_official:
         raise Forbidden()
-    return _listing(session, cache, QUEUE, {"agency_id": official.agency_id, "roles": sorted(official.roles),
+    return _listing(session, cache, QUEUE[_order(order)], {"agency_id": official.agency_id, "roles": sorted(official.roles),
                                             "limit": limit, "offset": max(0, offset)})
 
 
@@ -164,12 +175,12 @@ def _supervising(official: Person) -> None:
 
 
 def of_agency(session: Session, cache: VersionCache, official: Person, limit: int = 200, offset: int = 0,
-              unclaimed: bool = False) -> tuple[list[TaskView], int]:
-    """The open tasks of the head of office's agency, whoever holds them (or only those nobody holds), oldest
-    first; and how many there are."""
+              unclaimed: bool = False, order: str | None = None) -> tuple[list[TaskView], int]:
+    """The open tasks of the head of office's agency, whoever holds them (or only those nobody holds), in the
+    ``order`` of :data:`ORDERS` (oldest first unless told); and how many there are."""
     _supervising(official)
     params = {"agency_id": official.agency_id}
-    return (_listing(session, cache, OF_AGENCY[unclaimed], {**params, "limit": limit, "offset": max(0, offset)}),
+    return (_listing(session, cache, OF_AGENCY[unclaimed][_order(order)], {**params, "limit": limit, "offset": max(0, offset)}),
             session.scalar(OF_AGENCY_SIZE[unclaimed], params) or 0)
 
 
@@ -180,8 +191,9 @@ def workloads(session: Session, official: Person) -> list[Workload]:
                                                                              "now": utcnow()}))]
 
 
-def mine(session: Session, cache: VersionCache, user: Person, limit: int = 200) -> list[TaskView]:
-    return _listing(session, cache, CLAIMED_BY if user.is_official else APPLICANT_TASKS,
+def mine(session: Session, cache: VersionCache, user: Person, limit: int = 200,
+         order: str | None = None) -> list[TaskView]:
+    return _listing(session, cache, (CLAIMED_BY if user.is_official else APPLICANT_TASKS)[_order(order)],
                     {"user_id": user.id, "limit": limit, "offset": 0})
 
 

@@ -35,20 +35,31 @@ QUEUE_PAGE = 50
 FIRST_YEAR = 2020
 
 
+#: how the lists of tasks may be ordered (``?sap-xep=``): the engine's orders (engine.tasks.ORDERS) by their
+#: Vietnamese names in addresses; none: the oldest first
+ORDERS = {"han": "due"}
+
+
+def _order(asked: Any) -> str | None:
+    return ORDERS.get(asked.get("sap-xep") or "")
+
+
 @bp.get("/")
 @official_required
 def queue():  # noqa: ANN201
     engine = get_engine()
+    order = _order(request.args)
     asked = request.args.get("trang", 1, type=int) or 1
     if asked <= 1:  # the usual page: counted only when the queue goes on past it
-        page, rows = 1, engine.queue(db(), current_user, limit=QUEUE_PAGE + 1, offset=0)
+        page, rows = 1, engine.queue(db(), current_user, limit=QUEUE_PAGE + 1, offset=0, order=order)
         size = len(rows) if len(rows) <= QUEUE_PAGE else engine.queue_size(db(), current_user)
     else:  # a later page: past the end, the last one (and a number too large for an offset, never sent)
         size = engine.queue_size(db(), current_user)
         page = min(asked, max(1, -(-size // QUEUE_PAGE)))
-        rows = engine.queue(db(), current_user, limit=QUEUE_PAGE + 1, offset=(page - 1) * QUEUE_PAGE)
+        rows = engine.queue(db(), current_user, limit=QUEUE_PAGE + 1, offset=(page - 1) * QUEUE_PAGE, order=order)
     return render_template("officer/queue.html", queue=rows[:QUEUE_PAGE], page=page, has_next=len(rows) > QUEUE_PAGE,
-                           first=(page - 1) * QUEUE_PAGE + 1, queue_size=size, mine=engine.my_tasks(db(), current_user))
+                           first=(page - 1) * QUEUE_PAGE + 1, queue_size=size, order=request.args.get("sap-xep")
+                           if order else "", mine=engine.my_tasks(db(), current_user, order=order))
 
 
 def _render_task(task_id: int, values: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
@@ -196,10 +207,12 @@ def _render_assigning(asked: Any, errors: dict[str, str] | None = None, chosen: 
     engine = get_engine()
     page = max(1, min(number_from(asked.get("trang") or "1", digits=5) or 1, 10_000))
     unclaimed = asked.get("chua-nhan") == "1"
+    order = _order(asked)
     rows, size = engine.agency_tasks(db(), current_user, limit=QUEUE_PAGE + 1, offset=(page - 1) * QUEUE_PAGE,
-                                     unclaimed=unclaimed)
+                                     unclaimed=unclaimed, order=order)
     return render_template("officer/assigning.html", tasks=rows[:QUEUE_PAGE], size=size, page=page,
                            has_next=len(rows) > QUEUE_PAGE, first=(page - 1) * QUEUE_PAGE + 1, unclaimed=unclaimed,
+                           order=asked.get("sap-xep") if order else "",
                            workloads=engine.workloads(db(), current_user), errors=errors or {}, chosen=chosen,
                            assignee=assignee), status
 
@@ -227,7 +240,7 @@ def assign_many():  # noqa: ANN201
                                    len(handing.not_given)),
                "items": [f"{n.dossier_code} – {t(n.title)}: {t(n.reason)}" if n.dossier_code else t(n.reason)
                          for n in handing.not_given]}, "error")
-    back = {key: request.form[key] for key in ("chua-nhan", "trang") if request.form.get(key)}
+    back = {key: request.form[key] for key in ("chua-nhan", "sap-xep", "trang") if request.form.get(key)}
     return redirect(url_for("officer.assigning", **back))
 
 

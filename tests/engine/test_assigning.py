@@ -363,3 +363,23 @@ def test_tasks_given_at_once_are_told_in_one_mail(eng: Engine, smtp: Any) -> Non
     with eng.session() as s:
         assert {n.state for n in s.scalars(select(TaskNotice))} == {"sent", "skipped"}
         assert len(s.scalars(select(TaskNotice).where(TaskNotice.state == "sent")).all()) == 2
+
+
+def test_lists_of_tasks_come_oldest_first_or_by_the_nearest_due_time(eng: Engine) -> None:
+    first, second, third = (submit(eng)[1] for _ in range(3))
+    with eng.session() as s:  # (as tasks of procedures with other time limits would be: the newest due first)
+        for task_id, due in ((first, dt.datetime(2026, 12, 20)), (second, None), (third, dt.datetime(2026, 12, 1))):
+            s.execute(update(HumanTask).where(HumanTask.id == task_id).values(due_at=due))
+        s.commit()
+    with eng.session() as s:
+        official, head = actor(eng, s, RECEPTION), actor(eng, s, HEAD)
+        assert [t.id for t in eng.queue(s, official)] == [first, second, third]
+        assert [t.id for t in eng.queue(s, official, order="due")] == [third, first, second]  # none due: last
+        assert [t.id for t in eng.queue(s, official, limit=1, offset=1, order="due")] == [first]
+        assert [t.id for t in eng.queue(s, official, order="bogus")] == [first, second, third]
+        assert [t.id for t in eng.agency_tasks(s, head, order="due")[0]] == [third, first, second]
+        for task_id in (first, third):
+            eng.claim(s, task_id, official)
+        s.commit()
+        assert [t.id for t in eng.my_tasks(s, official)] == [first, third]
+        assert [t.id for t in eng.my_tasks(s, official, order="due")] == [third, first]

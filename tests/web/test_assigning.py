@@ -171,9 +171,11 @@ def test_the_head_of_office_gives_several_tasks_at_once(people, engine) -> None:
     official.login(COLLEAGUE, "mat-khau-dai-du")
     official.post(f"/can-bo/cong-viec/{second}/nhan")
     reception = user_id(engine, RECEPTION)
+    page = head.get("/can-bo/phan-cong?chua-nhan=1&sap-xep=han")  # (the order is kept after giving)
+    assert page.has('<input type="hidden" name="sap-xep" value="han">', '<option value="han" selected>')
     page = head.post("/can-bo/phan-cong", {"viec": [f"{first}:", f"{second}:"], "assignee": reception,
-                                           "chua-nhan": "1"})
-    assert page.url == "/can-bo/phan-cong?chua-nhan=1"
+                                           "chua-nhan": "1", "sap-xep": "han"})
+    assert page.url == "/can-bo/phan-cong?chua-nhan=1&sap-xep=han"
     assert page.has("Đã giao 1 công việc cho Trần Văn Tiếp.", "Không giao được 1 công việc:",
                     f"<li>{second_code} – Tiếp nhận, kiểm tra hồ sơ: Người xử lý công việc này vừa thay đổi. "
                     "Xem lại trước khi giao.</li>")

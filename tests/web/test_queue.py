@@ -1,10 +1,15 @@
-"""The officials' group queue comes in pages, oldest first, and says how many tasks wait in all."""
+"""The officials' group queue comes in pages, oldest first (or by the nearest due time), and says how many tasks
+wait in all."""
 from __future__ import annotations
 
+import datetime as dt
 import re
+
+from sqlalchemy import select, update
 
 from engine.api import Engine
 from engine.demo import ACCOUNTS, DEMO_PASSWORD
+from engine.models import Dossier, HumanTask
 from tests.engine.test_birth_registration import declaration
 from tests.web.test_journey import RECEPTION
 from tests.web.test_render_cost import statements
@@ -58,3 +63,21 @@ def test_a_queue_that_fits_on_its_first_page_is_counted_from_the_page(people, en
         assert page.has(f"Việc chờ nhận ({total}) · 1–50" if total > 50 else f"Việc chờ nhận ({total})<")
         assert len(queued_codes(page.html)) == min(total, 50)
         assert ('rel="next"' in page.html) == (total > 50)
+
+
+def test_the_queue_is_ordered_by_the_nearest_due_time_when_asked(people, engine: Engine) -> None:  # noqa: ANN001
+    submit_dossiers(engine, 52)
+    with engine.session() as s:  # the newest task due first, as one of a procedure with a shorter time limit
+        newest = max(s.scalars(select(HumanTask.id).where(HumanTask.state == "open")))
+        s.execute(update(HumanTask).where(HumanTask.id == newest).values(due_at=dt.datetime(2026, 1, 1)))
+        code = s.scalar(select(Dossier.code).join(HumanTask).where(HumanTask.id == newest))
+        s.commit()
+    official = people()
+    page = official.login(RECEPTION)
+    assert code not in queued_codes(page.html)  # oldest first: on the second page
+    page = official.get("/can-bo/?sap-xep=han")
+    assert queued_codes(page.html)[0] == code and '<option value="han" selected>' in page.html
+    assert 'href="/can-bo/?trang=2&amp;sap-xep=han"' in page.html  # the next page keeps the order
+    page = official.get("/can-bo/?trang=2&sap-xep=han")
+    assert code not in queued_codes(page.html) and len(queued_codes(page.html)) == 2
+    assert queued_codes(official.get("/can-bo/?sap-xep=%3Cb%3E").html)[0] != code  # an unknown order: the oldest
