@@ -29,7 +29,7 @@ NASTY = ("²", "9" * 5000, "x" * 20_000, "<script>alert(1)</script>", "../../etc
 BAD_IDS = ("99999999999999999999", "0")
 WORDS = ("birth_registration", "x", "..", "%C2%B2")
 QUERY = ("q", "trang", "ma", "nam", "thang", "nguoi-nop", "trang-thai", "thu-tuc", "linh-vuc", "co-quan", "next",
-         "voi", "sau", "chua-nhan", "qua-han")
+         "voi", "sau", "chua-nhan", "qua-han", "sap-xep")
 ACCOUNTS = (None, "congdan@demo.motcua.vn", "motcua@demo.motcua.vn", "lanhdao@demo.motcua.vn",
             "quantri@demo.motcua.vn", "thietke@demo.motcua.vn")
 #: not followed: signing out (the rest of the crawl would be a visitor's), the assets, the API (its own tests)
