@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import (accounts, administration, alerts, attachments, catalog, designs, dossiers, integration, logins, mail,
-               moves, notices, outbox, payments, personal_data, ratings, reminders, signing, slips, statistics,
+from . import (accounts, administration, alerts, attachments, catalog, designs, dossiers, integration, logins, lookup,
+               mail, moves, notices, outbox, payments, personal_data, ratings, reminders, signing, slips, statistics,
                task_mail, tasks, timers, two_step, webhooks)
 from .config import Settings
 from .db import Database, possible_id
@@ -69,6 +69,11 @@ class Engine:
             if level is None:
                 return []
         return catalog.search(session, self.versions, query, field, level)
+
+    def look_up(self, session: Session, code: str, id_number: str, source: str | None) -> lookup.PublicDossier:
+        """Where a dossier stands, for anyone with its code and its applicant's personal ID number
+        (:func:`engine.lookup.look_up`: a wrong pair is NotFound and counted against ``source``; commit it)."""
+        return lookup.look_up(session, self.versions, code, id_number, source)
 
     def catalog_agencies(self, session: Session) -> list[tuple[int, str, str, str]]:
         """Every agency (id, names, level), for finding procedures by agency."""

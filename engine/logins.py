@@ -12,6 +12,9 @@ Creating accounts is counted too (:func:`check_registration`): each one costs a 
 login, and a row, so one address may create at most :attr:`~engine.config.Settings.registrations_per_address`
 accounts in a window (20 by default; high, for the same reason as :data:`PER_SOURCE`).
 
+Wrong lookups of a dossier by its code and its applicant's ID number (:mod:`engine.lookup`) are kept with the failed
+logins, under a key no email can be, and so count towards their address's :data:`PER_SOURCE` too.
+
 Successful logins are kept too (:func:`signed_in`, ``sign_in``, :data:`SIGN_INS_KEPT`), for the person to see on
 their security page (:func:`recent`): a login they did not make shows.
 
@@ -40,11 +43,12 @@ SIGN_INS_KEPT = dt.timedelta(days=90)
 UNKNOWN = "-"
 
 
-def _source(source: str | None) -> str:
+def source_of(source: str | None) -> str:
+    """The address as it is kept (cut to the column's length; :data:`UNKNOWN` when none)."""
     return (source or UNKNOWN)[:64]
 
 
-def _wait(times: list[dt.datetime], limit: int, now: dt.datetime) -> int:
+def wait(times: list[dt.datetime], limit: int, now: dt.datetime) -> int:
     """The seconds until fewer than ``limit`` of ``times`` (in the window, at least ``limit`` of them) are left in
     it: until the (len - limit + 1) oldest have left."""
     return max(1, math.ceil((sorted(times)[len(times) - limit] + WINDOW - now).total_seconds()))
@@ -54,14 +58,14 @@ def check(session: Session, email: str, source: str | None) -> int:
     """Raise :class:`TooManyAttempts` (with the seconds to wait) if a login for ``email`` from ``source`` must
     wait; otherwise return how many failures of that email from that address are counted. ``email`` is
     lower-cased and stripped already."""
-    now, source = clock.now(), _source(source)
+    now, source = clock.now(), source_of(source)
     rows = session.execute(
         select(LoginFailure.email, LoginFailure.source, LoginFailure.at)
         .where(LoginFailure.at > now - WINDOW, or_(LoginFailure.email == email, LoginFailure.source == source))
     ).all()
     if not rows:
         return 0
-    waits = [_wait(counted, limit, now)
+    waits = [wait(counted, limit, now)
              for limit, counted in ((PER_PAIR, [r.at for r in rows if r.email == email and r.source == source]),
                                     (PER_SOURCE, [r.at for r in rows if r.source == source]),
                                     (PER_EMAIL, [r.at for r in rows if r.email == email]))
@@ -75,31 +79,31 @@ def failed(session: Session, email: str, source: str | None) -> None:
     """Count a failed login (and forget the failures that have left the window)."""
     now = clock.now()
     session.execute(delete(LoginFailure).where(LoginFailure.at <= now - WINDOW))
-    session.add(LoginFailure(email=email[:254], source=_source(source), at=now))
+    session.add(LoginFailure(email=email[:254], source=source_of(source), at=now))
     session.flush()
 
 
 def succeeded(session: Session, email: str, source: str | None) -> None:
     """Forget the failures of ``email`` from ``source``."""
     session.execute(delete(LoginFailure).where(LoginFailure.email == email,
-                                               LoginFailure.source == _source(source)))
+                                               LoginFailure.source == source_of(source)))
 
 
 def check_registration(session: Session, source: str | None, limit: int) -> None:
     """Raise :class:`TooManyRegistrations` (with the seconds to wait) if ``source`` created ``limit`` accounts in
     the window."""
     now = clock.now()
-    times = list(session.scalars(select(Registration.at).where(Registration.source == _source(source),
+    times = list(session.scalars(select(Registration.at).where(Registration.source == source_of(source),
                                                                Registration.at > now - WINDOW)))
     if len(times) >= limit:
-        raise TooManyRegistrations(_wait(times, limit, now))
+        raise TooManyRegistrations(wait(times, limit, now))
 
 
 def registered(session: Session, source: str | None) -> None:
     """Count an account created from ``source`` (and forget those that have left the window)."""
     now = clock.now()
     session.execute(delete(Registration).where(Registration.at <= now - WINDOW))
-    session.add(Registration(source=_source(source), at=now))
+    session.add(Registration(source=source_of(source), at=now))
 
 
 def signed_in(session: Session, user_id: int, source: str | None, method: str) -> None:
@@ -107,7 +111,7 @@ def signed_in(session: Session, user_id: int, source: str | None, method: str) -
     :class:`~engine.models.SignIn`), and forget its logins older than :data:`SIGN_INS_KEPT`."""
     now = clock.now()
     session.execute(delete(SignIn).where(SignIn.user_id == user_id, SignIn.at <= now - SIGN_INS_KEPT))
-    session.add(SignIn(user_id=user_id, at=now, source=_source(source), method=method))
+    session.add(SignIn(user_id=user_id, at=now, source=source_of(source), method=method))
 
 
 def recent(session: Session, user_id: int, limit: int = 10) -> list[SignIn]:

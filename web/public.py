@@ -9,10 +9,33 @@ from flask import Blueprint, Response, abort, jsonify, redirect, render_template
 from flask_login import current_user
 
 from engine.db import id_from
+from engine.errors import FormInvalid, NotFound, TooManyAttempts
 
 from . import LANGUAGES, db, get_engine
+from .ui import t
 
 bp = Blueprint("public", __name__)
+
+
+@bp.route("/tra-cuu-ho-so", methods=["GET", "POST"])
+def lookup():  # noqa: ANN201
+    """Anyone looks up where a dossier stands by its code and its applicant's personal ID number (sent by POST:
+    an ID number does not belong in an address, a server's log or a browser's history; a wrong pair is counted)."""
+    values = {"ma": request.values.get("ma", "")[:64], "so-dinh-danh": request.form.get("so-dinh-danh", "")[:32]}
+    errors: dict[str, str] = {}
+    found, status, headers = None, 200, {"Cache-Control": "no-store"}
+    if request.method == "POST":
+        try:
+            found = get_engine().look_up(db(), values["ma"], values["so-dinh-danh"], request.remote_addr)
+        except FormInvalid as exc:
+            errors, status = {field: t(message) for field, message in exc.errors.items()}, 400
+        except TooManyAttempts as exc:
+            errors, status = {"ma": t(exc.message)}, 429
+            headers["Retry-After"] = str(exc.retry_after)
+        except NotFound as exc:
+            db().commit()  # (the wrong pair is counted)
+            errors, status = {"ma": t(exc.message)}, 404
+    return render_template("public/lookup.html", values=values, errors=errors, found=found), status, headers
 
 
 @bp.get("/")

@@ -93,6 +93,10 @@ def test_pages_have_no_wcag_violations(server: str, page, output_dir: Path, tmp_
     check("catalog")
     page.goto(server + "/thu-tuc/birth_registration")
     check("procedure")
+    page.goto(server + "/tra-cuu-ho-so")  # a visitor's lookup: nothing typed, then an unknown pair
+    page.get_by_role("button", name="Tra cứu").click()
+    page.get_by_role("heading", name="Có lỗi cần sửa").wait_for()
+    check("public-lookup-errors")
     page.goto(server + "/dang-nhap")
     page.get_by_role("button", name="Đăng nhập").click()  # empty: errors
     check("login-errors")
@@ -164,6 +168,14 @@ def test_pages_have_no_wcag_violations(server: str, page, output_dir: Path, tmp_
     page.get_by_role("button", name="Gửi đánh giá").click()
     page.get_by_text("Chọn mức độ hài lòng của bạn").first.wait_for()
     check("rating-errors")
+    page.goto(server + f"/ho-so/{dossier_id}")
+    code = page.locator("h1 .app-code").inner_text()
+    page.goto(server + "/tra-cuu-ho-so")  # the same dossier, looked up by its code and the applicant's ID
+    page.get_by_label("Mã hồ sơ").fill(code)
+    page.get_by_label("Số định danh cá nhân của người nộp").fill("001190012345")
+    page.get_by_role("button", name="Tra cứu").click()
+    page.get_by_role("heading", name="Quá trình xử lý").wait_for()
+    check("public-lookup")
     # a signed one whose fees are due: the VietQR code and the account, and the receipt and documents
     signed = dossier_at(tmp_path / "motcua.db", ("reception_check", "accept"), ("officer_review", "approve"),
                         ("chairman_sign", "sign"))
