@@ -23,6 +23,8 @@ session cookie, the signed-in user's read, the engine's calls and the template),
   without diacritics (the seeded names are drawn from few words: one name is tens of accounts, a worst case)
 * ``statistics_month_page``, ``statistics_year_page``: ``GET /can-bo/thong-ke`` (the official's agency's figures
   for this month) and the same for this year (engine.statistics; an agency's year is tens of thousands of dossiers)
+* ``public_statistics_month``, ``public_statistics_year``: every agency's figures for this month and this year, as
+  the public statistics page counts them (``engine.statistics.by_agency``) when it has none kept, five times each
 * ``agency_dossiers_page``, ``agency_overdue_page``: ``GET /can-bo/ho-so`` (a page of the agency's dossiers, newest
   first) and the same with only those still open past their due date
 
@@ -154,6 +156,31 @@ def measure(eng: Engine, picks: dict[str, list[Any]]) -> dict[str, dict[str, flo
     return out
 
 
+#: what the public statistics page counts when its figures are not kept (engine.statistics.by_agency: every
+#: agency's dossiers of the period), timed without the page's ten-minute keeping
+COUNTS = ("public_statistics_month", "public_statistics_year")
+COUNT_RUNS = 5
+
+
+def measure_counts(eng: Engine) -> dict[str, dict[str, float]]:
+    from engine import calendar, clock
+    from engine import statistics as figures
+
+    today = calendar.to_local(clock.now())
+    out: dict[str, dict[str, float]] = {}
+    for name, month in zip(COUNTS, (today.month, None)):
+        bounds = figures.period(today.year, month)
+        times = []
+        for _ in range(COUNT_RUNS + 1):  # (the first warms PostgreSQL's buffers: not timed)
+            with eng.session() as s:
+                started = time.perf_counter()
+                figures.by_agency(s, *bounds)
+                times.append((time.perf_counter() - started) * 1000)
+        out[name] = {"p50_ms": pct(times[1:], 0.5), "p95_ms": pct(times[1:], 0.95), "max_ms": max(times[1:]),
+                     "calls": COUNT_RUNS}
+    return out
+
+
 def measure_pages(eng: Engine, picks: dict[str, list[Any]]) -> dict[str, dict[str, float]]:
     """The pages of :data:`PAGES`: the time of the whole request, redirects followed, in ms."""
     from web import create_app
@@ -278,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
         small = min(args.small, args.dossiers)
         first = seed.seed(eng, small, real=100, seed_value=2026)
         picked = samples(eng, rng, args.calls)
-        results = {"small": measure(eng, picked) | measure_pages(eng, picked)}
+        results = {"small": measure(eng, picked) | measure_pages(eng, picked) | measure_counts(eng)}
         if args.explain:
             explain(eng, samples(eng, rng, 1))
         seconds = first.seconds
@@ -287,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
             big = seed.seed(eng, args.dossiers - small, real=0, seed_value=2027)
             seconds += big.seconds
             picked = samples(eng, rng, args.calls)
-            results["large"] = measure(eng, picked) | measure_pages(eng, picked)
+            results["large"] = measure(eng, picked) | measure_pages(eng, picked) | measure_counts(eng)
             if args.explain:
                 explain(eng, samples(eng, rng, 1))
         else:
@@ -306,6 +333,8 @@ def main(argv: list[str] | None = None) -> int:
         figures.update(report(results, "call", CALLS, with_rows=True))
         print()
         figures.update(report(results, "page", PAGES, with_rows=False))
+        print()
+        figures.update(report(results, "count", COUNTS, with_rows=False))
         figures["scale_meta"] = {"cpu_count": os.cpu_count(), "python": platform.python_version(),
                                  "calls": args.calls, "rows": counts, "open_tasks": open_tasks, "argv": sys.argv[1:]}
         if not args.no_results:

@@ -35,6 +35,7 @@ class Engine:
         self.settings = settings or Settings.from_env()
         self.db = Database(self.settings.database_url)
         self.versions = catalog.VersionCache(self.settings.workflow_cache_size)
+        self.published = statistics.Published()  # every agency's figures, as the public page shows them
         #: the key the slips are signed with (SigningError now if it cannot be used), or None
         self.signing_key = (signing.load(self.settings.signing_p12, self.settings.signing_password)
                             if self.settings.signing_p12 else None)
@@ -321,6 +322,11 @@ class Engine:
         """Send officials today's reminders of tasks due, once a working day from 7:30 (the worker calls this);
         like :meth:`send_due_notices` it commits its own transactions."""
         return reminders.send_due(self.session, self.settings)
+
+    def public_statistics(self, session: Session, year: int, month: int | None = None) -> statistics.AgencyReport:
+        """Every agency's figures for a month or a year, for anyone (no fees; counted at most once every
+        :data:`engine.statistics.PUBLISHED_FOR`)."""
+        return self.published.of(session, year, month)
 
     def statistics(self, session: Session, official: Person, year: int, month: int | None = None) -> statistics.Report:
         """The figures of the official's agency for a month, or a year (:mod:`engine.statistics`); for a head of

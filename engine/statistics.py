@@ -4,6 +4,9 @@ procedure: dossiers received; resolved, early, on time or late (by the day in Vi
 applicant; refused at reception; withdrawn; the applicants' ratings given in the period and how many were
 satisfied; the fees received in the period. The share resolved on time is (early + on time) / resolved.
 
+Every agency's figures at once (:func:`by_agency`), but the fees, are public: the portal publishes how its agencies
+resolve their dossiers, as the national and provincial portals do.
+
 For a head of office, the same per official (:func:`by_official`): the tasks each completed in the period, how
 many after their task's due time, and the open tasks each holds now, how many overdue.
 
@@ -13,6 +16,7 @@ period), never by loading dossiers: an agency's year is tens of thousands of the
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -124,41 +128,61 @@ class Report:
     by_official: list[OfficialFigures] | None = None  # for a head of office (:func:`by_official`)
 
 
+@dataclass
+class AgencyReport:
+    """Every agency's figures (by its id) from ``start`` to ``end``, as :class:`Report` counts them, but the fees."""
+
+    start: dt.datetime
+    end: dt.datetime
+    as_of: dt.datetime
+    by_agency: dict[int, Figures] = field(default_factory=dict)
+    total: Figures = field(default_factory=Figures)
+
+
 def _sum(condition: ColumnElement[bool]) -> Any:
     return func.sum(case((condition, 1), else_=0))
 
 
 OF_AGENCY = Dossier.agency_id == bindparam("agency_id")
-RECEIVED = (select(Dossier.procedure_code, func.count())
-            .where(OF_AGENCY, Dossier.submitted_at >= bindparam("start"), Dossier.submitted_at < bindparam("end"))
-            .group_by(Dossier.procedure_code))
 _RESOLVED = not_(Dossier.status.in_(NOT_RESOLVED))
 _DONE_DAY, _DUE_DAY = local_day(Dossier.finished_at), local_day(Dossier.appointment_at)
-FINISHED = (select(Dossier.procedure_code,
-                   _sum(and_(_RESOLVED, _DONE_DAY < _DUE_DAY)),
-                   _sum(and_(_RESOLVED, _DONE_DAY == _DUE_DAY)),
-                   # (a resolved dossier without a due date, which the engine never makes, counts as late)
-                   _sum(and_(_RESOLVED, or_(_DONE_DAY > _DUE_DAY, Dossier.appointment_at.is_(None)))),
-                   _sum(Dossier.status == "denied"),
-                   _sum(Dossier.status == "cancelled"))
-            .where(OF_AGENCY, Dossier.submitted_at.is_not(None),
-                   Dossier.finished_at >= bindparam("start"), Dossier.finished_at < bindparam("end"))
-            .group_by(Dossier.procedure_code))
 _WAITING = Dossier.status == "waiting"
-IN_PROGRESS = (select(Dossier.procedure_code,
-                      _sum(and_(not_(_WAITING), Dossier.appointment_at >= bindparam("as_of"))),
-                      _sum(and_(not_(_WAITING), Dossier.appointment_at < bindparam("as_of"))),
-                      _sum(_WAITING))
-               .where(OF_AGENCY, Dossier.submitted_at < bindparam("as_of"),
-                      or_(Dossier.finished_at.is_(None), Dossier.finished_at >= bindparam("as_of")))
-               .group_by(Dossier.procedure_code))
-
-RATINGS = (select(Dossier.procedure_code, func.count(), _sum(Rating.score >= SATISFIED))
-           .join(Dossier, Dossier.id == Rating.dossier_id)
-           .where(OF_AGENCY, Rating.created_at >= bindparam("start"), Rating.created_at < bindparam("end"))
-           .group_by(Dossier.procedure_code))
 
 
+def _queries(by: Any, *where: ColumnElement[bool]) -> dict[str, Any]:
+    """The grouped queries of a report, by ``by`` (a column: the procedure, the agency), on the dossiers ``where``
+    says (one agency's; none: every agency's)."""
+    return {
+        "received": (select(by, func.count())
+                     .where(*where, Dossier.submitted_at >= bindparam("start"), Dossier.submitted_at < bindparam("end"))
+                     .group_by(by)),
+        "finished": (select(by,
+                            _sum(and_(_RESOLVED, _DONE_DAY < _DUE_DAY)),
+                            _sum(and_(_RESOLVED, _DONE_DAY == _DUE_DAY)),
+                            # (a resolved dossier without a due date, which the engine never makes, counts as late)
+                            _sum(and_(_RESOLVED, or_(_DONE_DAY > _DUE_DAY, Dossier.appointment_at.is_(None)))),
+                            _sum(Dossier.status == "denied"),
+                            _sum(Dossier.status == "cancelled"))
+                     .where(*where, Dossier.submitted_at.is_not(None),
+                            Dossier.finished_at >= bindparam("start"), Dossier.finished_at < bindparam("end"))
+                     .group_by(by)),
+        "in_progress": (select(by,
+                               _sum(and_(not_(_WAITING), Dossier.appointment_at >= bindparam("as_of"))),
+                               _sum(and_(not_(_WAITING), Dossier.appointment_at < bindparam("as_of"))),
+                               _sum(_WAITING))
+                        .where(*where, Dossier.submitted_at < bindparam("as_of"),
+                               or_(Dossier.finished_at.is_(None), Dossier.finished_at >= bindparam("as_of")))
+                        .group_by(by)),
+        "ratings": (select(by, func.count(), _sum(Rating.score >= SATISFIED))
+                    .join(Dossier, Dossier.id == Rating.dossier_id)
+                    .where(*where, Rating.created_at >= bindparam("start"), Rating.created_at < bindparam("end"))
+                    .group_by(by)),
+    }
+
+
+BY_PROCEDURE = _queries(Dossier.procedure_code, OF_AGENCY)
+#: every agency's figures at once, for the public page (:func:`by_agency`)
+BY_AGENCY = _queries(Dossier.agency_id)
 FEES = (select(Dossier.procedure_code, func.sum(Payment.amount))
         .join(Dossier, Dossier.id == Payment.dossier_id)
         .where(OF_AGENCY, Payment.status == "paid", Payment.paid_at >= bindparam("start"),
@@ -198,29 +222,74 @@ def period(year: int, month: int | None) -> tuple[dt.datetime, dt.datetime]:
     return calendar.to_utc(first), calendar.to_utc(after)
 
 
+def _figures(session: Session, queries: dict[str, Any], params: dict[str, Any]) -> dict[Any, Figures]:
+    """Run a report's grouped ``queries`` (:func:`_queries`): each group's figures, but the fees."""
+    found: dict[Any, Figures] = {}
+
+    def of(key: Any) -> Figures:
+        return found.setdefault(key, Figures())
+
+    for key, received in session.execute(queries["received"], params):
+        of(key).received = received
+    for key, early, on_time, late, denied, withdrawn in session.execute(queries["finished"], params):
+        f = of(key)
+        f.early, f.on_time, f.late, f.denied, f.withdrawn = early, on_time, late, denied, withdrawn
+    if params["as_of"] > params["start"]:  # (a period still to come has nothing in progress)
+        for key, within, overdue, waiting in session.execute(queries["in_progress"], params):
+            f = of(key)
+            f.open_within_time, f.open_overdue, f.open_waiting = within, overdue, waiting
+    for key, ratings, satisfied in session.execute(queries["ratings"], params):
+        f = of(key)
+        f.ratings, f.satisfied = ratings, satisfied
+    return found
+
+
 def report(session: Session, agency_id: int, start: dt.datetime, end: dt.datetime) -> Report:
     """The agency's figures for [start, end) (naive UTC)."""
     as_of = min(end, utcnow())
-    out = Report(start=start, end=end, as_of=as_of)
     params = {"agency_id": agency_id, "start": start, "end": end, "as_of": as_of}
-
-    def of(code: str) -> Figures:
-        return out.by_procedure.setdefault(code, Figures())
-
-    for code, received in session.execute(RECEIVED, params):
-        of(code).received = received
-    for code, early, on_time, late, denied, withdrawn in session.execute(FINISHED, params):
-        f = of(code)
-        f.early, f.on_time, f.late, f.denied, f.withdrawn = early, on_time, late, denied, withdrawn
-    if as_of > start:  # (a period still to come has nothing in progress)
-        for code, within, overdue, waiting in session.execute(IN_PROGRESS, params):
-            f = of(code)
-            f.open_within_time, f.open_overdue, f.open_waiting = within, overdue, waiting
-    for code, ratings, satisfied in session.execute(RATINGS, params):
-        f = of(code)
-        f.ratings, f.satisfied = ratings, satisfied
+    out = Report(start=start, end=end, as_of=as_of, by_procedure=_figures(session, BY_PROCEDURE, params))
     for code, fees in session.execute(FEES, params):
-        of(code).fees = int(fees or 0)
+        out.by_procedure.setdefault(code, Figures()).fees = int(fees or 0)
     for figures in out.by_procedure.values():
         out.total.add(figures)
     return out
+
+
+def by_agency(session: Session, start: dt.datetime, end: dt.datetime) -> AgencyReport:
+    """Every agency's figures for [start, end) (naive UTC), without the fees: what the portal publishes of how
+    agencies resolve their dossiers."""
+    as_of = min(end, utcnow())
+    out = AgencyReport(start=start, end=end, as_of=as_of,
+                       by_agency=_figures(session, BY_AGENCY, {"start": start, "end": end, "as_of": as_of}))
+    for figures in out.by_agency.values():
+        out.total.add(figures)
+    return out
+
+
+#: how long every agency's figures, once counted, are shown before they are counted again (a whole province's
+#: period is hundreds of thousands of dossiers; the public page is anyone's to ask for)
+PUBLISHED_FOR = dt.timedelta(minutes=10)
+
+
+class Published:
+    """Every agency's figures per period (:func:`by_agency`), counted at most once per :data:`PUBLISHED_FOR` in a
+    process, whoever asks."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._kept: dict[tuple[int, int | None], tuple[dt.datetime, AgencyReport]] = {}
+
+    def of(self, session: Session, year: int, month: int | None = None) -> AgencyReport:
+        now = utcnow()
+        with self._lock:
+            kept = self._kept.get((year, month))
+        if kept is not None and now - kept[0] < PUBLISHED_FOR:
+            return kept[1]
+        start, end = period(year, month)
+        counted = by_agency(session, start, end)
+        with self._lock:
+            if len(self._kept) >= 64:  # (periods asked for are few; never let them grow without end)
+                self._kept.clear()
+            self._kept[(year, month)] = (now, counted)
+        return counted

@@ -9,11 +9,9 @@ from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from engine import calendar
 from engine.attachments import RESULT, key, result_needed
 from engine.db import number_from
 from engine.errors import AlreadyClaimed, Forbidden, FormInvalid, StaleDossier, TaskNotOpen
-from engine.models import utcnow
 from engine.procedures import SUPERVISOR_ROLE
 from engine.tasks import may_assign
 
@@ -23,7 +21,7 @@ from .citizen import NO_FILE_CHOSEN
 from .dossier_pages import (diagram_response, document_response, documents, dossier_page, slip_response,
                             too_large_response)
 from .forms import error_list
-from .ui import lang, t
+from .ui import FIRST_YEAR, month_names, period_asked, period_name, t
 
 RESULT_KEY = key(RESULT)
 bp = Blueprint("officer", __name__, url_prefix="/can-bo")
@@ -31,8 +29,6 @@ bp = Blueprint("officer", __name__, url_prefix="/can-bo")
 
 #: tasks of the group queue per page (oldest first)
 QUEUE_PAGE = 50
-#: the first year the statistics page offers
-FIRST_YEAR = 2020
 
 
 #: how the lists of tasks may be ordered (``?sap-xep=``): the engine's orders (engine.tasks.ORDERS) by their
@@ -327,35 +323,25 @@ def diagram(dossier_id: int):  # noqa: ANN201
 def _statistics_asked() -> tuple[Any, list[tuple[str, Any]], dict[str, Any], int, int | None, int]:
     """The report the page's period asks for (?nam=&thang=; this month by default), its rows by procedure name, the
     procedures' names, the year, the month (None: the year) and this year; 404 for a period out of range."""
-    today = calendar.to_local(utcnow()).date()
-    year = request.args.get("nam", today.year, type=int)
-    month_arg = request.args.get("thang", "" if "nam" in request.args else str(today.month))
-    month = number_from(month_arg, digits=2)
-    if not FIRST_YEAR <= year <= today.year + 1 or (month is not None and not 1 <= month <= 12):
+    asked = period_asked(request.args, by_month=True)
+    if asked is None:
         abort(404)
+    year, month, this_year = asked
     engine = get_engine()
     report = engine.statistics(db(), current_user, year, month)
     names = {p.code: p.name for p in engine.procedures(db())}
     rows = sorted(report.by_procedure.items(), key=lambda item: t(names.get(item[0], {"vi": item[0]})))
-    return report, rows, names, year, month, today.year
+    return report, rows, names, year, month, this_year
 
 
 @bp.get("/thong-ke")
 @official_required
 def statistics():  # noqa: ANN201
     """The agency's figures for a month or a year: received, resolved early / on time / late, in progress."""
-    from babel.dates import get_month_names
-
     report, rows, names, year, month, this_year = _statistics_asked()
-    english = lang() == "en"
-    month_names = (dict(get_month_names("wide", locale="en")) if english
-                   else {m: _("Tháng %(month)d", month=m) for m in range(1, 13)})
-    if month is None:
-        period = _("Năm %(year)d", year=year)
-    else:
-        period = f"{month_names[month]} {year}" if english else _("Tháng %(month)d/%(year)d", month=month, year=year)
     return render_template("officer/statistics.html", report=report, rows=rows, names=names, year=year, month=month,
-                           years=range(this_year, FIRST_YEAR - 1, -1), month_names=month_names, period=period)
+                           years=range(this_year, FIRST_YEAR - 1, -1), month_names=month_names(),
+                           period=period_name(year, month))
 
 
 @bp.get("/thong-ke.csv")

@@ -12,7 +12,7 @@ from engine.db import id_from
 from engine.errors import FormInvalid, NotFound, TooManyAttempts
 
 from . import LANGUAGES, db, get_engine
-from .ui import t
+from .ui import FIRST_YEAR, lang, month_names, period_asked, period_name, t
 
 bp = Blueprint("public", __name__)
 
@@ -36,6 +36,23 @@ def lookup():  # noqa: ANN201
             db().commit()  # (the wrong pair is counted)
             errors, status = {"ma": t(exc.message)}, 404
     return render_template("public/lookup.html", values=values, errors=errors, found=found), status, headers
+
+
+@bp.get("/thong-ke")
+def statistics():  # noqa: ANN201
+    """How every agency resolves its dossiers, for anyone: a year (by default this one) or a month of it."""
+    asked = period_asked(request.args, by_month=False)
+    if asked is None:
+        abort(404)
+    year, month, this_year = asked
+    engine = get_engine()
+    report = engine.public_statistics(db(), year, month)
+    agencies = [(agency_id, name_vi if lang() == "vi" else name_en, report.by_agency[agency_id])
+                for agency_id, name_vi, name_en, _level in engine.catalog_agencies(db())
+                if agency_id in report.by_agency]
+    return render_template("public/statistics.html", report=report, agencies=agencies, year=year, month=month,
+                           years=range(this_year, FIRST_YEAR - 1, -1), month_names=month_names(),
+                           period=period_name(year, month))
 
 
 @bp.get("/")

@@ -92,6 +92,45 @@ def qr_svg(payload: str, label: str) -> Markup:
     return Markup(svg.replace("<svg ", '<svg role="img" focusable="false" ', 1))
 
 
+#: the first year the statistics pages offer
+FIRST_YEAR = 2020
+
+
+def period_asked(args: Mapping[str, str], by_month: bool) -> tuple[int, int | None, int] | None:
+    """The period a statistics page's address asks for (``?nam=&thang=``; without them this month, or this year when
+    not ``by_month``): (year, month or None for the year, this year); None for a period out of range."""
+    from engine import calendar
+    from engine.db import number_from
+
+    today = calendar.to_local(utcnow()).date()
+    year = number_from(args.get("nam") or str(today.year), digits=4)
+    month_arg = args.get("thang", "" if "nam" in args or not by_month else str(today.month))
+    month = number_from(month_arg, digits=2)
+    if year is None or not FIRST_YEAR <= year <= today.year + 1 or (month is not None and not 1 <= month <= 12):
+        return None
+    return year, month, today.year
+
+
+def month_names() -> dict[int, str]:
+    """The months' names in the reader's language, by number."""
+    from babel.dates import get_month_names
+    from flask_babel import gettext
+
+    if lang() == "en":
+        return dict(get_month_names("wide", locale="en"))
+    return {m: gettext("Tháng %(month)d", month=m) for m in range(1, 13)}
+
+
+def period_name(year: int, month: int | None) -> str:
+    """A statistics page's period as the reader says it: "Tháng 11/2026", "November 2026", "Năm 2026"."""
+    from flask_babel import gettext
+
+    if month is None:
+        return gettext("Năm %(year)d", year=year)
+    return f"{month_names()[month]} {year}" if lang() == "en" else gettext("Tháng %(month)d/%(year)d", month=month,
+                                                                             year=year)
+
+
 def csp_nonce() -> str:
     if "csp_nonce" not in g:
         g.csp_nonce = secrets.token_urlsafe(16)

@@ -97,6 +97,8 @@ def test_pages_have_no_wcag_violations(server: str, page, output_dir: Path, tmp_
     page.get_by_role("button", name="Tra cứu").click()
     page.get_by_role("heading", name="Có lỗi cần sửa").wait_for()
     check("public-lookup-errors")
+    page.goto(server + "/thong-ke")
+    check("public-statistics")
     page.goto(server + "/dang-nhap")
     page.get_by_role("button", name="Đăng nhập").click()  # empty: errors
     check("login-errors")

@@ -116,6 +116,14 @@ def test_every_case_is_counted_where_the_national_reports_count_it(engine: Engin
 
     year = figures(engine, 2026, None).total
     assert (year.received, year.resolved, year.in_progress) == (11, 6, 3)
+
+    # the public figures: each agency's as its own report counts them, but the fees
+    with engine.session() as s:
+        public = engine.public_statistics(s, 2026, 11)
+    assert set(public.by_agency) == {d.agency_id, d.other_agency}
+    assert dataclass_values(public.by_agency[d.agency_id]) == {**dataclass_values(november.total), "fees": 0}
+    assert (public.by_agency[d.other_agency].received, public.by_agency[d.other_agency].early) == (1, 1)
+    assert public.total.received == 11 and public.total.resolved == 7
     december = figures(engine, 2026, 12).by_procedure  # (still to come: only the rating dated then)
     assert [(code, f.received, f.ratings, f.satisfied) for code, f in december.items()] == [
         ("birth_registration", 0, 1, 0)]
@@ -159,3 +167,18 @@ def test_only_an_agency_official_sees_its_figures(engine: Engine, moved: Any) ->
 def test_periods_are_months_and_years_in_vietnam() -> None:
     assert statistics.period(2026, 12) == (U(2026, 11, 30, 17), U(2026, 12, 31, 17))
     assert statistics.period(2026, None) == (U(2025, 12, 31, 17), U(2026, 12, 31, 17))
+
+
+def test_the_public_figures_are_counted_once_every_ten_minutes(engine: Engine, moved: Any) -> None:
+    d = Dossiers(engine)
+    d.add("processing", U(2026, 11, 20, 2), U(2026, 12, 2, 10))
+    with engine.session() as s:
+        first = engine.public_statistics(s, 2026)
+    d.add("processing", U(2026, 11, 21, 2), U(2026, 12, 2, 10))
+    moved.advance(dt.timedelta(minutes=9))
+    with engine.session() as s:
+        assert engine.public_statistics(s, 2026) is first and first.total.received == 1  # kept
+        assert engine.public_statistics(s, 2026, 11).total.received == 2  # another period: counted now
+    moved.advance(dt.timedelta(minutes=2))
+    with engine.session() as s:
+        assert engine.public_statistics(s, 2026).total.received == 2  # counted again

@@ -1,8 +1,10 @@
-"""Anyone looks up where a dossier stands, without logging in, by its code and its applicant's personal ID number:
-told its status, dates and statuses over time, never what it holds; a wrong pair is one answer whichever half is
-wrong, and an address that keeps trying waits."""
+"""What anyone sees without logging in: where a dossier stands, by its code and its applicant's personal ID number
+(its status, dates and statuses over time, never what it holds; a wrong pair is one answer whichever half is wrong,
+and an address that keeps trying waits); and how each agency resolves its dossiers."""
 from __future__ import annotations
 
+from engine import calendar
+from engine.models import utcnow
 from tests.web.test_journey import register, start_birth_registration, submit_declaration
 
 ID_NUMBER = "001195000111"  # (the one register() gives)
@@ -49,3 +51,22 @@ def test_a_wrong_pair_says_nothing_of_which_half_and_an_address_that_keeps_tryin
     # the owner, logged in, still finds it among their own dossiers
     assert owner.get(f"/tra-cuu?ma={code}").url.startswith("/ho-so/")
     visitor.post("/tra-cuu-ho-so", {"ma": code, "so-dinh-danh": ID_NUMBER}, csrf=False, status=400)  # no token
+
+
+def test_anyone_sees_how_each_agency_resolves_its_dossiers(people) -> None:  # noqa: ANN001
+    owner = register(people)
+    submit_declaration(owner, start_birth_registration(owner))
+    visitor = people()
+    page = visitor.get("/")
+    assert 'href="/thong-ke"' in page.html  # linked from every page's footer
+    today = calendar.to_local(utcnow())
+    page = visitor.get("/thong-ke")
+    assert page.has(f"Tình hình giải quyết hồ sơ – Năm {today.year}", "Theo cơ quan", "UBND xã Mẫu Sơn",
+                    "Chưa có hồ sơ nào được giải quyết trong kỳ.")
+    row = page.html[page.html.index("UBND xã Mẫu Sơn"):].split("</tr>")[0]
+    assert [cell.split(">")[-1] for cell in row.split("</td>")[:2]] == ["1", "0"]  # received 1, resolved 0
+    assert "Phí, lệ phí" not in page.html and "Trần Thị An" not in page.html
+    assert "UBND xã Mẫu Sơn" in visitor.get(f"/thong-ke?nam={today.year}&thang={today.month}").html
+    assert "UBND xã Mẫu Sơn" not in visitor.get(f"/thong-ke?nam={today.year - 1}").html  # nothing then
+    for bad in ("nam=1999", "nam=%C2%B2", "nam=2026&thang=13", "nam=99999999999999999999"):
+        visitor.get(f"/thong-ke?{bad}", status=404)
