@@ -1,7 +1,8 @@
 """Anyone looks up a dossier ("Tra cứu hồ sơ", without logging in): by its code and its applicant's personal ID
 number, as provincial portals offer it to someone holding the receipt (a relative, or the applicant away from their
-account). The answer is where the dossier stands, never what it holds: its procedure and agency, its status, when
-it was sent, its appointment and end, and its statuses over time; no answers, documents, names or officials.
+account). The answer is where the dossier stands, never what it holds: its procedure and agency, its status, the
+steps of its process open now, when it was sent, its appointment and end, and its statuses over time; no answers,
+documents, names or officials.
 
 The code alone is not enough: codes follow a daily sequence and can be guessed. A wrong pair is answered as an
 unknown one (nothing tells which half was wrong), and counted against the client's address with the failed logins
@@ -21,7 +22,7 @@ from . import clock, logins
 from .catalog import VersionCache
 from .errors import FormInvalid, NotFound, TooManyAttempts
 from .i18n import Text, text
-from .models import AuditEvent, Dossier, LoginFailure
+from .models import AuditEvent, Dossier, HumanTask, LoginFailure
 from .statuses import STATUSES
 from .views import TimelineEntry
 
@@ -58,10 +59,14 @@ class PublicDossier:
     appointment_at: dt.datetime | None
     finished_at: dt.datetime | None
     history: list[TimelineEntry]
+    steps: list[Text]  # where it stands in its process: the steps open now (none once it has ended)
 
 
 BY_CODE = (select(Dossier).where(Dossier.code == bindparam("code"), Dossier.submitted_at.is_not(None))
            .options(joinedload(Dossier.applicant), joinedload(Dossier.agency)))
+OPEN_STEPS = (select(HumanTask.title_vi, HumanTask.title_en)
+              .where(HumanTask.dossier_id == bindparam("dossier_id"), HumanTask.state == "open")
+              .order_by(HumanTask.created_at, HumanTask.id))
 STATUSES_OF = (select(AuditEvent.at, AuditEvent.detail)
                .where(AuditEvent.dossier_id == bindparam("dossier_id"), AuditEvent.action == "status.changed")
                .order_by(AuditEvent.at, AuditEvent.id))
@@ -92,7 +97,8 @@ def look_up(session: Session, cache: VersionCache, code: str, id_number: str, so
         code=dossier.code or code, procedure_name=cache.of(session, dossier.version_id).info.name,
         agency_name=text(dossier.agency.name_vi, dossier.agency.name_en), status=dossier.status,
         status_label=_label(dossier.status), submitted_at=dossier.submitted_at,
-        appointment_at=dossier.appointment_at, finished_at=dossier.finished_at, history=history)
+        appointment_at=dossier.appointment_at, finished_at=dossier.finished_at, history=history,
+        steps=[text(vi, en) for vi, en in session.execute(OPEN_STEPS, {"dossier_id": dossier.id})])
 
 
 def _label(slug: str) -> Text:

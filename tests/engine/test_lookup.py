@@ -27,6 +27,7 @@ def test_wrong_pairs_from_one_address_make_it_wait_for_the_window(eng: Engine) -
             found = eng.look_up(s, f" {code.lower()} ", "0011 9001 2345", "203.0.113.7")
             assert (found.code, found.status, [e.label["vi"] for e in found.history]) == (
                 code, "receiving", ["Mới đăng ký"])
+            assert [step["vi"] for step in found.steps] == ["Bước 2"]  # where it stands in its process
             with pytest.raises(FormInvalid) as refused:
                 eng.look_up(s, "", "12345678901", "203.0.113.7")
             assert set(refused.value.errors) == {"ma", "so-dinh-danh"}

@@ -20,6 +20,7 @@ def test_a_visitor_finds_where_a_dossier_stands_by_its_code_and_the_applicants_i
     assert page.has("Số định danh cá nhân của người nộp", 'inputmode="numeric"', 'method="post"')
     page = visitor.post("/tra-cuu-ho-so", {"ma": code.lower(), "so-dinh-danh": "001 195.000 111"})
     assert page.has(f'<span class="app-code">{code}</span>', "Mới đăng ký", "Đăng ký khai sinh", "UBND xã Mẫu Sơn",
+                    "Bước đang xử lý", "Tiếp nhận, kiểm tra hồ sơ",
                     "Ngày hẹn trả kết quả", "Quá trình xử lý")
     for private in ("Trần Thị An", "Nguyễn Minh An", ID_NUMBER, "an@example.com"):  # no names, answers or contacts
         assert private not in page.html, private
