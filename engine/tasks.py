@@ -363,10 +363,43 @@ CHOSEN_TASKS = (select(HumanTask).where(HumanTask.id.in_(bindparam("ids", expand
                 .order_by(HumanTask.created_at, HumanTask.id))
 
 
+#: the assignee that spreads the tasks chosen over the officials with their role, the least busy first
+SPREAD = "deu"
+NO_ONE_ELSE = text("Cơ quan không có cán bộ nào khác có vai trò của công việc này.",
+                   "The agency has no other official with this task's role.")
+ROLES_OF_AGENCY = (select(UserRole.user_id, UserRole.role).join(User, User.id == UserRole.user_id)
+                   .where(User.kind == "official", User.active.is_(True), User.agency_id == bindparam("agency_id")))
+
+
+class _Spread:
+    """Whom each task goes to when the tasks are spread: an official with its role, not holding it, who holds the
+    fewest open tasks (counting those given so far), the first in a Vietnamese list of names on a tie."""
+
+    def __init__(self, session: Session, agency_id: int) -> None:
+        params = {"agency_id": agency_id, "now": utcnow()}
+        loads = by_name(session.execute(WORKLOADS, params))
+        self.officials = [(uid, name) for uid, name, _held, _overdue in loads]
+        self.held = {uid: held for uid, _name, held, _overdue in loads}
+        self.roles: dict[int, set[str]] = {}
+        for uid, role in session.execute(ROLES_OF_AGENCY, params):
+            self.roles.setdefault(uid, set()).add(role)
+
+    def choose(self, row: HumanTask) -> tuple[int, str] | Text:
+        fit = [(uid, name) for uid, name in self.officials
+               if row.role in self.roles.get(uid, ()) and uid != row.claimed_by_id]
+        if not fit:
+            return NO_ONE_ELSE
+        return min(fit, key=lambda official: self.held[official[0]])  # (min keeps the first of equals)
+
+    def given(self, uid: int) -> None:
+        self.held[uid] += 1
+
+
 def assign_many(session: Session, cache: VersionCache, chosen: Iterable[tuple[Any, Any]], actor: Person,
                 assignee_id: Any) -> Handing:
-    """Give several open tasks of the head of office ``actor``'s agency to one official at once (the "Phân công"
-    page). ``chosen``: each task's id with who held it on the page (None or "": nobody), as written in the form.
+    """Give several open tasks of the head of office ``actor``'s agency at once (the "Phân công" page) to one
+    official, or spread them (``assignee_id`` :data:`SPREAD`) over the officials with their role, the least busy
+    first. ``chosen``: each task's id with who held it on the page (None or "": nobody), as written in the form.
     Each task is given as :func:`assign` gives one, or is not, with why: another role's, done meanwhile, or held now
     by someone else than the page showed (never overwritten); the others are given all the same, in the order of
     the list. FormInvalid (``tasks``: none or too many chosen; ``assignee``: no active official of the agency);
@@ -385,13 +418,22 @@ def assign_many(session: Session, cache: VersionCache, chosen: Iterable[tuple[An
         errors["tasks"] = NO_TASK_CHOSEN
     elif len(seen_of) + unreadable > MOST_AT_ONCE:
         errors["tasks"] = TOO_MANY_CHOSEN
+    spread = _Spread(session, actor.agency_id) if str(assignee_id).strip() == SPREAD else None
     ident = id_from(assignee_id)
-    official = ident and session.scalars(OFFICIAL_OF, {"id": ident, "agency_id": actor.agency_id}).first()
-    if not official:
+    official = None if spread else ident and session.scalars(OFFICIAL_OF, {"id": ident,
+                                                                           "agency_id": actor.agency_id}).first()
+    if not (official or spread):
         errors["assignee"] = NO_OFFICIAL
     if errors:
         raise FormInvalid(errors)
-    assert official
+
+    def choose(row: HumanTask) -> tuple[int, str] | Text:
+        if spread is not None:
+            return spread.choose(row)
+        assert official is not None
+        return (ALREADY_THEIRS if row.claimed_by_id == official.id else
+                NOT_THEIR_ROLE if row.role not in official.roles else (official.id, official.full_name))
+
     given: list[TaskView] = []
     not_given = [NotGiven(0, None, None, NO_TASK)] * unreadable
     rows = {row.id: row for row in session.scalars(CHOSEN_TASKS, {"ids": list(seen_of)}).unique()}
@@ -400,21 +442,22 @@ def assign_many(session: Session, cache: VersionCache, chosen: Iterable[tuple[An
         if row is None or row.agency_id != actor.agency_id or row.role == APPLICANT_ROLE:
             not_given.append(NotGiven(task_id, None, None, NO_TASK))
             continue
-        why = (TaskNotOpen.of(row.state).message if row.state != "open" else
-               ALREADY_THEIRS if row.claimed_by_id == official.id else
-               NOT_THEIR_ROLE if row.role not in official.roles else None)
-        if why is None:
+        to = choose(row) if row.state == "open" else TaskNotOpen.of(row.state).message
+        if isinstance(to, tuple):
             try:
-                _hand_over(session, row, seen_of[task_id], official.id)
+                _hand_over(session, row, seen_of[task_id], to[0])
             except (AlreadyClaimed, TaskNotOpen) as exc:
-                why = exc.message
-        if why is not None:
-            not_given.append(NotGiven(task_id, row.dossier.code, text(row.title_vi, row.title_en), why))
+                to = exc.message
+        if not isinstance(to, tuple):
+            not_given.append(NotGiven(task_id, row.dossier.code, text(row.title_vi, row.title_en), to))
             continue
-        _audit_given(session, row, actor, official.id, official.full_name)
-        task_mail.owed(session, row, official.id, actor.full_name)
+        uid, name = to
+        if spread is not None:
+            spread.given(uid)
+        _audit_given(session, row, actor, uid, name)
+        task_mail.owed(session, row, uid, actor.full_name)
         given.append(view(session, cache, row, claimant=official))
-    return Handing(official.full_name, given, not_given)
+    return Handing(official.full_name if official else None, given, not_given)
 
 
 def _audit_given(session: Session, row: HumanTask, actor: Person, to: int, name: str) -> None:

@@ -98,10 +98,10 @@ class NotGiven:
 
 @dataclass(frozen=True)
 class Handing:
-    """What giving several tasks to one official did (:func:`engine.tasks.assign_many`): to whom, the tasks given
-    and those not given, each with why."""
+    """What giving several tasks at once did (:func:`engine.tasks.assign_many`): to whom (None: spread over several,
+    each task's view names its holder), the tasks given and those not given, each with why."""
 
-    assignee: str
+    assignee: str | None
     given: list[TaskView]
     not_given: list[NotGiven]
 

@@ -1,6 +1,7 @@
 """The officials' back office: the queue of their roles, their own tasks, claiming and completing tasks."""
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -228,9 +229,14 @@ def assign_many():  # noqa: ANN201
         db().rollback()
         return _render_assigning(request.form, {field: t(message) for field, message in exc.errors.items()},
                                  frozenset(chosen), assignee, status=400)
-    if handing.given:
+    if handing.given and handing.assignee:
         flash(ngettext("Đã giao %(num)d công việc cho %(name)s.", "Đã giao %(num)d công việc cho %(name)s.",
                        len(handing.given), name=handing.assignee), "success")
+    elif handing.given:  # spread: how many each official was given
+        shares = Counter(task.claimed_by_name for task in handing.given)
+        flash(ngettext("Đã chia %(num)d công việc: %(shares)s.", "Đã chia %(num)d công việc: %(shares)s.",
+                       len(handing.given), shares=", ".join(f"{name} {count}" for name, count in shares.items())),
+              "success")
     if handing.not_given:  # (a heading and a list: base.html)
         flash({"heading": ngettext("Không giao được %(num)d công việc:", "Không giao được %(num)d công việc:",
                                    len(handing.not_given)),

@@ -383,3 +383,29 @@ def test_lists_of_tasks_come_oldest_first_or_by_the_nearest_due_time(eng: Engine
         s.commit()
         assert [t.id for t in eng.my_tasks(s, official)] == [first, third]
         assert [t.id for t in eng.my_tasks(s, official, order="due")] == [third, first]
+
+
+def test_tasks_spread_go_to_the_least_busy_official_with_their_role(eng: Engine) -> None:
+    busy = submit(eng)[1]
+    tasks = [submit(eng)[1] for _ in range(4)]
+    with eng.session() as s:
+        eng.claim(s, busy, actor(eng, s, RECEPTION))  # Trần Văn Tiếp holds one already
+        s.commit()
+    with eng.session() as s:
+        handing = eng.assign_many(s, [(t, "") for t in tasks], actor(eng, s, HEAD), tasks_module.SPREAD)
+        s.commit()
+    # Cán bộ Hai (none held) first; on a tie, the first by given name (Hai before Tiếp)
+    assert handing.assignee is None and handing.not_given == []
+    assert [t.claimed_by_name for t in handing.given] == ["Cán bộ Hai", "Cán bộ Hai", "Trần Văn Tiếp", "Cán bộ Hai"]
+    assert [holder(eng, t) for t in tasks] == [user_id(eng, RECEPTION2)] * 2 + [user_id(eng, RECEPTION),
+                                                                                  user_id(eng, RECEPTION2)]
+    reception, colleague = user_id(eng, RECEPTION), user_id(eng, RECEPTION2)
+    with eng.session() as s:
+        head = actor(eng, s, HEAD)
+        # a task spread again goes to someone else than its holder; with nobody else of its role, it is said
+        again = eng.assign_many(s, [(busy, reception)], head, " deu ")
+        assert [t.claimed_by_name for t in again.given] == ["Cán bộ Hai"]
+        s.execute(update(User).where(User.email == RECEPTION).values(active=False))
+        alone = eng.assign_many(s, [(tasks[0], colleague)], head, tasks_module.SPREAD)
+        assert [n.reason for n in alone.not_given] == [tasks_module.NO_ONE_ELSE] and alone.given == []
+        s.rollback()

@@ -192,3 +192,20 @@ def test_the_head_of_office_gives_several_tasks_at_once(people, engine) -> None:
     chairman.login(CHAIRMAN)
     chairman.get("/can-bo/")
     chairman.post("/can-bo/phan-cong", {"viec": [f"{first}:"], "assignee": reception}, status=403)
+
+
+def test_the_head_of_office_spreads_tasks_over_the_officials_with_their_role(people, engine) -> None:  # noqa: ANN001
+    _owner, _url, _code, first = dossier_and_task(people)
+    other = register(people, "khac@example.com")
+    second_code = submit_declaration(other, start_birth_registration(other))
+    colleague(engine)
+    head = people()
+    head.login(HEAD)
+    page = head.get("/can-bo/phan-cong")
+    second = re.search(rf'data-task-id="(\d+)" data-dossier-code="{re.escape(second_code)}"', page.html).group(1)
+    assert page.has('<option value="deu">Chia đều cho các cán bộ có vai trò của từng việc</option>')
+    page = head.post("/can-bo/phan-cong", {"viec": [f"{first}:", f"{second}:"], "assignee": "deu"})
+    assert page.has("Đã chia 2 công việc: Trần Thị Hai 1, Trần Văn Tiếp 1.")
+    with engine.session() as s:
+        held = set(s.scalars(select(HumanTask.claimed_by_id).where(HumanTask.id.in_([int(first), int(second)]))))
+    assert held == {user_id(engine, COLLEAGUE), user_id(engine, RECEPTION)}
