@@ -158,8 +158,9 @@ def queue(session: Session, cache: VersionCache, official: Person, limit: int = 
           order: str | None = None) -> list[TaskView]:
     if not official.is_official:
         raise Forbidden()
-    return _listing(session, cache, QUEUE[_order(order)], {"agency_id": official.agency_id, "roles": sorted(official.roles),
-                                            "limit": limit, "offset": max(0, offset)})
+    return _listing(session, cache, QUEUE[_order(order)], {"agency_id": official.agency_id,
+                                                           "roles": sorted(official.roles), "limit": limit,
+                                                           "offset": max(0, offset)})
 
 
 def queue_size(session: Session, official: Person) -> int:
@@ -180,7 +181,8 @@ def of_agency(session: Session, cache: VersionCache, official: Person, limit: in
     ``order`` of :data:`ORDERS` (oldest first unless told); and how many there are."""
     _supervising(official)
     params = {"agency_id": official.agency_id}
-    return (_listing(session, cache, OF_AGENCY[unclaimed][_order(order)], {**params, "limit": limit, "offset": max(0, offset)}),
+    return (_listing(session, cache, OF_AGENCY[unclaimed][_order(order)],
+                     {**params, "limit": limit, "offset": max(0, offset)}),
             session.scalar(OF_AGENCY_SIZE[unclaimed], params) or 0)
 
 
