@@ -75,7 +75,8 @@ def send_due(sessions: Callable[[], Session], settings: Settings, model: type[Ou
     """Send the rows of ``model`` due by the engine's clock, oldest first, up to ``limit``, over one conversation
     with the mail server. They are taken in one short transaction (``statement``, :func:`taking`); ``load`` gives
     each taken row, or a list of them that one mail tells of, with its :data:`Mail`; each mail's outcome is
-    committed as soon as it is known, so that a sender stopped halfway sends again only the mail it was sending. ``what``: the rows' name, for the log."""
+    committed as soon as it is known, so that a sender stopped halfway sends again only the mail it was sending.
+    ``what``: the rows' name, for the log."""
     done = Sent()
     with sessions() as session:
         ids = take(session, statement, limit)
